@@ -1,0 +1,15 @@
+// The native helpers are built next to the bundled JS (dist/), whichever entry point is running.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+let distDir: string | undefined;
+
+export function helperPath(name: 'pxoci-helper' | 'pxoci-init'): string {
+  if (!distDir) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    // Bundled: dist/<entry>.js. From source (tests): src/runtime/native.ts → ../../dist.
+    distDir = existsSync(join(here, 'pxoci-helper')) ? here : join(here, '..', '..', 'dist');
+  }
+  return join(distDir, name);
+}
