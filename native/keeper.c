@@ -1,4 +1,310 @@
+/* pxoci-helper keeper: the host-side half of a pxoci container (see docs/DESIGN.md).
+ *
+ *   pxoci-helper keeper --ct-dir DIR --exit-file FILE --report-fd N --nfds K
+ *                       [--console-socket PATH] [--timeout SECONDS]
+ *
+ * It forks once and the parent exits, so the keeper is reparented to the caller's child subreaper
+ * (conmon, the containerd shim): its pid is the one written to --pid-file, the only process such a
+ * caller can reap. It hands fds 0..K-1 (or a new pty's slave, the master going to the console
+ * socket) to the CT's init over DIR/init.sock, then lives until the container process ends and
+ * exits with exactly its status, re-raising the same signal on death by signal.
+ *
+ * Progress goes to the report fd as lines: "pid P", then "ready INITPID CHILDPID" or "error MSG".
+ */
 #include "helper.h"
+#include "wire.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
-int cmd_keeper(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "keeper: not built yet\n"); return 2; }
-int cmd_sendfd(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "sendfd: not built yet\n"); return 2; }
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+static int report_fd = -1;
+
+static void report(const char *fmt, ...)
+{
+	if (report_fd < 0)
+		return;
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof line - 2)
+		n = (int)sizeof line - 2;
+	/* One line per message: a newline inside a message would split it. */
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	write_all(report_fd, line, (size_t)n);
+}
+
+static void close_report(void)
+{
+	if (report_fd >= 0)
+		close(report_fd);
+	report_fd = -1;
+}
+
+static void write_exit_file(const char *path, int status)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	char text[32];
+	int n = snprintf(text, sizeof text, "%d\n", status);
+	write_all(fd, text, (size_t)n);
+	fsync(fd);
+	close(fd);
+	rename(tmp, path);
+}
+
+/* Exit the way the container process did, so our reaper sees the same status. */
+static void exit_like(int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		struct rlimit nocore = {0, 0};
+		setrlimit(RLIMIT_CORE, &nocore); /* re-raising SIGSEGV must not dump the keeper */
+		signal(sig, SIG_DFL);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+}
+
+static int send_console(const char *socket_path, int master, const char *name)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(socket_path) >= sizeof addr.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(addr.sun_path, socket_path);
+	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) != 0)
+		return -1;
+	/* The console-socket protocol is one plain message: payload = pty name, one fd = the master. */
+	struct iovec iov = {(void *)name, strlen(name)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof control);
+	struct msghdr msg = {0};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof control.buf;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	int rc = sendmsg(s, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	close(s);
+	return rc;
+}
+
+int cmd_sendfd(int argc, char **argv)
+{
+	/* pxoci-helper sendfd SOCKET NAME: sends our stdin (a pty master) to a console socket. */
+	if (argc != 3) {
+		fprintf(stderr, "usage: pxoci-helper sendfd <socket> <name>\n");
+		return 2;
+	}
+	if (send_console(argv[1], 0, argv[2]) != 0) {
+		fprintf(stderr, "cannot send the console to %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_keeper(int argc, char **argv)
+{
+	const char *ct_dir = NULL, *exit_file = NULL, *console_socket = NULL;
+	int nfds = 3;
+	double timeout = 30;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) {
+			fprintf(stderr, "keeper: %s needs a value\n", a);
+			return 2;
+		}
+		if (strcmp(a, "--ct-dir") == 0)
+			ct_dir = v;
+		else if (strcmp(a, "--exit-file") == 0)
+			exit_file = v;
+		else if (strcmp(a, "--report-fd") == 0)
+			report_fd = atoi(v);
+		else if (strcmp(a, "--nfds") == 0)
+			nfds = atoi(v);
+		else if (strcmp(a, "--console-socket") == 0)
+			console_socket = v;
+		else if (strcmp(a, "--timeout") == 0)
+			timeout = atof(v);
+		else {
+			fprintf(stderr, "keeper: unknown option %s\n", a);
+			return 2;
+		}
+		i++;
+	}
+	if (!ct_dir || !exit_file || report_fd < 0 || nfds < 3 || nfds > WIRE_MAX_FDS) {
+		fprintf(stderr, "keeper: --ct-dir, --exit-file and --report-fd are required\n");
+		return 2;
+	}
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "keeper: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	signal(SIGPIPE, SIG_IGN);
+	/* The keeper's own death must not look like the container's: ignore what a terminal or a
+	 * process-group kill would send. SIGKILL still ends it, and state then falls back to the
+	 * container process itself. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	report("pid %d", (int)getpid());
+
+	char sock_path[4096], fifo_path[4096];
+	snprintf(sock_path, sizeof sock_path, "%s/init.sock", ct_dir);
+	snprintf(fifo_path, sizeof fifo_path, "%s/start.fifo", ct_dir);
+	if (mkfifo(fifo_path, 0600) != 0 && errno != EEXIST) {
+		report("error cannot create %s: %s", fifo_path, strerror(errno));
+		_exit(1);
+	}
+	int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(sock_path) >= sizeof addr.sun_path) {
+		report("error state directory path too long for a unix socket: %s", sock_path);
+		_exit(1);
+	}
+	strcpy(addr.sun_path, sock_path);
+	unlink(sock_path);
+	int one = 1;
+	if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+	    setsockopt(listener, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 || listen(listener, 1) != 0) {
+		report("error cannot listen on %s: %s", sock_path, strerror(errno));
+		_exit(1);
+	}
+
+	int stdio[WIRE_MAX_FDS];
+	int master = -1;
+	if (console_socket) {
+		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char *name = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
+		int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+		if (slave < 0) {
+			report("error cannot allocate a pty: %s", strerror(errno));
+			_exit(1);
+		}
+		if (send_console(console_socket, master, name) != 0) {
+			report("error cannot send the console to %s: %s", console_socket, strerror(errno));
+			_exit(1);
+		}
+		close(master);
+		stdio[0] = stdio[1] = stdio[2] = slave;
+		for (int i = 3; i < nfds; i++)
+			stdio[i] = i;
+	} else {
+		for (int i = 0; i < nfds; i++)
+			stdio[i] = i;
+	}
+	(void)master;
+
+	struct pollfd pfd = {listener, POLLIN, 0};
+	int ready = poll(&pfd, 1, (int)(timeout * 1000));
+	if (ready <= 0) {
+		report("error the CT's init did not connect within %.0f s", timeout);
+		unlink(sock_path);
+		_exit(1);
+	}
+	int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	close(listener);
+	unlink(sock_path);
+	if (conn < 0) {
+		report("error accept: %s", strerror(errno));
+		_exit(1);
+	}
+	setsockopt(conn, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+
+	static struct wire_frame frame;
+	pid_t init_pid = 0, child_pid = 0;
+	int sent_stdio = 0;
+	for (;;) {
+		int r = wire_recv(conn, &frame);
+		if (r <= 0)
+			break;
+		switch (frame.tag) {
+		case FRAME_INIT_HELLO:
+			init_pid = frame.has_creds ? frame.creds.pid : 0;
+			if (wire_send(conn, FRAME_STDIO, "s", 1, 0, stdio, nfds) != 0) {
+				report("error cannot pass stdio to the CT's init: %s", strerror(errno));
+				_exit(1);
+			}
+			sent_stdio = 1;
+			/* From here on the container process owns the caller's stdio. */
+			for (int i = 0; i < nfds; i++)
+				if (stdio[i] > 2)
+					close(stdio[i]);
+			{
+				int devnull = open("/dev/null", O_RDWR);
+				for (int i = 0; i < 3; i++)
+					dup2(devnull, i);
+				if (devnull > 2)
+					close(devnull);
+			}
+			break;
+		case FRAME_CHILD_READY:
+			child_pid = frame.has_creds ? frame.creds.pid : 0;
+			report("ready %d %d", (int)init_pid, (int)child_pid);
+			close_report();
+			break;
+		case FRAME_ERROR:
+			report("error %s", frame.payload);
+			_exit(1);
+		case FRAME_EXIT: {
+			uint32_t raw = (uint32_t)(unsigned char)frame.payload[0] |
+				       ((uint32_t)(unsigned char)frame.payload[1] << 8) |
+				       ((uint32_t)(unsigned char)frame.payload[2] << 16) |
+				       ((uint32_t)(unsigned char)frame.payload[3] << 24);
+			write_exit_file(exit_file, (int)raw);
+			exit_like((int)raw);
+		}
+		}
+	}
+	if (!child_pid) {
+		report("error the CT's init went away before the container process was ready%s",
+		       sent_stdio ? "" : " (no stdio handed over)");
+		_exit(1);
+	}
+	/* The init vanished without a report: the CT was killed from outside (pct stop, lxc-stop -k),
+	 * which takes the container process with it as SIGKILL would. */
+	int killed = SIGKILL; /* raw wait status of death by SIGKILL */
+	write_exit_file(exit_file, killed);
+	exit_like(killed);
+	return 0;
+}

@@ -1,0 +1,367 @@
+/* pxoci-init: PID 1 of a pxoci CT (lxc.init.cmd = /.pxoci/init).
+ *
+ * PVE starts the CT under systemd with its stdout discarded, so nothing the CT's init inherits is
+ * the engine's. This init fetches the engine's stdio from pxoci's keeper on the host, forks the
+ * container process, which waits on /.pxoci/start.fifo until `pxoci start` (the `created` state),
+ * and reports that process's wait status back when it ends, so the keeper can exit with it.
+ * It stays PID 1 to reap orphans and forward signals (lxc-stop / pct shutdown signal PID 1).
+ *
+ * /.pxoci/process holds what the process needs, as records "<tag>\0<value>\0" (see
+ * src/core/initspec.ts for the tags).
+ */
+#include "wire.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#define RUNTIME_DIR "/.pxoci"
+#define MAX_ITEMS 4096
+
+struct rlimit_item {
+	int resource;
+	struct rlimit value;
+};
+
+struct process_spec {
+	char *args[MAX_ITEMS + 1];
+	int nargs;
+	char *env[MAX_ITEMS + 1];
+	int nenv;
+	const char *cwd;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[NGROUPS_MAX];
+	int ngroups;
+	int have_groups;
+	mode_t umask_value;
+	int have_umask;
+	int terminal;
+	int no_new_privs;
+	struct rlimit_item rlimits[64];
+	int nrlimits;
+	const char *oom_score_adj;
+};
+
+static int sock = -1;
+
+static void fail(const char *fmt, const char *arg)
+{
+	char msg[1024];
+	snprintf(msg, sizeof msg, fmt, arg);
+	if (sock >= 0)
+		wire_send(sock, FRAME_ERROR, msg, (uint32_t)strlen(msg), 0, NULL, 0);
+	else
+		fprintf(stderr, "pxoci-init: %s\n", msg);
+	_exit(127);
+}
+
+static const struct {
+	const char *name;
+	int resource;
+} rlimit_names[] = {
+	{"RLIMIT_AS", RLIMIT_AS},	      {"RLIMIT_CORE", RLIMIT_CORE},
+	{"RLIMIT_CPU", RLIMIT_CPU},	      {"RLIMIT_DATA", RLIMIT_DATA},
+	{"RLIMIT_FSIZE", RLIMIT_FSIZE},	      {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},   {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+	{"RLIMIT_NICE", RLIMIT_NICE},	      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+	{"RLIMIT_NPROC", RLIMIT_NPROC},	      {"RLIMIT_RSS", RLIMIT_RSS},
+	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},     {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+static rlim_t parse_rlim(const char *s)
+{
+	if (strcmp(s, "unlimited") == 0)
+		return RLIM_INFINITY;
+	return (rlim_t)strtoull(s, NULL, 10);
+}
+
+static void parse_rlimit(struct process_spec *p, char *value)
+{
+	char *soft = strchr(value, ':');
+	char *hard = soft ? strchr(soft + 1, ':') : NULL;
+	if (!soft || !hard)
+		fail("bad rlimit record %s", value);
+	*soft++ = '\0';
+	*hard++ = '\0';
+	for (size_t i = 0; i < sizeof rlimit_names / sizeof rlimit_names[0]; i++) {
+		if (strcmp(rlimit_names[i].name, value) == 0) {
+			if (p->nrlimits >= 64)
+				fail("too many rlimits%s", "");
+			p->rlimits[p->nrlimits].resource = rlimit_names[i].resource;
+			p->rlimits[p->nrlimits].value.rlim_cur = parse_rlim(soft);
+			p->rlimits[p->nrlimits].value.rlim_max = parse_rlim(hard);
+			p->nrlimits++;
+			return;
+		}
+	}
+	fail("unknown rlimit %s", value);
+}
+
+static void read_spec(struct process_spec *p)
+{
+	int fd = open(RUNTIME_DIR "/process", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("cannot open " RUNTIME_DIR "/process: %s", strerror(errno));
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	memset(p, 0, sizeof *p);
+	p->cwd = "/";
+	size_t pos = 0;
+	while (pos < len) {
+		char *tag = buf + pos;
+		char *tag_end = memchr(tag, '\0', len - pos);
+		if (!tag_end || tag_end + 1 >= buf + len)
+			fail("truncated process spec%s", "");
+		char *value = tag_end + 1;
+		char *value_end = memchr(value, '\0', (size_t)(buf + len - value));
+		if (!value_end)
+			fail("truncated process spec%s", "");
+		pos = (size_t)(value_end + 1 - buf);
+		if (strcmp(tag, "arg") == 0 && p->nargs < MAX_ITEMS)
+			p->args[p->nargs++] = value;
+		else if (strcmp(tag, "env") == 0 && p->nenv < MAX_ITEMS)
+			p->env[p->nenv++] = value;
+		else if (strcmp(tag, "cwd") == 0)
+			p->cwd = value;
+		else if (strcmp(tag, "uid") == 0)
+			p->uid = (uid_t)strtoul(value, NULL, 10);
+		else if (strcmp(tag, "gid") == 0)
+			p->gid = (gid_t)strtoul(value, NULL, 10);
+		else if (strcmp(tag, "group") == 0) {
+			p->have_groups = 1;
+			if (p->ngroups < NGROUPS_MAX)
+				p->groups[p->ngroups++] = (gid_t)strtoul(value, NULL, 10);
+		} else if (strcmp(tag, "umask") == 0) {
+			p->have_umask = 1;
+			p->umask_value = (mode_t)strtoul(value, NULL, 8);
+		} else if (strcmp(tag, "terminal") == 0)
+			p->terminal = strcmp(value, "1") == 0;
+		else if (strcmp(tag, "nnp") == 0)
+			p->no_new_privs = strcmp(value, "1") == 0;
+		else if (strcmp(tag, "rlimit") == 0)
+			parse_rlimit(p, value);
+		else if (strcmp(tag, "oom") == 0)
+			p->oom_score_adj = value;
+	}
+	p->args[p->nargs] = NULL;
+	p->env[p->nenv] = NULL;
+	if (p->nargs == 0)
+		fail("process.args must not be empty%s", "");
+}
+
+static const char *env_lookup(struct process_spec *p, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < p->nenv; i++)
+		if (strncmp(p->env[i], name, n) == 0 && p->env[i][n] == '=')
+			return p->env[i] + n + 1;
+	return NULL;
+}
+
+/* Like runc: resolve args[0] against the process's own PATH before `created`, so a missing
+ * executable fails `create` (engines map "no such file or directory" to exit 127). */
+static char *resolve_executable(struct process_spec *p)
+{
+	static char found[PATH_MAX];
+	const char *name = p->args[0];
+	struct stat st;
+	if (strchr(name, '/')) {
+		if (stat(name, &st) != 0)
+			fail("exec: \"%s\": stat: no such file or directory", name);
+		return (char *)name;
+	}
+	const char *path = env_lookup(p, "PATH");
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t dirlen = end ? (size_t)(end - path) : strlen(path);
+		snprintf(found, sizeof found, "%.*s/%s", (int)dirlen, dirlen ? path : ".", name);
+		if (stat(found, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+			return found;
+		path += dirlen;
+		if (*path == ':')
+			path++;
+	}
+	fail("exec: \"%s\": executable file not found in $PATH", name);
+	return NULL;
+}
+
+static void install_stdio(int *fds, int nfds)
+{
+	/* Lift the received fds out of the way before laying them onto 0..n-1. */
+	int lifted[WIRE_MAX_FDS];
+	for (int i = 0; i < nfds; i++) {
+		lifted[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, nfds + 3);
+		if (lifted[i] < 0)
+			fail("dup: %s", strerror(errno));
+		close(fds[i]);
+	}
+	for (int i = 0; i < nfds; i++) {
+		if (dup2(lifted[i], i) < 0)
+			fail("dup2: %s", strerror(errno));
+		close(lifted[i]);
+	}
+}
+
+static void child_main(struct process_spec *p, int *fds, int nfds)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (setsid() < 0)
+		fail("setsid: %s", strerror(errno));
+	install_stdio(fds, nfds);
+	if (p->terminal && ioctl(0, TIOCSCTTY, 0) < 0)
+		fail("cannot make the console the controlling terminal: %s", strerror(errno));
+
+	char *exe = resolve_executable(p);
+	if (chdir(p->cwd) != 0)
+		fail("chdir to cwd (\"%s\") set in config.json failed: no such file or directory", p->cwd);
+	if (p->oom_score_adj) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, p->oom_score_adj, strlen(p->oom_score_adj)) < 0)
+			fail("cannot set oom_score_adj: %s", strerror(errno));
+		close(fd);
+	}
+	for (int i = 0; i < p->nrlimits; i++)
+		if (setrlimit(p->rlimits[i].resource, &p->rlimits[i].value) != 0)
+			fail("setrlimit: %s", strerror(errno));
+
+	if (wire_send(sock, FRAME_CHILD_READY, NULL, 0, 1, NULL, 0) != 0)
+		_exit(127);
+
+	/* The `created` state: block here until `pxoci start` opens the fifo for writing. */
+	int fifo;
+	do
+		fifo = open(RUNTIME_DIR "/start.fifo", O_RDONLY | O_CLOEXEC);
+	while (fifo < 0 && errno == EINTR);
+	if (fifo < 0) {
+		fprintf(stderr, "pxoci-init: open start fifo: %s\n", strerror(errno));
+		_exit(127);
+	}
+	char go;
+	ssize_t r;
+	do
+		r = read(fifo, &go, 1);
+	while (r < 0 && errno == EINTR);
+	close(fifo);
+	if (r != 1)
+		_exit(127); /* the fifo was closed without a start: nothing to run */
+	close(sock);
+
+	if (p->have_umask)
+		umask(p->umask_value);
+	if (setgroups((size_t)p->ngroups, p->groups) != 0 && p->have_groups) {
+		fprintf(stderr, "pxoci-init: setgroups: %s\n", strerror(errno));
+		_exit(127);
+	}
+	if (setgid(p->gid) != 0 || setuid(p->uid) != 0) {
+		fprintf(stderr, "pxoci-init: cannot become %u:%u: %s\n", (unsigned)p->uid, (unsigned)p->gid,
+			strerror(errno));
+		_exit(127);
+	}
+	if (chdir(p->cwd) != 0) {
+		fprintf(stderr, "pxoci-init: chdir %s: %s\n", p->cwd, strerror(errno));
+		_exit(127);
+	}
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		fprintf(stderr, "pxoci-init: no_new_privs: %s\n", strerror(errno));
+		_exit(127);
+	}
+	execve(exe, p->args, p->env);
+	int err = errno;
+	fprintf(stderr, "pxoci-init: exec %s: %s\n", p->args[0], strerror(err));
+	_exit(err == EACCES || err == ENOEXEC ? 126 : 127);
+}
+
+int main(void)
+{
+	static struct process_spec spec;
+	read_spec(&spec);
+
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	strncpy(addr.sun_path, RUNTIME_DIR "/init.sock", sizeof addr.sun_path - 1);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) != 0) {
+		int err = errno;
+		sock = -1;
+		fail("cannot reach the pxoci keeper: %s", strerror(err));
+	}
+	if (wire_send(sock, FRAME_INIT_HELLO, NULL, 0, 1, NULL, 0) != 0)
+		_exit(127);
+	static struct wire_frame frame;
+	if (wire_recv(sock, &frame) != 1 || frame.tag != FRAME_STDIO || frame.nfds < 3)
+		fail("the pxoci keeper sent no stdio%s", "");
+
+	/* Every signal is handled synchronously below: PID 1 must not die of one it did not expect. */
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %s", strerror(errno));
+	if (child == 0)
+		child_main(&spec, frame.fds, frame.nfds);
+
+	/* Only the child may hold the caller's stdio, or the caller never sees EOF. */
+	for (int i = 0; i < frame.nfds; i++)
+		close(frame.fds[i]);
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+	}
+
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(&all, &info);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != child)
+				continue;
+			uint32_t raw = (uint32_t)status;
+			unsigned char payload[4] = {raw & 0xff, (raw >> 8) & 0xff, (raw >> 16) & 0xff,
+						    (raw >> 24) & 0xff};
+			wire_send(sock, FRAME_EXIT, payload, 4, 0, NULL, 0);
+			/* Leaving PID 1 ends the CT: the kernel kills what is left, as with runc. */
+			_exit(0);
+		}
+	}
+}
