@@ -3,13 +3,21 @@
 // native helpers Node cannot replace (flock, SCM_RIGHTS, ptys, the in-container init).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, existsSync, chmodSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(top, 'dist');
 mkdirSync(dist, { recursive: true });
+
+const pkg = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['-C', top, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {
+  // a tarball without .git
+}
 
 const entries = {
   pxoci: 'src/main.ts',
@@ -32,6 +40,7 @@ for (const [name, entry] of Object.entries(entries)) {
     },
     external: ['ssh2', 'cpu-features', '@grpc/grpc-js'],
     logLevel: 'warning',
+    define: { __PXOCI_VERSION__: JSON.stringify(pkg.version), __PXOCI_COMMIT__: JSON.stringify(commit) },
   });
   chmodSync(out, 0o755);
 }

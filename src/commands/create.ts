@@ -1,0 +1,145 @@
+// pxoci create: from a bundle to a CT in the `created` state (docs/DESIGN.md has the picture).
+import { copyFileSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { arch as hostArch } from 'node:os';
+import { validateSpec, resolveRootfs } from '../core/bundle.js';
+import { translate } from '../core/translate.js';
+import { encodeInitSpec } from '../core/initspec.js';
+import { ConfigError } from '../core/errors.js';
+import type { Context } from '../runtime/context.js';
+import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { helperPath } from '../runtime/native.js';
+import { startKeeper, type Keeper } from '../runtime/keeper.js';
+import { toolError } from '../runtime/node.js';
+import { ownerLine, removeConfLocked, reserveVmid, writeConfLocked } from '../runtime/pveconf.js';
+import { processStartTime } from '../runtime/proc.js';
+import { writeFileAtomic, type ContainerRecord } from '../runtime/state.js';
+import { destroyCt } from './delete.js';
+
+export interface CreateOptions {
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+const PVE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64' };
+
+function readBundle(bundle: string) {
+  const path = resolve(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new RuntimeError(`open ${path}: no such file or directory`);
+    throw new RuntimeError(`open ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`config.json: invalid JSON: ${(e as Error).message}`);
+  }
+  return validateSpec(json);
+}
+
+export async function create(ctx: Context, rawId: string, o: CreateOptions): Promise<void> {
+  const id = checkContainerId(rawId);
+  const bundle = resolve(o.bundle || process.cwd());
+  const spec = readBundle(bundle);
+  const rootfs = resolveRootfs(bundle, spec);
+  try {
+    if (!statSync(rootfs).isDirectory()) throw new Error();
+  } catch {
+    throw new RuntimeError(`rootfs (${rootfs}) does not exist`);
+  }
+  const terminal = spec.process?.terminal === true;
+  if (terminal && !o.consoleSocket) {
+    throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  }
+  if (!terminal && o.consoleSocket) {
+    throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+  }
+  const preserveFds = o.preserveFds ?? 0;
+  if (!Number.isInteger(preserveFds) || preserveFds < 0 || preserveFds > 250) {
+    throw new RuntimeError(`--preserve-fds: invalid value ${o.preserveFds}`);
+  }
+
+  const { store, driver } = ctx;
+  const paths = driver.paths;
+  store.claim(id);
+  const record: ContainerRecord = {
+    id,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: (spec.annotations as Record<string, string> | undefined) ?? undefined,
+  };
+  let keeper: Keeper | undefined;
+  let started = false;
+  try {
+    store.save(record);
+    const ownership = [ownerLine(id), `bundle ${bundle}`].join('\n');
+    const vmid = reserveVmid(paths, { options: { lock: 'create', tags: 'pxoci' }, description: ownership, lxc: [] });
+    record.vmid = vmid;
+    store.save(record);
+
+    const ctDir = store.ctDir(id);
+    const { config, init } = translate(spec, {
+      id,
+      bundle,
+      vmid,
+      runtimeDir: ctDir,
+      arch: PVE_ARCH[hostArch()] ?? 'amd64',
+    });
+    config.description = config.description ? `${ownership}\n${config.description}` : ownership;
+    writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
+    copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
+    await writeConfLocked(paths, vmid, config);
+
+    keeper = await startKeeper({
+      ctDir,
+      exitFile: store.exitFile(id),
+      preserveFds,
+      consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
+    });
+    record.keeperPid = keeper.pid;
+    record.keeperStart = processStartTime(keeper.pid);
+    store.save(record);
+
+    started = true;
+    const result = await driver.pct('start', String(vmid));
+    if (result.code !== 0) throw new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
+    const { initPid, pid } = await keeper.ready;
+    Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
+    store.save(record);
+
+    if (o.pidFile) {
+      const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
+      // Digits only: containerd parses it with strconv.Atoi.
+      writeFileAtomic(pidFile, String(keeper.pid), 0o644);
+    }
+  } catch (e) {
+    await rollback(ctx, record, keeper, started);
+    if (e instanceof ConfigError) throw new RuntimeError(e.message);
+    throw e;
+  }
+}
+
+/** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. */
+async function rollback(ctx: Context, record: ContainerRecord, keeper: Keeper | undefined, started: boolean) {
+  if (keeper) {
+    try {
+      process.kill(keeper.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  if (record.vmid !== undefined) {
+    if (started) await destroyCt(ctx, record);
+    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id);
+  }
+  rmSync(ctx.store.dir(record.id), { recursive: true, force: true });
+}

@@ -1,0 +1,139 @@
+// pxoci's command line: runc's contract (global flags before the command, in `--f v` and `--f=v` forms;
+// errors as one plain stderr line plus one record in --log; exit 1).
+import { VERSION, COMMIT, SPEC_VERSION } from './version.js';
+import { RuntimeError } from './runtime/errors.js';
+import { configureLog, logError, logDebug } from './runtime/log.js';
+import type { Globals } from './runtime/context.js';
+
+function versionText(): string {
+  return `pxoci version ${VERSION}\ncommit: ${COMMIT}\nspec: ${SPEC_VERSION}\n`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  // `--version` is called at every engine start-up: answer it before loading the CLI parser.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(versionText());
+    return;
+  }
+  const { default: yargs } = await import('yargs');
+  const { makeContext } = await import('./runtime/context.js');
+  let globals: Globals | undefined;
+  const ctx = () => makeContext(globals!);
+  const parser = yargs(argv)
+    .scriptName('pxoci')
+    .usage('pxoci [global options] <command> [command options] <container-id>')
+    .option('root', { type: 'string', default: '/run/pxoci', describe: 'state directory' })
+    .option('log', { type: 'string', describe: 'log file (errors as one record each)' })
+    .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text' })
+    .option('debug', { type: 'boolean', default: false })
+    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'accepted for runc compatibility: PVE places CTs in lxc/<vmid>' })
+    .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (auto|true|false)' })
+    .option('criu', { type: 'string', hidden: true })
+    .middleware((a) => {
+      globals = {
+        root: String(a.root),
+        log: a.log as string | undefined,
+        logFormat: a['log-format'] === 'json' ? 'json' : 'text',
+        debug: a.debug === true,
+        systemdCgroup: a['systemd-cgroup'] === true,
+        rootless: a.rootless as string | undefined,
+      };
+      configureLog(globals);
+      logDebug(`pxoci ${argv.join(' ')}`);
+    })
+    .command(
+      'create <container-id>',
+      'create a container (the process waits for start)',
+      (y) =>
+        y
+          .option('bundle', { alias: 'b', type: 'string', describe: 'bundle directory (default: cwd)' })
+          .option('pid-file', { type: 'string' })
+          .option('console-socket', { type: 'string' })
+          .option('preserve-fds', { type: 'number', default: 0 })
+          .option('no-pivot', { type: 'boolean', describe: 'accepted: LXC sets up the root' })
+          .option('no-new-keyring', { type: 'boolean', describe: 'accepted: LXC manages the session keyring' }),
+      async (a) => {
+        const { create } = await import('./commands/create.js');
+        await create(ctx(), String(a['container-id']), {
+          bundle: a.bundle,
+          pidFile: a['pid-file'],
+          consoleSocket: a['console-socket'],
+          preserveFds: a['preserve-fds'],
+        });
+      },
+    )
+    .command('start <container-id>', 'start a created container', {}, async (a) => {
+      const { start } = await import('./commands/start.js');
+      await start(ctx(), String(a['container-id']));
+    })
+    .command('state <container-id>', 'print the state of a container as JSON', {}, async (a) => {
+      const { state } = await import('./commands/state.js');
+      state(ctx(), String(a['container-id']));
+    })
+    .command(
+      'kill <container-id> [signal]',
+      'send a signal (default SIGTERM) to the container process',
+      (y) => y.option('all', { alias: 'a', type: 'boolean' }).positional('signal', { type: 'string' }),
+      async (a) => {
+        const { kill } = await import('./commands/kill.js');
+        await kill(ctx(), String(a['container-id']), a.signal, { all: a.all });
+      },
+    )
+    .command(
+      'delete <container-id>',
+      'delete a container and its CT',
+      (y) => y.option('force', { alias: 'f', type: 'boolean' }),
+      async (a) => {
+        const { deleteContainer } = await import('./commands/delete.js');
+        await deleteContainer(ctx(), String(a['container-id']), { force: a.force });
+      },
+    )
+    .command(
+      'list',
+      'list containers',
+      (y) => y.option('format', { alias: 'f', type: 'string', default: 'table' }).option('quiet', { alias: 'q', type: 'boolean' }),
+      async (a) => {
+        const { list } = await import('./commands/list.js');
+        list(ctx(), { format: a.format, quiet: a.quiet });
+      },
+    )
+    .command(
+      'spec',
+      'write a default config.json',
+      (y) => y.option('bundle', { alias: 'b', type: 'string' }).option('rootless', { type: 'boolean' }),
+      async (a) => {
+        const { spec } = await import('./commands/spec.js');
+        spec({ bundle: a.bundle, rootless: a.rootless === true });
+      },
+    )
+    .version(false)
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .demandCommand(1, 'a command is required')
+    .strictCommands()
+    .strictOptions()
+    .help()
+    .wrap(null)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new RuntimeError(msg);
+    });
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(versionText());
+    return;
+  }
+  await parser.parseAsync();
+}
+
+main(process.argv.slice(2)).then(
+  () => {
+    process.exitCode = process.exitCode ?? 0;
+  },
+  (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    logError(msg);
+    if (!(e instanceof RuntimeError) && process.argv.includes('--debug') && e instanceof Error && e.stack) {
+      process.stderr.write(e.stack + '\n');
+    }
+    process.exitCode = e instanceof RuntimeError ? e.exitCode : 1;
+  },
+);

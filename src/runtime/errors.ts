@@ -1,0 +1,23 @@
+// Errors pxoci reports to its caller: the message is what runc would say, because engines match it.
+export class RuntimeError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export const notExist = () => new RuntimeError('container does not exist');
+export const alreadyExists = () => new RuntimeError('container with given ID already exists');
+
+/** runc's rule for ids: what may safely be a directory name. */
+const idPattern = /^[\w+\-.]+$/;
+
+export function checkContainerId(id: unknown): string {
+  if (typeof id !== 'string' || id === '') throw new RuntimeError('container id cannot be empty');
+  if (!idPattern.test(id) || id === '.' || id === '..' || id.length > 1024) {
+    throw new RuntimeError('invalid container ID format');
+  }
+  return id;
+}

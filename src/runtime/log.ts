@@ -1,0 +1,49 @@
+// runc's logging contract: errors go to stderr as a plain line AND, with --log, as exactly one record in
+// the log file. podman 4.3 reads that file as ONE JSON object, so nothing else may be written there
+// unless --debug asks for it.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface LogOptions {
+  log?: string;
+  logFormat: 'text' | 'json';
+  debug: boolean;
+}
+
+let options: LogOptions = { logFormat: 'text', debug: false };
+
+export function configureLog(o: LogOptions): void {
+  options = o;
+}
+
+function rfc3339(d = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function record(level: 'error' | 'warning' | 'debug', msg: string): void {
+  if (!options.log) return;
+  const time = rfc3339();
+  const line =
+    options.logFormat === 'json'
+      ? JSON.stringify({ level, msg, time })
+      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
+  try {
+    mkdirSync(dirname(options.log), { recursive: true, mode: 0o700 });
+    appendFileSync(options.log, line + '\n', { mode: 0o600 });
+  } catch {
+    // An unwritable log must not hide the real error, which still reaches stderr.
+  }
+}
+
+export function logError(msg: string): void {
+  record('error', msg);
+  process.stderr.write(msg + '\n');
+}
+
+export function logWarning(msg: string): void {
+  if (options.debug) record('warning', msg);
+}
+
+export function logDebug(msg: string): void {
+  if (options.debug) record('debug', msg);
+}

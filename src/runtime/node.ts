@@ -1,0 +1,63 @@
+// The node driver: the only place pxoci runs PVE's and LXC's tools. It uses only what a real PVE
+// node has (pct, lxc-info/attach/stop/freeze/unfreeze) and calls them by absolute path, because podman
+// runs the runtime with no PATH at all.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { nodePaths, type NodePaths } from '../pve/paths.js';
+import { logDebug } from './log.js';
+
+export interface ToolResult {
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function run(file: string, args: string[], input?: string): Promise<ToolResult> {
+  logDebug(`exec ${file} ${args.join(' ')}`);
+  return new Promise((resolve) => {
+    // Never hand the caller's stdio to a tool: a long-lived descendant holding the engine's pipes
+    // would make the engine wait forever.
+    const child = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: process.env.PATH || DEFAULT_PATH },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => resolve({ code: 127, signal: null, stdout, stderr: stderr + e.message }));
+    child.on('close', (code, signal) => resolve({ code: code ?? 255, signal, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+export class NodeDriver {
+  constructor(readonly paths: NodePaths = nodePaths()) {}
+
+  pct(...args: string[]): Promise<ToolResult> {
+    return run(this.paths.pct, args);
+  }
+
+  lxc(tool: 'lxc-info' | 'lxc-attach' | 'lxc-stop' | 'lxc-freeze' | 'lxc-unfreeze', vmid: number, ...args: string[]) {
+    return run(this.paths.lxcBin(tool), ['-P', this.paths.lxcPath, '-n', String(vmid), ...args]);
+  }
+
+  /** What `pct status` checks, without running pct: LXC's abstract command socket is listening. */
+  isRunning(vmid: number): boolean {
+    try {
+      const needle = ` @${this.paths.lxcPath.replace(/\/+$/, '')}/${vmid}/command`;
+      return readFileSync('/proc/net/unix', 'utf8').includes(needle + '\n');
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** pct's own error text: the last non-empty stderr line, which is PVE's die message. */
+export function toolError(result: ToolResult): string {
+  const lines = (result.stderr || result.stdout).split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.join('; ') || `exit code ${result.code}`;
+}

@@ -1,0 +1,118 @@
+// pxoci's writes into /etc/pve: VMID reservation, config writes under PVE's lock, ownership checks.
+import { closeSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePctConfig, writePctConfig, type PveConfig } from '../pve/config.js';
+import { withFileLock } from '../pve/lock.js';
+import type { NodePaths } from '../pve/paths.js';
+import { writeFileAtomic } from './state.js';
+import { RuntimeError } from './errors.js';
+
+const FIRST_VMID = 100;
+const LAST_VMID = 999_999_999;
+
+/** PVE waits 10 s for a config lock (5 s during create). */
+const LOCK_TIMEOUT_SECONDS = 10;
+
+/** The description line that marks a CT as pxoci's, and which container it belongs to. */
+export function ownerLine(id: string): string {
+  return `pxoci container ${id}`;
+}
+
+function idsIn(dir: string, into: Set<number>): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      const m = /^(\d+)\.conf$/.exec(name);
+      if (m) into.add(Number(m[1]));
+    }
+  } catch {
+    // a node without guests of that kind
+  }
+}
+
+/** Every VMID the cluster knows: .vmlist (pmxcfs' cluster-wide list) and the config dirs we can see. */
+export function usedVmids(paths: NodePaths): Set<number> {
+  const used = new Set<number>();
+  try {
+    const vmlist = JSON.parse(readFileSync(paths.vmlist, 'utf8')) as { ids?: Record<string, unknown> };
+    for (const id of Object.keys(vmlist.ids ?? {})) used.add(Number(id));
+  } catch {
+    // no .vmlist yet
+  }
+  const nodes = join(paths.etcPve, 'nodes');
+  let nodeNames: string[] = [];
+  try {
+    nodeNames = readdirSync(nodes);
+  } catch {
+    nodeNames = [];
+  }
+  for (const node of nodeNames) {
+    idsIn(join(nodes, node, 'lxc'), used);
+    idsIn(join(nodes, node, 'qemu-server'), used);
+  }
+  return used;
+}
+
+/**
+ * Reserves a VMID the way pmxcfs makes it safe: exclusive creation of the config file, which fails
+ * with EEXIST when the id exists anywhere in the cluster. /cluster/nextid is only a hint (two callers
+ * get the same answer), so on EEXIST we move on to the next free id.
+ */
+export function reserveVmid(paths: NodePaths, placeholder: PveConfig): number {
+  const text = writePctConfig(placeholder);
+  const used = usedVmids(paths);
+  for (let vmid = FIRST_VMID; vmid <= LAST_VMID; vmid++) {
+    if (used.has(vmid)) continue;
+    let fd: number;
+    try {
+      fd = openSync(paths.confPath(vmid), 'wx', 0o640);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      throw new RuntimeError(`cannot create ${paths.confPath(vmid)}: ${(e as Error).message}`);
+    }
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    return vmid;
+  }
+  throw new RuntimeError('no free VMID left on this cluster');
+}
+
+export function readConf(paths: NodePaths, vmid: number): PveConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(paths.confPath(vmid), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parsePctConfig(text, vmid).config;
+}
+
+/** pxoci never touches a CT it did not create: its config must carry our tag and our id. */
+export function ownedBy(conf: PveConfig | undefined, id: string): boolean {
+  if (!conf) return false;
+  const tags = (conf.options.tags ?? '').split(/[;, ]+/);
+  const lines = (conf.description ?? '').split('\n');
+  return tags.includes('pxoci') && lines.includes(ownerLine(id));
+}
+
+export function writeConfLocked(paths: NodePaths, vmid: number, conf: PveConfig): Promise<void> {
+  const text = writePctConfig(conf);
+  return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
+    writeFileAtomic(paths.confPath(vmid), text, 0o640);
+  });
+}
+
+/** Removes a config that never started (pct destroy handles the ones that did). */
+export function removeConfLocked(paths: NodePaths, vmid: number, id: string): Promise<void> {
+  return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
+    if (!ownedBy(readConf(paths, vmid), id)) return;
+    try {
+      unlinkSync(paths.confPath(vmid));
+    } catch {
+      // already gone
+    }
+  });
+}
