@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what pxoci, its simulator and its tests need on a Debian machine, then the npm packages.
+# Idempotent: only missing Debian packages are installed.
+set -eu
+cd "$(dirname "$0")/.."
+packages="lxc busybox-static runc gcc libc6-dev util-linux"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

@@ -1,0 +1,134 @@
+// Shared by the tests that need a real simulated PVE node: one pvesim root per test file, a busybox
+// rootfs, bundles, and a way to run pxoci exactly as an engine would (a separate process).
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const top = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const dist = join(top, 'dist');
+export const pxociJs = join(dist, 'pxoci.js');
+export const pvesimJs = join(dist, 'pvesim.js');
+
+/** Parses the `export NAME=value` lines pvesim prints into an env object. */
+export function parseExports(text: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = { ...base };
+  for (const line of text.split('\n')) {
+    const m = /^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let value = m[2]!;
+    if (/^'.*'$/.test(value)) value = value.slice(1, -1).replace(/'\\''/g, "'");
+    else if (/^".*"$/.test(value)) value = value.slice(1, -1);
+    value = value.replace(/\$\{?PATH\}?/g, base.PATH ?? '');
+    env[m[1]!] = value;
+  }
+  return env;
+}
+
+export interface SimNode {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  stateRoot: string;
+  down(): void;
+}
+
+export function startSimNode(name: string): SimNode {
+  const root = mkdtempSync(join(tmpdir(), `pxoci-${name}-`));
+  const out = spawnSync(process.execPath, [pvesimJs, 'env', '--root', root], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`pvesim env failed: ${out.stderr}`);
+  const env = parseExports(out.stdout);
+  const stateRoot = join(root, 'pxoci-state');
+  return {
+    root,
+    env,
+    stateRoot,
+    down() {
+      spawnSync(process.execPath, [pvesimJs, 'down', '--root', root], { encoding: 'utf8' });
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+let sharedRootfs: string | undefined;
+/** One busybox rootfs per test process; bundles get their own copy so they can differ. */
+export function busyboxRootfs(): string {
+  if (sharedRootfs && existsSync(join(sharedRootfs, 'bin/busybox'))) return sharedRootfs;
+  sharedRootfs = mkdtempSync(join(tmpdir(), 'pxoci-rootfs-'));
+  const r = spawnSync('sh', [join(top, 'scripts/make-busybox-rootfs.sh'), sharedRootfs], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`make-busybox-rootfs failed: ${r.stderr}`);
+  return sharedRootfs;
+}
+
+export interface BundleOptions {
+  args?: string[];
+  terminal?: boolean;
+  env?: string[];
+  cwd?: string;
+  patch?: (spec: Record<string, any>) => void;
+}
+
+/** A minimal bundle the way an engine writes one: config.json plus rootfs/. */
+export function makeBundle(parent: string, name: string, o: BundleOptions = {}): string {
+  const bundle = join(parent, name);
+  mkdirSync(bundle, { recursive: true });
+  cpSync(busyboxRootfs(), join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  const spec: Record<string, any> = {
+    ociVersion: '1.2.0',
+    process: {
+      terminal: o.terminal ?? false,
+      user: { uid: 0, gid: 0 },
+      args: o.args ?? ['sh', '-c', 'echo hello'],
+      env: o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      cwd: o.cwd ?? '/',
+    },
+    root: { path: 'rootfs' },
+    hostname: 'pxoci-test',
+    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
+  };
+  o.patch?.(spec);
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+  return bundle;
+}
+
+export function pxoci(node: SimNode, args: string[], opts: { cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [pxociJs, '--root', node.stateRoot, ...args], {
+    env: node.env,
+    cwd: opts.cwd,
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+}
+
+/** Runs `pxoci create` with its stdio on pipes we read, like conmon does; resolves when create exits. */
+export function createWithPipes(node: SimNode, id: string, bundle: string, extra: string[] = []) {
+  const child = spawn(process.execPath, [pxociJs, '--root', node.stateRoot, 'create', '--bundle', bundle, ...extra, id], {
+    env: node.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** Both pipes closed: every holder of the container's stdio has exited. */
+  const closed = new Promise<void>((resolve) => {
+    let n = 0;
+    const one = () => ++n === 2 && resolve();
+    child.stdout.on('close', one);
+    child.stderr.on('close', one);
+  });
+  return { child, exited, closed, out: () => stdout, err: () => stderr };
+}
+
+let subreaperBin: string | undefined;
+/** Builds test/native/subreaper.c once per test process. */
+export function subreaper(): string {
+  if (subreaperBin) return subreaperBin;
+  const out = join(mkdtempSync(join(tmpdir(), 'pxoci-subreaper-')), 'subreaper');
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(top, 'test/native/subreaper.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot build the subreaper harness: ${r.stderr}`);
+  subreaperBin = out;
+  return out;
+}

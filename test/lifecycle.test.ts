@@ -1,0 +1,198 @@
+// The runc lifecycle on the simulated PVE node, driven as engines drive it: separate processes,
+// caller pipes as stdio, a child subreaper reaping the pid-file process.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createWithPipes,
+  makeBundle,
+  pxoci,
+  pxociJs,
+  startSimNode,
+  subreaper,
+  type SimNode,
+} from './helpers/env.js';
+
+const node: SimNode = startSimNode('lifecycle');
+t.teardown(() => node.down());
+const work = mkdtempSync(join(tmpdir(), 'pxoci-lifecycle-'));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function state(id: string) {
+  const r = pxoci(node, ['state', id]);
+  if (r.status !== 0) throw new Error(`state ${id}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { status: string; pid: number; id: string; bundle: string };
+}
+
+function confs(): string[] {
+  const dir = join(node.root, 'etc/pve/nodes');
+  return readdirSync(dir).flatMap((n) => {
+    try {
+      return readdirSync(join(dir, n, 'lxc')).filter((f) => f.endsWith('.conf'));
+    } catch {
+      return [];
+    }
+  });
+}
+
+function mountsUnder(path: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[4]?.startsWith(path));
+}
+
+async function waitUntil(check: () => boolean, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(50);
+  }
+}
+
+/** create under a subreaper (as conmon), start, and report how the pid-file process ended. */
+async function runToExit(id: string, bundle: string, afterStart?: () => void) {
+  const pidFile = join(work, `${id}.pid`);
+  const statusFile = join(work, `${id}.status`);
+  const child = spawn(
+    subreaper(),
+    [statusFile, pidFile, process.execPath, pxociJs, '--root', node.stateRoot, 'create', '--bundle', bundle, '--pid-file', pidFile, id],
+    { env: node.env, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await waitUntil(() => existsSync(pidFile) || existsSync(statusFile));
+  const pidText = existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : '';
+  const created = existsSync(statusFile) ? undefined : state(id);
+  const outputBeforeStart = stdout;
+  if (created) {
+    const s = pxoci(node, ['start', id]);
+    if (s.status !== 0) throw new Error(`start: ${s.stderr}`);
+    afterStart?.();
+  }
+  await done;
+  return { status: readFileSync(statusFile, 'utf8').trim(), stdout, stderr, pidText, created, outputBeforeStart };
+}
+
+t.test('create → created, start runs the process with the caller stdio, exit code reaches the reaper', async (t) => {
+  const bundle = makeBundle(work, 'exit7', {
+    args: ['sh', '-c', 'touch /ran; echo "out $(hostname)"; echo err >&2; exit 7'],
+  });
+  const r = await runToExit('exit7', bundle);
+  t.match(r.pidText, /^\d+$/, 'pid-file is digits only, no newline');
+  t.equal(r.created?.status, 'created');
+  t.ok(r.created!.pid > 0, 'created state has a pid');
+  t.equal(r.outputBeforeStart, '', 'nothing ran and nothing printed before start');
+  t.equal(r.status, '7', 'the reaper sees exit code 7');
+  t.equal(r.stdout, 'out pxoci-test\n', 'stdout reached the caller pipe');
+  t.equal(r.stderr, 'err\n', 'stderr reached the caller pipe');
+  t.ok(existsSync(join(bundle, 'rootfs/ran')), 'process.args ran after start');
+  const s = state('exit7');
+  t.equal(s.status, 'stopped');
+  t.equal(s.pid, 0);
+  t.equal(s.bundle, bundle);
+  t.equal(pxoci(node, ['delete', 'exit7']).status, 0);
+  t.same(confs(), [], 'the CT config is gone');
+  t.equal(pxoci(node, ['state', 'exit7']).stderr, 'container does not exist\n');
+});
+
+t.test('death by SIGKILL shows as 137; kill accepts names and numbers', async (t) => {
+  const bundle = makeBundle(work, 'killed', { args: ['sleep', '1000'] });
+  const r = await runToExit('killed', bundle, () => {
+    t.equal(state('killed').status, 'running');
+    const k = pxoci(node, ['kill', 'killed', 'KILL']);
+    t.equal(k.status, 0, k.stderr);
+  });
+  t.equal(r.status, '137');
+  t.equal(pxoci(node, ['delete', 'killed']).status, 0);
+
+  const trap = makeBundle(work, 'term', { args: ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.1; done'] });
+  const r2 = await runToExit('term', trap, () => {
+    t.equal(pxoci(node, ['kill', 'term', 'sigterm']).status, 0);
+  });
+  t.equal(r2.status, '42', 'SIGTERM was delivered by name and trapped');
+  t.equal(pxoci(node, ['kill', 'term', '15']).stderr, 'container not running\n');
+  t.equal(pxoci(node, ['delete', 'term']).status, 0);
+});
+
+t.test('state transitions and runc error texts', async (t) => {
+  const bundle = makeBundle(work, 'states', { args: ['sleep', '1000'] });
+  const c = createWithPipes(node, 'states', bundle);
+  t.equal(await c.exited, 0, c.err());
+  t.equal(state('states').status, 'created');
+  t.equal(pxoci(node, ['create', '--bundle', bundle, 'states']).stderr, 'container with given ID already exists\n');
+  t.equal(pxoci(node, ['kill', 'states', 'NOPE']).stderr, 'unknown signal "NOPE"\n');
+  t.equal(pxoci(node, ['start', 'states']).status, 0);
+  t.equal(state('states').status, 'running');
+  t.equal(pxoci(node, ['start', 'states']).stderr, 'cannot start an already running container\n');
+  const d = pxoci(node, ['delete', 'states']);
+  t.equal(d.status, 1);
+  t.equal(d.stderr, 'cannot delete container states that is not stopped: running\n');
+  const list = JSON.parse(pxoci(node, ['list', '--format', 'json']).stdout) as Array<{ id: string; status: string }>;
+  t.same(list.map((s) => [s.id, s.status]), [['states', 'running']]);
+  t.equal(pxoci(node, ['delete', '--force', 'states']).status, 0);
+  t.same(confs(), []);
+  await c.closed;
+  t.equal(pxoci(node, ['start', 'states']).stderr, 'container does not exist\n');
+});
+
+t.test('a created container is deleted without --force; start after a kill says it has stopped', async (t) => {
+  const bundle = makeBundle(work, 'created', { args: ['sleep', '1000'] });
+  const c = createWithPipes(node, 'created', bundle);
+  t.equal(await c.exited, 0, c.err());
+  t.equal(pxoci(node, ['delete', 'created']).status, 0);
+  t.same(confs(), []);
+
+  const c2 = createWithPipes(node, 'killed-created', bundle);
+  t.equal(await c2.exited, 0, c2.err());
+  t.equal(pxoci(node, ['kill', 'killed-created', '9']).status, 0);
+  await waitUntil(() => state('killed-created').status === 'stopped');
+  t.equal(pxoci(node, ['start', 'killed-created']).stderr, 'cannot start a container that has stopped\n');
+  t.equal(pxoci(node, ['delete', 'killed-created']).status, 0);
+});
+
+t.test('unknown ids and bad ids', async (t) => {
+  for (const cmd of [['state'], ['start'], ['kill'], ['delete']]) {
+    const r = pxoci(node, [...cmd, 'nope']);
+    t.equal(r.status, 1, `${cmd[0]} exit code`);
+    t.equal(r.stderr, 'container does not exist\n', `${cmd[0]} text`);
+  }
+  const f = pxoci(node, ['delete', '--force', 'nope']);
+  t.equal(f.status, 0);
+  t.equal(f.stderr + f.stdout, '');
+  t.equal(pxoci(node, ['state', '../etc']).stderr, 'invalid container ID format\n');
+});
+
+t.test('a failed create leaves no CT config, no state entry, no mount, and logs one JSON record', async (t) => {
+  const log = join(work, 'fail.log');
+  const cases: Array<[string, string, RegExp]> = [];
+  const missing = makeBundle(work, 'noexec', { args: ['no-such-binary'] });
+  cases.push(['noexec', missing, /^exec: "no-such-binary": executable file not found in \$PATH\n$/]);
+  const badJson = makeBundle(work, 'badjson');
+  writeFileSync(join(badJson, 'config.json'), '{ not json');
+  cases.push(['badjson', badJson, /^config\.json: invalid JSON/]);
+  const noConfig = join(work, 'empty-bundle');
+  cases.push(['noconfig', noConfig, /^open .*config\.json: no such file or directory\n$/]);
+  const badCwd = makeBundle(work, 'badcwd', { cwd: '/does/not/exist' });
+  cases.push(['badcwd', badCwd, /cwd/]);
+
+  for (const [id, bundle, pattern] of cases) {
+    const r = pxoci(node, ['--log', log, '--log-format', 'json', 'create', '--bundle', bundle, id]);
+    t.equal(r.status, 1, `${id}: exit 1`);
+    t.match(r.stderr, pattern, `${id}: message`);
+    t.notMatch(r.stderr, /at .*\.js:\d+/, `${id}: no stack trace`);
+    t.same(confs(), [], `${id}: no CT config`);
+    t.notOk(existsSync(join(node.stateRoot, id)), `${id}: no state entry`);
+    t.same(mountsUnder(node.root), [], `${id}: no mount`);
+    const records = readFileSync(log, 'utf8').trim().split('\n');
+    const last = JSON.parse(records[records.length - 1]!) as { level: string; msg: string; time: string };
+    t.equal(last.level, 'error');
+    t.equal(last.msg + '\n', r.stderr);
+    t.match(last.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  }
+});
