@@ -29,9 +29,9 @@ int main(int argc, char **argv)
 			return cmd_lock(argc - 1, argv + 1);
 		if (strcmp(argv[1], "keeper") == 0)
 			return cmd_keeper(argc - 1, argv + 1);
-		if (strcmp(argv[1], "sendfd") == 0)
-			return cmd_sendfd(argc - 1, argv + 1);
+		if (strcmp(argv[1], "run") == 0)
+			return cmd_run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "usage: pxoci-helper lock|keeper|sendfd ...\n");
+	fprintf(stderr, "usage: pxoci-helper lock|keeper|run ...\n");
 	return 2;
 }

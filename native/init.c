@@ -108,11 +108,11 @@ static void parse_rlimit(struct process_spec *p, char *value)
 	fail("unknown rlimit %s", value);
 }
 
-static void read_spec(struct process_spec *p)
+static void read_spec(struct process_spec *p, const char *path)
 {
-	int fd = open(RUNTIME_DIR "/process", O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		fail("cannot open " RUNTIME_DIR "/process: %s", strerror(errno));
+		fail("cannot open the process spec: %s", strerror(errno));
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
 	for (;;) {
@@ -228,6 +228,22 @@ static void install_stdio(int *fds, int nfds)
 	}
 }
 
+/* While still root: limits only root may raise. */
+static void apply_limits(struct process_spec *p)
+{
+	if (p->oom_score_adj) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, p->oom_score_adj, strlen(p->oom_score_adj)) < 0)
+			fail("cannot set oom_score_adj: %s", strerror(errno));
+		close(fd);
+	}
+	for (int i = 0; i < p->nrlimits; i++)
+		if (setrlimit(p->rlimits[i].resource, &p->rlimits[i].value) != 0)
+			fail("setrlimit: %s", strerror(errno));
+}
+
+static void become_process(struct process_spec *p, char *exe);
+
 static void child_main(struct process_spec *p, int *fds, int nfds)
 {
 	sigset_t none;
@@ -245,15 +261,7 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	char *exe = resolve_executable(p);
 	if (chdir(p->cwd) != 0)
 		fail("chdir to cwd (\"%s\") set in config.json failed: no such file or directory", p->cwd);
-	if (p->oom_score_adj) {
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, p->oom_score_adj, strlen(p->oom_score_adj)) < 0)
-			fail("cannot set oom_score_adj: %s", strerror(errno));
-		close(fd);
-	}
-	for (int i = 0; i < p->nrlimits; i++)
-		if (setrlimit(p->rlimits[i].resource, &p->rlimits[i].value) != 0)
-			fail("setrlimit: %s", strerror(errno));
+	apply_limits(p);
 
 	if (wire_send(sock, FRAME_CHILD_READY, NULL, 0, 1, NULL, 0) != 0)
 		_exit(127);
@@ -277,6 +285,12 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 		_exit(127); /* the fifo was closed without a start: nothing to run */
 	close(sock);
 
+	become_process(p, exe);
+}
+
+/* Everything after the start signal: who the process runs as, where, and then exec. */
+static void become_process(struct process_spec *p, char *exe)
+{
 	if (p->have_umask)
 		umask(p->umask_value);
 	if (setgroups((size_t)p->ngroups, p->groups) != 0 && p->have_groups) {
@@ -302,10 +316,28 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	_exit(err == EACCES || err == ENOEXEC ? 126 : 127);
 }
 
-int main(void)
+/* `pxoci exec` runs `lxc-attach ... -- /.pxoci/init exec <spec>`: lxc-attach enters the CT, this applies
+ * the exec'd process's spec exactly as for the container process (cwd, groups, rlimits, ...). */
+static int exec_main(const char *spec_path)
 {
 	static struct process_spec spec;
-	read_spec(&spec);
+	read_spec(&spec, spec_path);
+	char *exe = resolve_executable(&spec);
+	if (spec.terminal) {
+		setsid();
+		ioctl(0, TIOCSCTTY, 0);
+	}
+	apply_limits(&spec);
+	become_process(&spec, exe);
+	return 127;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "exec") == 0)
+		return exec_main(argv[2]);
+	static struct process_spec spec;
+	read_spec(&spec, RUNTIME_DIR "/process");
 
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};

@@ -73,7 +73,7 @@ static void write_exit_file(const char *path, int status)
 }
 
 /* Exit the way the container process did, so our reaper sees the same status. */
-static void exit_like(int status)
+void exit_like(int status)
 {
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
@@ -123,18 +123,23 @@ static int send_console(const char *socket_path, int master, const char *name)
 	return rc;
 }
 
-int cmd_sendfd(int argc, char **argv)
+/* A new pty: the master goes to the console socket, the slave is returned (or -1, errno set). */
+int open_console(const char *socket_path)
 {
-	/* pxoci-helper sendfd SOCKET NAME: sends our stdin (a pty master) to a console socket. */
-	if (argc != 3) {
-		fprintf(stderr, "usage: pxoci-helper sendfd <socket> <name>\n");
-		return 2;
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char *name = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
+	int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+	if (slave < 0 || send_console(socket_path, master, name) != 0) {
+		int err = errno;
+		if (master >= 0)
+			close(master);
+		if (slave >= 0)
+			close(slave);
+		errno = err;
+		return -1;
 	}
-	if (send_console(argv[1], 0, argv[2]) != 0) {
-		fprintf(stderr, "cannot send the console to %s: %s\n", argv[1], strerror(errno));
-		return 1;
-	}
-	return 0;
+	close(master);
+	return slave;
 }
 
 int cmd_keeper(int argc, char **argv)
@@ -212,20 +217,12 @@ int cmd_keeper(int argc, char **argv)
 	}
 
 	int stdio[WIRE_MAX_FDS];
-	int master = -1;
 	if (console_socket) {
-		master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-		char *name = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
-		int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+		int slave = open_console(console_socket);
 		if (slave < 0) {
-			report("error cannot allocate a pty: %s", strerror(errno));
+			report("error cannot set up the console %s: %s", console_socket, strerror(errno));
 			_exit(1);
 		}
-		if (send_console(console_socket, master, name) != 0) {
-			report("error cannot send the console to %s: %s", console_socket, strerror(errno));
-			_exit(1);
-		}
-		close(master);
 		stdio[0] = stdio[1] = stdio[2] = slave;
 		for (int i = 3; i < nfds; i++)
 			stdio[i] = i;
@@ -233,7 +230,6 @@ int cmd_keeper(int argc, char **argv)
 		for (int i = 0; i < nfds; i++)
 			stdio[i] = i;
 	}
-	(void)master;
 
 	struct pollfd pfd = {listener, POLLIN, 0};
 	int ready = poll(&pfd, 1, (int)(timeout * 1000));
