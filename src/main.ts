@@ -98,6 +98,58 @@ async function main(argv: string[]): Promise<void> {
       },
     )
     .command(
+      'exec <container-id> [command..]',
+      'run a process in a running container',
+      (y) =>
+        y
+          .option('process', { alias: 'p', type: 'string', describe: 'process.json (- for stdin)' })
+          .option('detach', { alias: 'd', type: 'boolean' })
+          .option('pid-file', { type: 'string' })
+          .option('tty', { alias: 't', type: 'boolean' })
+          .option('console-socket', { type: 'string' })
+          .option('preserve-fds', { type: 'number', default: 0 })
+          .option('cwd', { type: 'string' })
+          .option('env', { alias: 'e', type: 'string', array: true })
+          .option('user', { alias: 'u', type: 'string' })
+          .parserConfiguration({ 'halt-at-non-option': true }),
+      async (a) => {
+        const { exec } = await import('./commands/exec.js');
+        await exec(ctx(), String(a['container-id']), {
+          process: a.process,
+          detach: a.detach,
+          pidFile: a['pid-file'],
+          tty: a.tty,
+          consoleSocket: a['console-socket'],
+          preserveFds: a['preserve-fds'],
+          cwd: a.cwd,
+          env: a.env,
+          user: a.user,
+          args: ((a.command as unknown[] | undefined) ?? []).map(String),
+        });
+      },
+    )
+    .command('pause <container-id>', 'freeze all processes of a container', {}, async (a) => {
+      const { pause } = await import('./commands/pause.js');
+      await pause(ctx(), String(a['container-id']));
+    })
+    .command('resume <container-id>', 'thaw a paused container', {}, async (a) => {
+      const { resume } = await import('./commands/pause.js');
+      await resume(ctx(), String(a['container-id']));
+    })
+    .command(
+      'ps <container-id> [ps-args..]',
+      'list the processes of a container (host pids)',
+      (y) => y.option('format', { alias: 'f', type: 'string', default: 'table' }),
+      async (a) => {
+        const { ps } = await import('./commands/ps.js');
+        await ps(ctx(), String(a['container-id']), { format: a.format, psArgs: ((a['ps-args'] as unknown[]) ?? []).map(String) });
+      },
+    )
+    .command('features', 'print the features this runtime supports as JSON', {}, async () => {
+      const { features } = await import('./commands/features.js');
+      features();
+    })
+    .command(
       'spec',
       'write a default config.json',
       (y) => y.option('bundle', { alias: 'b', type: 'string' }).option('rootless', { type: 'boolean' }),

@@ -1,0 +1,96 @@
+// pxoci exec: a new process in a running CT, through lxc-attach (on every PVE node) and pxoci's init in
+// exec mode, which applies the process spec (cwd, user, groups, env, rlimits) like for the first one.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { validateProcess } from '../core/bundle.js';
+import { processToInitSpec } from '../core/translate.js';
+import { encodeInitSpec } from '../core/initspec.js';
+import type { Context } from '../runtime/context.js';
+import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { containerStatus } from '../runtime/container.js';
+import { helperPath } from '../runtime/native.js';
+import { writeFileAtomic } from '../runtime/state.js';
+
+export interface ExecOptions {
+  process?: string;
+  detach?: boolean;
+  pidFile?: string;
+  tty?: boolean;
+  consoleSocket?: string;
+  preserveFds?: number;
+  cwd?: string;
+  env?: string[];
+  user?: string;
+  args: string[];
+}
+
+function readProcess(o: ExecOptions): unknown {
+  if (o.process) {
+    let text: string;
+    try {
+      text = readFileSync(o.process === '-' ? 0 : o.process, 'utf8');
+    } catch (e) {
+      throw new RuntimeError(`open ${o.process}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    }
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new RuntimeError(`${o.process}: invalid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (o.args.length === 0) throw new RuntimeError('exec: no command given (use --process or arguments)');
+  const [uid, gid] = (o.user ?? '0:0').split(':');
+  return {
+    terminal: o.tty === true,
+    args: o.args,
+    env: o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    cwd: o.cwd ?? '/',
+    user: { uid: Number(uid ?? 0), gid: Number(gid ?? 0) },
+  };
+}
+
+export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise<void> {
+  const id = checkContainerId(rawId);
+  const rec = ctx.store.load(id);
+  const status = containerStatus(ctx.store, rec);
+  if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
+  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  if (o.preserveFds) throw new RuntimeError('exec --preserve-fds: not supported by pxoci (lxc-attach passes only stdio)');
+  const proc = validateProcess(readProcess(o));
+  const init = processToInitSpec(proc);
+  if (init.terminal && !o.consoleSocket && o.detach) {
+    throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  }
+  const specName = `exec-${randomBytes(6).toString('hex')}`;
+  writeFileAtomic(`${ctx.store.ctDir(id)}/${specName}`, encodeInitSpec(init), 0o644);
+  const attach = [
+    ctx.driver.paths.lxcBin('lxc-attach'),
+    '-P', ctx.driver.paths.lxcPath, '-n', String(rec.vmid), '--clear-env', '--',
+    '/.pxoci/init', 'exec', `/.pxoci/${specName}`,
+  ];
+  const helperArgs = ['run'];
+  if (o.detach) helperArgs.push('--detach', '--report-fd', '3');
+  if (o.consoleSocket) helperArgs.push('--console-socket', resolve(o.consoleSocket));
+  helperArgs.push('--', ...attach);
+  const child = spawn(helperPath('pxoci-helper'), helperArgs, {
+    stdio: ['inherit', 'inherit', 'inherit', o.detach ? 'pipe' : 'ignore'],
+  });
+  if (!o.detach) {
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.on('exit', (code, signal) => res({ code, signal })),
+    );
+    if (signal) process.kill(process.pid, signal);
+    process.exitCode = code ?? 255;
+    return;
+  }
+  const report = child.stdio[3] as Readable;
+  report.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of report) text += chunk as string;
+  const m = /^pid (\d+)$/m.exec(text);
+  if (!m) throw new RuntimeError(text.replace(/^error /, '').trim() || 'exec failed to start');
+  if (o.pidFile) writeFileAtomic(isAbsolute(o.pidFile) ? o.pidFile : resolve(o.pidFile), m[1]!, 0o644);
+}
