@@ -1,0 +1,101 @@
+// podman 4.3 + conmon run containers through pxoci on the simulated PVE node. Each scenario checks what
+// the user sees and that the CT is in `pct list` while it runs and gone afterwards.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { busyboxRootfs, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
+
+if (!existsSync('/usr/bin/podman')) {
+  t.fail('podman is not installed (scripts/install-deps.sh installs it)');
+  process.exit(1);
+}
+
+const node: SimNode = startSimNode('podman');
+const work = mkdtempSync(join(tmpdir(), 'pxoci-podman-'));
+const stateRoot = join(work, 'state');
+// Engines find the runtime by path and give it no PVE environment: a wrapper carries it.
+const wrapper = join(work, 'pxoci');
+writeFileSync(
+  wrapper,
+  `#!/bin/sh\nPXOCI_PVE_ROOT='${node.env.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${node.env.PXOCI_PVE_NODE}' exec '${process.execPath}' '${pxociJs}' --root '${stateRoot}' "$@"\n`,
+);
+chmodSync(wrapper, 0o755);
+const conf = join(work, 'containers.conf');
+writeFileSync(
+  conf,
+  [
+    '[containers]',
+    'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
+    '[engine]',
+    'runtime = "pxoci"',
+    'runtime_supports_json = ["crun", "runc", "pxoci"]',
+    '[engine.runtimes]',
+    `pxoci = ["${wrapper}"]`,
+    '',
+  ].join('\n'),
+);
+const env = { ...node.env, CONTAINERS_CONF: conf };
+const IMAGE = 'localhost/pxoci-busybox:latest';
+
+function podman(...args: string[]) {
+  return spawnSync('/usr/bin/podman', args, { env, encoding: 'utf8', timeout: 120_000 });
+}
+function pctList(): string {
+  return spawnSync(join(node.root, 'usr/sbin/pct'), ['list'], { env, encoding: 'utf8' }).stdout;
+}
+
+t.before(() => {
+  const tar = spawnSync('tar', ['-C', busyboxRootfs(), '-c', '.'], { maxBuffer: 1 << 30 });
+  const imp = spawnSync('/usr/bin/podman', ['import', '-', IMAGE], { env, input: tar.stdout, encoding: 'utf8' });
+  if (imp.status !== 0) throw new Error(`podman import: ${imp.stderr}`);
+});
+t.teardown(() => {
+  podman('rm', '-af', '-t', '0');
+  node.down();
+});
+
+t.test('podman info names pxoci and its version', async (t) => {
+  const r = podman('info', '--format', '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Version}}');
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^pxoci pxoci version \d+\.\d+\.\d+/);
+});
+
+t.test('podman run --rm: output and exit code 3, CT gone afterwards', async (t) => {
+  const r = podman('run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'echo hello from pxoci; exit 3');
+  t.equal(r.stdout, 'hello from pxoci\n', r.stderr);
+  t.equal(r.status, 3);
+  t.equal(pctList(), '', 'no CT left');
+});
+
+t.test('podman run -d, exec with exit code 5, logs, stop of a TERM-ignoring process', async (t) => {
+  const run = podman('run', '-d', '--name', 'svc', '--network', 'none', IMAGE, 'sh', '-c', 'trap "" TERM; echo started; while :; do sleep 1; done');
+  t.equal(run.status, 0, run.stderr);
+  t.match(pctList(), /running/, 'the CT is listed while running');
+  const ex = podman('exec', 'svc', 'sh', '-c', 'echo in-exec; exit 5');
+  t.equal(ex.stdout, 'in-exec\n');
+  t.equal(ex.status, 5);
+  const logs = podman('logs', 'svc');
+  t.equal(logs.stdout, 'started\n');
+  const stop = podman('stop', '-t', '2', 'svc');
+  t.equal(stop.status, 0, stop.stderr);
+  const inspect = podman('inspect', '--format', '{{.State.ExitCode}}', 'svc');
+  t.equal(inspect.stdout.trim(), '137', 'SIGKILL after the timeout');
+  t.equal(podman('rm', 'svc').status, 0);
+  t.equal(pctList(), '');
+});
+
+t.test('podman kill -s USR1 is delivered; pause/unpause; rm -f', async (t) => {
+  const run = podman('run', '-d', '--name', 'sig', '--network', 'none', IMAGE, 'sh', '-c', 'trap "echo got-usr1" USR1; while :; do sleep 0.2; done');
+  t.equal(run.status, 0, run.stderr);
+  t.equal(podman('kill', '-s', 'USR1', 'sig').status, 0);
+  await new Promise((r) => setTimeout(r, 1000));
+  t.match(podman('logs', 'sig').stdout, /got-usr1/);
+  t.equal(podman('pause', 'sig').status, 0);
+  t.equal(podman('inspect', '--format', '{{.State.Status}}', 'sig').stdout.trim(), 'paused');
+  t.equal(podman('unpause', 'sig').status, 0);
+  t.equal(podman('inspect', '--format', '{{.State.Status}}', 'sig').stdout.trim(), 'running');
+  t.equal(podman('rm', '-f', 'sig').status, 0);
+  t.equal(pctList(), '');
+});
