@@ -1,10 +1,11 @@
 // Shared by the tests that need a real simulated PVE node: one pvesim root per test file, a busybox
 // rootfs, bundles, and a way to run pxoci exactly as an engine would (a separate process).
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync, cpSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultSpec } from '../../src/commands/spec.js';
 
 export const top = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const dist = join(top, 'dist');
@@ -73,6 +74,8 @@ export function makeBundle(parent: string, name: string, o: BundleOptions = {}):
   const bundle = join(parent, name);
   mkdirSync(bundle, { recursive: true });
   cpSync(busyboxRootfs(), join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  // mkdtemp made the source 0700; a container's / must be traversable by non-root users.
+  chmodSync(join(bundle, 'rootfs'), 0o755);
   const spec: Record<string, any> = {
     ociVersion: '1.2.0',
     process: {
@@ -84,6 +87,8 @@ export function makeBundle(parent: string, name: string, o: BundleOptions = {}):
     },
     root: { path: 'rootfs' },
     hostname: 'pxoci-test',
+    // The mounts every engine sends (runc spec's set): /proc, /dev, /dev/pts, /dev/shm, /sys, ...
+    mounts: (defaultSpec(false) as { mounts: unknown[] }).mounts,
     linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
   };
   o.patch?.(spec);
