@@ -4,7 +4,7 @@
 // The same checks pass on runc: that is the proof they test something real.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { makeBundle, pxociJs, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
@@ -64,8 +64,15 @@ async function runInside(o: BundleOptions): Promise<{ stdout: string; stderr: st
 t.test('lifecycle MUSTs: created before start, process not run, state fields, stopped after exit', async (t) => {
   const id = `conf-${runtimeName}-life`;
   const bundle = makeBundle(work, id, { args: ['sh', '-c', 'touch /ran'] });
-  const c = runtime(['create', '--bundle', bundle, id]);
-  t.equal(c.status, 0, c.stderr);
+  // The container inherits create's stdio: give it a file, not a pipe spawnSync would wait on.
+  const errFile = join(work, `${id}.stderr`);
+  const errFd = openSync(errFile, 'w');
+  const c = spawnSync(argv0[0]!, [...argv0.slice(1), '--root', stateRoot, 'create', '--bundle', bundle, id], {
+    env,
+    stdio: ['ignore', 'ignore', errFd],
+  });
+  closeSync(errFd);
+  t.equal(c.status, 0, readFileSync(errFile, 'utf8'));
   const created = JSON.parse(runtime(['state', id]).stdout);
   t.equal(created.status, 'created');
   t.equal(created.id, id);
