@@ -1,5 +1,6 @@
 // pxoci create: from a bundle to a CT in the `created` state (docs/DESIGN.md has the picture).
 import { copyFileSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { pathKind, deviceNumbers } from '../runtime/hostfs.js';
 import { isAbsolute, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../core/bundle.js';
@@ -93,6 +94,9 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       vmid,
       runtimeDir: ctDir,
       arch: PVE_ARCH[hostArch()] ?? 'amd64',
+      rootfs,
+      pathKind,
+      deviceNumbers,
     });
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
     writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);

@@ -39,8 +39,20 @@ export function containerStatus(store: StateStore, rec: ContainerRecord): Status
   return isFrozen(rec.pid) ? 'paused' : 'running';
 }
 
-export function ociState(rec: ContainerRecord, status: Status) {
-  const state: Record<string, unknown> = {
+export interface OciStateJson {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+}
+
+export function ociState(rec: ContainerRecord, status: Status): OciStateJson {
+  const state: OciStateJson = {
     ociVersion: OCI_VERSION,
     id: rec.id,
     pid: status === 'stopped' ? 0 : (rec.pid ?? 0),

@@ -1,0 +1,73 @@
+// Every config.json field and what pxoci does with it on a PVE node — the one table the translator
+// consults for fields it does not map one by one, and the source of docs/fields.md.
+// handling: 'applied' (with `pve`, the PVE mechanism), 'provided' (LXC/PVE already does what the
+// field asks), 'recorded' (kept by the runtime, no CT effect is asked for), 'rejected' (create fails,
+// naming the field; `why` says why).
+
+export interface FieldRule {
+  path: string;
+  handling: 'applied' | 'provided' | 'recorded' | 'rejected';
+  pve: string;
+  why?: string;
+}
+
+export const FIELDS: FieldRule[] = [
+  { path: 'ociVersion', handling: 'recorded', pve: '1.0.0 … 1.2.x accepted' },
+  { path: 'root.path', handling: 'applied', pve: 'rootfs: <abs path> (bind rootfs)' },
+  { path: 'root.readonly', handling: 'applied', pve: 'rootfs: …,ro=1' },
+  { path: 'hostname', handling: 'applied', pve: 'hostname (→ lxc.uts.name); derived from the id when absent' },
+  { path: 'domainname', handling: 'rejected', pve: '-', why: 'PVE sets no NIS domain name for a CT' },
+  { path: 'mounts[] bind/rbind (directory)', handling: 'applied', pve: 'mpN: <src>,mp=<dst>[,ro=1][,mountoptions=…]' },
+  { path: 'mounts[] bind (file, or below /dev)', handling: 'applied', pve: 'lxc.mount.entry: <src> <dst> none bind[,ro…],create=file|dir 0 0' },
+  { path: 'mounts[] tmpfs, mqueue', handling: 'applied', pve: 'lxc.mount.entry: <src> <dst> <type> <options>,create=dir 0 0' },
+  { path: 'mounts[] /proc, /sys, /sys/fs/cgroup', handling: 'provided', pve: 'LXC common.conf: lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed' },
+  { path: 'mounts[] /dev (tmpfs), /dev/pts (devpts)', handling: 'provided', pve: 'LXC autodev and its own devpts instance' },
+  { path: 'process.args, env, cwd, user.*, terminal, rlimits, noNewPrivileges, oomScoreAdj', handling: 'applied', pve: "pxoci's init (lxc.init.cmd: /.pxoci/init) applies them before exec" },
+  { path: 'process.capabilities', handling: 'applied', pve: 'lxc.cap.keep: <bounding set> (none when empty)' },
+  { path: 'process.apparmorProfile', handling: 'applied', pve: 'lxc.apparmor.profile' },
+  { path: 'process.consoleSize', handling: 'recorded', pve: 'the engine sizes the pty it receives over --console-socket' },
+  { path: 'process.selinuxLabel', handling: 'rejected', pve: '-', why: 'PVE hosts run AppArmor, not SELinux' },
+  { path: 'process.scheduler', handling: 'rejected', pve: '-', why: 'no PVE key sets a scheduling policy' },
+  { path: 'process.ioPriority', handling: 'rejected', pve: '-', why: 'no PVE key sets an I/O priority' },
+  { path: 'process.execCPUAffinity', handling: 'rejected', pve: '-', why: 'no PVE key sets a per-process CPU affinity' },
+  { path: 'process.commandLine', handling: 'rejected', pve: '-', why: 'Windows only' },
+  { path: 'hooks.*', handling: 'rejected', pve: '-', why: 'hooks are not supported by pxoci yet' },
+  { path: 'annotations', handling: 'recorded', pve: 'kept in the state (pxoci state shows them)' },
+  { path: 'linux.namespaces[] pid, ipc, uts, mount, network, cgroup', handling: 'provided', pve: 'LXC creates private namespaces for every CT' },
+  { path: 'linux.namespaces[] user + uid/gidMappings', handling: 'applied', pve: 'unprivileged: 1 (+ lxc.idmap lines unless PVE\'s default map)' },
+  { path: 'linux.namespaces[].path', handling: 'rejected', pve: '-', why: 'a PVE CT cannot join another namespace' },
+  { path: 'linux.namespaces[] time', handling: 'rejected', pve: '-', why: 'LXC 5/6 on PVE has no time namespace key' },
+  { path: 'linux.resources.memory.limit', handling: 'applied', pve: 'memory: <MiB, rounded up, ≥ 16>' },
+  { path: 'linux.resources.memory.swap', handling: 'applied', pve: 'swap: <(swap − limit) MiB>; -1 → unlimited is not expressible (rejected)' },
+  { path: 'linux.resources.memory.reservation', handling: 'applied', pve: 'lxc.cgroup2.memory.low' },
+  { path: 'linux.resources.memory (other)', handling: 'rejected', pve: '-', why: 'kernel/kernelTCP/swappiness/disableOOMKiller are cgroup v1 only; PVE is cgroup v2' },
+  { path: 'linux.resources.cpu.shares', handling: 'applied', pve: 'cpuunits: 1 + ((shares − 2) · 9999) / 262142 (runc\'s v1→v2 conversion)' },
+  { path: 'linux.resources.cpu.quota/period', handling: 'applied', pve: 'cpulimit: quota / period' },
+  { path: 'linux.resources.cpu.cpus', handling: 'applied', pve: 'cores: <count> + lxc.cgroup2.cpuset.cpus' },
+  { path: 'linux.resources.cpu.mems', handling: 'applied', pve: 'lxc.cgroup2.cpuset.mems' },
+  { path: 'linux.resources.cpu (realtime, burst, idle)', handling: 'rejected', pve: '-', why: 'no cgroup v2 key on PVE' },
+  { path: 'linux.resources.pids.limit', handling: 'applied', pve: 'lxc.cgroup2.pids.max' },
+  { path: 'linux.resources.devices', handling: 'applied', pve: 'lxc.cgroup2.devices.allow/deny (a leading deny-all is LXC\'s own baseline)' },
+  { path: 'linux.resources.hugepageLimits', handling: 'applied', pve: 'lxc.cgroup2.hugetlb.<size>.max' },
+  { path: 'linux.resources.blockIO.weight', handling: 'applied', pve: 'lxc.cgroup2.io.weight' },
+  { path: 'linux.resources.blockIO.throttle*', handling: 'applied', pve: 'lxc.cgroup2.io.max: <maj:min> rbps|wbps|riops|wiops=N' },
+  { path: 'linux.resources.blockIO (leafWeight, weightDevice)', handling: 'rejected', pve: '-', why: 'no cgroup v2 equivalent' },
+  { path: 'linux.resources.unified', handling: 'applied', pve: 'lxc.cgroup2.<key>' },
+  { path: 'linux.resources.network, rdma', handling: 'rejected', pve: '-', why: 'cgroup v1 net_cls/net_prio and rdma are not set by PVE' },
+  { path: 'linux.devices', handling: 'applied', pve: 'devN: <path>[,mode=][,uid=][,gid=] (the host device with the same major:minor)' },
+  { path: 'linux.cgroupsPath', handling: 'recorded', pve: 'PVE places every CT in lxc/<vmid>' },
+  { path: 'linux.sysctl (IPC keys)', handling: 'applied', pve: 'lxc.sysctl.kernel.{msgmax,msgmnb,msgmni,sem,shmall,shmmax,shmmni,shm_rmid_forced}' },
+  { path: 'linux.sysctl (other keys)', handling: 'rejected', pve: '-', why: 'PVE accepts only the IPC sysctls as raw keys' },
+  { path: 'linux.seccomp', handling: 'provided', pve: "LXC's default seccomp policy (common.seccomp) applies; the engine's profile is not translated yet" },
+  { path: 'linux.maskedPaths', handling: 'applied', pve: 'lxc.mount.entry: /dev/null (files) or a read-only tmpfs (directories), optional' },
+  { path: 'linux.readonlyPaths', handling: 'applied', pve: '/proc/sys, /proc/sysrq-trigger: LXC proc:mixed; others: read-only bind, optional' },
+  { path: 'linux.rootfsPropagation', handling: 'recorded', pve: 'LXC mounts the rootfs private' },
+  { path: 'linux.mountLabel', handling: 'rejected', pve: '-', why: 'PVE hosts run AppArmor, not SELinux' },
+  { path: 'linux.intelRdt', handling: 'rejected', pve: '-', why: 'no PVE key for resctrl' },
+  { path: 'linux.personality', handling: 'rejected', pve: '-', why: 'lxc.arch is set from the node; no other personality' },
+  { path: 'linux.timeOffsets', handling: 'rejected', pve: '-', why: 'no time namespace on PVE' },
+];
+
+export function rejectionReason(path: string): string {
+  return FIELDS.find((f) => f.path === path && f.handling === 'rejected')?.why ?? 'not supported by pxoci on PVE';
+}

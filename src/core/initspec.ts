@@ -1,0 +1,46 @@
+// What pxoci's init (native/init.c) applies to the container process before exec: the OCI `process`.
+// Wire format, binary-safe and trivial to read in C: records "<tag>\0<value>\0", tags:
+//   arg, env (repeated, in order), cwd, uid, gid, group (one per additional gid), umask (octal),
+//   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom.
+import { ConfigError } from './errors.js';
+
+export interface InitSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask?: number;
+  terminal: boolean;
+  noNewPrivileges: boolean;
+  rlimits: Array<{ type: string; soft: number; hard: number }>;
+  oomScoreAdj?: number;
+}
+
+const UNLIMITED = 2 ** 64 - 1;
+
+function limitText(n: number): string {
+  return n >= UNLIMITED || n >= Number.MAX_SAFE_INTEGER ? 'unlimited' : String(n);
+}
+
+export function encodeInitSpec(spec: InitSpec): Buffer {
+  const records: Array<[string, string, string]> = [];
+  spec.args.forEach((a, i) => records.push(['arg', a, `process.args[${i}]`]));
+  spec.env.forEach((e, i) => records.push(['env', e, `process.env[${i}]`]));
+  records.push(['cwd', spec.cwd, 'process.cwd']);
+  records.push(['uid', String(spec.uid), 'process.user.uid']);
+  records.push(['gid', String(spec.gid), 'process.user.gid']);
+  for (const g of spec.additionalGids) records.push(['group', String(g), 'process.user.additionalGids']);
+  if (spec.umask !== undefined) records.push(['umask', spec.umask.toString(8), 'process.user.umask']);
+  records.push(['terminal', spec.terminal ? '1' : '0', 'process.terminal']);
+  records.push(['nnp', spec.noNewPrivileges ? '1' : '0', 'process.noNewPrivileges']);
+  for (const r of spec.rlimits) records.push(['rlimit', `${r.type}:${limitText(r.soft)}:${limitText(r.hard)}`, 'process.rlimits']);
+  if (spec.oomScoreAdj !== undefined) records.push(['oom', String(spec.oomScoreAdj), 'process.oomScoreAdj']);
+  const parts: Buffer[] = [];
+  for (const [tag, value, field] of records) {
+    if (value.includes('\0')) throw new ConfigError(field, 'contains a NUL byte');
+    parts.push(Buffer.from(`${tag}\0${value}\0`, 'utf8'));
+  }
+  return Buffer.concat(parts);
+}

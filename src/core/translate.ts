@@ -1,0 +1,326 @@
+// OCI config.json → PVE CT config. Pure: what it needs to know about the host comes in `ctx`.
+// Every value written is checked here: nothing from the bundle may add a line, a key or a property.
+import type { PveConfig } from '../pve/config.js';
+import { checkRawLxcKey, isValidHostname, printPropertyString } from '../pve/config.js';
+import type { OciProcess, OciSpec } from './bundle.js';
+import { ConfigError } from './errors.js';
+import { rejectionReason } from './fields.js';
+import type { InitSpec } from './initspec.js';
+
+export interface TranslateContext {
+  id: string;
+  bundle: string;
+  vmid: number;
+  /** Host directory bind-mounted read-only at /.pxoci (init, process spec, socket, fifo). */
+  runtimeDir: string;
+  arch: string;
+  /** What a host path is; mounts of files and directories need different PVE mechanisms. */
+  pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
+  /** major:minor of a host device node, for linux.devices. */
+  deviceNumbers?: (path: string) => { major: number; minor: number } | undefined;
+  rootfs: string;
+}
+
+export interface Translation {
+  config: PveConfig;
+  init: InitSpec;
+}
+
+const PROVIDED_BY_LXC: Record<string, string[]> = {
+  '/proc': ['proc'],
+  '/sys': ['sysfs'],
+  '/sys/fs/cgroup': ['cgroup', 'cgroup2'],
+  '/dev': ['tmpfs'],
+  '/dev/pts': ['devpts'],
+};
+
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+/** A host or container path that can go into a PVE value or an lxc.mount.entry field. */
+function checkPath(field: string, p: string, { absolute = true } = {}): string {
+  if (/[\0\n\r]/.test(p)) throw new ConfigError(field, 'contains a control character');
+  if (/[\s,=;]/.test(p)) throw new ConfigError(field, `"${p}" contains whitespace, ',', '=' or ';', which a PVE config cannot carry`);
+  if (absolute && !p.startsWith('/')) throw new ConfigError(field, `"${p}" must be an absolute path`);
+  if (p.split('/').some((c) => c === '..' || c === '.')) throw new ConfigError(field, `"${p}" must not contain '.' or '..' components`);
+  return p.replace(/\/+$/, '') || '/';
+}
+
+function relative(p: string): string {
+  return p.replace(/^\/+/, '');
+}
+
+function entryOptions(field: string, options: string[], allowed: RegExp): string[] {
+  const out: string[] = [];
+  for (const o of options) {
+    if (/[\s,\0]/.test(o)) throw new ConfigError(field, `option "${o}" contains whitespace or ','`);
+    if (['rprivate', 'private', 'rslave', 'slave', 'rshared', 'shared', 'runbindable', 'unbindable'].includes(o)) continue;
+    if (!allowed.test(o)) throw new ConfigError(field, `mount option "${o}" is not supported by pxoci`);
+    out.push(o);
+  }
+  return out;
+}
+
+const FS_OPTION = /^(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|relatime|strictatime|nodiratime|sync|async|bind|rbind|mode=[0-7]{3,4}|size=\d+[kmg%]?|nr_inodes=\d+[kmg]?|uid=\d+|gid=\d+|newinstance|ptmxmode=[0-7]{3,4})$/;
+
+export function processToInitSpec(p: OciProcess): InitSpec {
+  if (p.selinuxLabel) throw new ConfigError('process.selinuxLabel', rejectionReason('process.selinuxLabel'));
+  if (p.scheduler) throw new ConfigError('process.scheduler', rejectionReason('process.scheduler'));
+  if (p.ioPriority) throw new ConfigError('process.ioPriority', rejectionReason('process.ioPriority'));
+  if (p.execCPUAffinity) throw new ConfigError('process.execCPUAffinity', rejectionReason('process.execCPUAffinity'));
+  if (p.commandLine !== undefined) throw new ConfigError('process.commandLine', rejectionReason('process.commandLine'));
+  if (!p.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
+  p.env?.forEach((e, i) => {
+    if (!/^[^=]+=/.test(e)) throw new ConfigError(`process.env[${i}]`, 'must be NAME=value');
+  });
+  return {
+    args: [...p.args],
+    env: [...(p.env ?? [])],
+    cwd: p.cwd,
+    uid: p.user?.uid ?? 0,
+    gid: p.user?.gid ?? 0,
+    additionalGids: [...(p.user?.additionalGids ?? [])],
+    umask: p.user?.umask,
+    terminal: p.terminal === true,
+    noNewPrivileges: p.noNewPrivileges === true,
+    rlimits: (p.rlimits ?? []).map((r) => ({ type: r.type, soft: r.soft, hard: r.hard })),
+    oomScoreAdj: p.oomScoreAdj,
+  };
+}
+
+/** An engine id is not a hostname (64 hex chars exceed a DNS label): derive a valid one. */
+export function hostnameFor(spec: OciSpec, id: string): string {
+  if (spec.hostname !== undefined && spec.hostname !== '') {
+    if (!isValidHostname(spec.hostname)) throw new ConfigError('hostname', `"${spec.hostname.replace(/[^\x20-\x7e]/g, '?')}" is not a valid DNS name`);
+    return spec.hostname;
+  }
+  const label = id.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, /^[0-9a-f]{64}$/.test(id) ? 12 : 63).replace(/-+$/, '');
+  return label || 'pxoci';
+}
+
+function mib(bytes: number): number {
+  return Math.ceil(bytes / (1024 * 1024));
+}
+
+export function sharesToCpuunits(shares: number): number {
+  if (shares === 0) return 0;
+  return Math.floor(1 + ((shares - 2) * 9999) / 262142);
+}
+
+function countCpus(field: string, cpus: string): number {
+  let n = 0;
+  for (const part of cpus.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new ConfigError(field, `"${cpus}" is not a CPU list`);
+    n += m[2] === undefined ? 1 : Number(m[2]) - Number(m[1]) + 1;
+  }
+  return n;
+}
+
+/** The resources PVE can also change live (`pxoci update`): memory, swap, cpulimit, cpuunits. */
+export function resourcesToOptions(r: NonNullable<NonNullable<OciSpec['linux']>['resources']>): Record<string, string> {
+  const o: Record<string, string> = {};
+  const mem = r.memory;
+  if (mem?.limit !== undefined && mem.limit > 0) {
+    const m = mib(mem.limit);
+    if (m < 16) throw new ConfigError('linux.resources.memory.limit', `${mem.limit} bytes is below PVE's minimum of 16 MiB`);
+    o.memory = String(m);
+    if (mem.swap !== undefined) {
+      if (mem.swap === -1) throw new ConfigError('linux.resources.memory.swap', 'unlimited swap (-1) is not expressible in PVE (swap is MiB ≥ 0)');
+      if (mem.swap < mem.limit) throw new ConfigError('linux.resources.memory.swap', 'must be ≥ memory.limit (it is memory + swap)');
+      o.swap = String(mib(mem.swap - mem.limit));
+    }
+  } else if (mem?.swap !== undefined && mem.swap !== -1) {
+    throw new ConfigError('linux.resources.memory.swap', 'needs memory.limit (it is memory + swap)');
+  }
+  const cpu = r.cpu;
+  if (cpu?.shares !== undefined && cpu.shares > 0) o.cpuunits = String(Math.min(sharesToCpuunits(cpu.shares), 10000));
+  if (cpu?.quota !== undefined && cpu.quota > 0) {
+    const period = cpu.period && cpu.period > 0 ? cpu.period : 100000;
+    const limit = cpu.quota / period;
+    if (limit > 8192) throw new ConfigError('linux.resources.cpu.quota', 'more than 8192 CPUs');
+    o.cpulimit = String(Math.round(limit * 100) / 100 || 0.01);
+  }
+  return o;
+}
+
+export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
+  if (!spec.process) throw new ConfigError('process', 'is required to create a container');
+  const pathKind = ctx.pathKind ?? (() => 'dir' as const);
+  const options: Record<string, string> = {};
+  const lxc: Array<[string, string]> = [];
+  const raw = (key: string, value: string) => {
+    const check = checkRawLxcKey(key);
+    if (!check.ok) throw new ConfigError(key, `PVE does not accept this raw key (${check.msg})`);
+    if (/[\n\r\0]/.test(value)) throw new ConfigError(key, 'value contains a control character');
+    lxc.push([key, value]);
+  };
+
+  if (spec.domainname) throw new ConfigError('domainname', rejectionReason('domainname'));
+  if (spec.hooks && Object.values(spec.hooks).some((h) => h && h.length > 0)) {
+    const name = Object.entries(spec.hooks).find(([, h]) => h && h.length > 0)![0];
+    throw new ConfigError(`hooks.${name}`, rejectionReason('hooks.*'));
+  }
+
+  options.arch = ctx.arch;
+  options.ostype = 'unmanaged';
+  options.hostname = hostnameFor(spec, ctx.id);
+  options.tags = 'pxoci';
+  const rootfs = checkPath('root.path', ctx.rootfs);
+  options.rootfs = printPropertyString('rootfs', spec.root.readonly ? { volume: rootfs, ro: '1' } : { volume: rootfs });
+
+  const init = processToInitSpec(spec.process);
+  const caps = spec.process.capabilities;
+  if (caps) {
+    const bounding = caps.bounding ?? [];
+    raw('lxc.cap.keep', bounding.length === 0 ? 'none' : bounding.map((c) => c.replace(/^CAP_/, '').toLowerCase()).join(' '));
+  }
+  if (spec.process.apparmorProfile) {
+    if (!/^[\w.\-/]+$/.test(spec.process.apparmorProfile)) throw new ConfigError('process.apparmorProfile', 'not a profile name');
+    raw('lxc.apparmor.profile', spec.process.apparmorProfile);
+  }
+
+  // pxoci's own plumbing (docs/DESIGN.md): the init and its runtime directory.
+  const runtimeDir = checkPath('runtime directory', ctx.runtimeDir);
+  raw('lxc.init.cmd', '/.pxoci/init');
+  raw('lxc.mount.entry', `${runtimeDir} .pxoci none bind,ro,create=dir 0 0`);
+
+  let mp = 0;
+  (spec.mounts ?? []).forEach((m, i) => {
+    const field = `mounts[${i}]`;
+    const dest = checkPath(`${field}.destination`, m.destination);
+    const opts = m.options ?? [];
+    const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+    if (m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'idmapped mounts are not supported by pxoci');
+    if (!isBind && PROVIDED_BY_LXC[dest]?.includes(m.type ?? '')) return;
+    if (isBind) {
+      const src = checkPath(`${field}.source`, m.source ?? '');
+      const kind = pathKind(src);
+      if (kind === 'missing') throw new ConfigError(`${field}.source`, `${src}: no such file or directory`);
+      const flags = entryOptions(field, opts, /^(ro|rw|bind|rbind|nosuid|nodev|noexec|noatime|relatime|suid|dev|exec)$/);
+      const ro = flags.includes('ro');
+      if (kind === 'dir' && !dest.startsWith('/dev/') && dest !== '/dev') {
+        if (mp > 255) throw new ConfigError(field, 'more than 256 bind mounts (mp0…mp255)');
+        const mountoptions = flags.filter((f) => ['nosuid', 'nodev', 'noexec', 'noatime'].includes(f) && (!ro || f !== 'noatime'));
+        const props: Record<string, string> = { volume: src, mp: dest };
+        if (ro) props.ro = '1';
+        if (mountoptions.length) props.mountoptions = mountoptions.join(';');
+        options[`mp${mp++}`] = printPropertyString('mp', props);
+        return;
+      }
+      const bind = flags.includes('rbind') ? 'rbind' : 'bind';
+      const rest = flags.filter((f) => f !== 'bind' && f !== 'rbind');
+      raw('lxc.mount.entry', `${src} ${relative(dest)} none ${[bind, ...rest, kind === 'dir' ? 'create=dir' : 'create=file'].join(',')} 0 0`);
+      return;
+    }
+    const type = m.type ?? '';
+    if (!['tmpfs', 'mqueue', 'devpts', 'proc', 'sysfs'].includes(type)) {
+      throw new ConfigError(`${field}.type`, `mount type "${type}" is not supported by pxoci`);
+    }
+    const source = m.source && /^[\w-]+$/.test(m.source) ? m.source : type;
+    const flags = entryOptions(field, opts, FS_OPTION);
+    raw('lxc.mount.entry', `${source} ${relative(dest)} ${type} ${[...flags, 'create=dir'].join(',')} 0 0`);
+  });
+
+  const linux = spec.linux ?? {};
+  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
+    if (ns.path) throw new ConfigError(`linux.namespaces[${i}].path`, rejectionReason('linux.namespaces[].path'));
+    if (ns.type === 'time') throw new ConfigError(`linux.namespaces[${i}]`, rejectionReason('linux.namespaces[] time'));
+  }
+  const userns = (linux.namespaces ?? []).some((n) => n.type === 'user');
+  if (userns) {
+    options.unprivileged = '1';
+    const isDefault = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
+      maps?.length === 1 && maps[0]!.containerID === 0 && maps[0]!.hostID === 100000 && maps[0]!.size === 65536;
+    if (!isDefault(linux.uidMappings) || !isDefault(linux.gidMappings)) {
+      for (const m of linux.uidMappings ?? []) raw('lxc.idmap', `u ${m.containerID} ${m.hostID} ${m.size}`);
+      for (const m of linux.gidMappings ?? []) raw('lxc.idmap', `g ${m.containerID} ${m.hostID} ${m.size}`);
+    }
+  } else if (linux.uidMappings?.length || linux.gidMappings?.length) {
+    throw new ConfigError('linux.uidMappings', 'needs a user namespace in linux.namespaces');
+  }
+
+  const r = linux.resources;
+  if (r) {
+    Object.assign(options, resourcesToOptions(r));
+    if (r.memory?.reservation !== undefined && r.memory.reservation > 0) raw('lxc.cgroup2.memory.low', String(r.memory.reservation));
+    for (const k of ['kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller'] as const) {
+      if (r.memory?.[k] !== undefined) throw new ConfigError(`linux.resources.memory.${k}`, rejectionReason('linux.resources.memory (other)'));
+    }
+    if (r.cpu?.cpus) {
+      options.cores = String(countCpus('linux.resources.cpu.cpus', r.cpu.cpus));
+      raw('lxc.cgroup2.cpuset.cpus', r.cpu.cpus);
+    }
+    if (r.cpu?.mems) {
+      countCpus('linux.resources.cpu.mems', r.cpu.mems);
+      raw('lxc.cgroup2.cpuset.mems', r.cpu.mems);
+    }
+    for (const k of ['realtimeRuntime', 'realtimePeriod', 'burst', 'idle'] as const) {
+      if (r.cpu?.[k]) throw new ConfigError(`linux.resources.cpu.${k}`, rejectionReason('linux.resources.cpu (realtime, burst, idle)'));
+    }
+    if (r.pids?.limit !== undefined && r.pids.limit > 0) raw('lxc.cgroup2.pids.max', String(r.pids.limit));
+    (r.devices ?? []).forEach((d, i) => {
+      const all = (d.type ?? 'a') === 'a' && d.major === undefined && d.minor === undefined;
+      // LXC's common.conf already starts from deny-all plus the standard devices runc also keeps.
+      if (i === 0 && !d.allow && all) return;
+      const num = (n: number | undefined) => (n === undefined || n < 0 ? '*' : String(n));
+      const rule = all ? 'a' : `${d.type ?? 'a'} ${num(d.major)}:${num(d.minor)} ${d.access ?? 'rwm'}`;
+      raw(d.allow ? 'lxc.cgroup2.devices.allow' : 'lxc.cgroup2.devices.deny', rule);
+    });
+    (r.hugepageLimits ?? []).forEach((h, i) => {
+      if (!/^\d+[KMG]B$/.test(h.pageSize)) throw new ConfigError(`linux.resources.hugepageLimits[${i}].pageSize`, `"${h.pageSize}" is not a page size`);
+      raw(`lxc.cgroup2.hugetlb.${h.pageSize}.max`, String(h.limit));
+    });
+    const b = r.blockIO;
+    if (b) {
+      if (b.weight !== undefined) raw('lxc.cgroup2.io.weight', `default ${b.weight}`);
+      if (b.leafWeight !== undefined || b.weightDevice?.length) throw new ConfigError('linux.resources.blockIO.weightDevice', rejectionReason('linux.resources.blockIO (leafWeight, weightDevice)'));
+      const throttles = [['throttleReadBpsDevice', 'rbps'], ['throttleWriteBpsDevice', 'wbps'], ['throttleReadIOPSDevice', 'riops'], ['throttleWriteIOPSDevice', 'wiops']] as const;
+      for (const [k, key] of throttles) for (const d of b[k] ?? []) raw('lxc.cgroup2.io.max', `${d.major}:${d.minor} ${key}=${d.rate}`);
+    }
+    for (const [k, v] of Object.entries(r.unified ?? {})) {
+      if (!/^[a-z]+\.[a-z0-9_.]+$/.test(k)) throw new ConfigError(`linux.resources.unified["${k}"]`, 'not a cgroup v2 file name');
+      raw(`lxc.cgroup2.${k}`, v);
+    }
+    if (r.network) throw new ConfigError('linux.resources.network', rejectionReason('linux.resources.network, rdma'));
+    if (r.rdma) throw new ConfigError('linux.resources.rdma', rejectionReason('linux.resources.network, rdma'));
+  }
+
+  (linux.devices ?? []).forEach((d, i) => {
+    const field = `linux.devices[${i}]`;
+    const path = checkPath(`${field}.path`, d.path);
+    if (!path.startsWith('/dev/')) throw new ConfigError(`${field}.path`, 'PVE passes through device nodes below /dev only');
+    const host = ctx.deviceNumbers?.(path);
+    if (!host || host.major !== d.major || host.minor !== d.minor) {
+      throw new ConfigError(field, `PVE passes through host device nodes: the host has no ${path} with ${d.major}:${d.minor}`);
+    }
+    const props: Record<string, string> = { path };
+    if (d.fileMode !== undefined) props.mode = '0' + (d.fileMode & 0o777).toString(8).padStart(3, '0');
+    if (d.uid !== undefined) props.uid = String(d.uid);
+    if (d.gid !== undefined) props.gid = String(d.gid);
+    options[`dev${i}`] = printPropertyString('dev', props);
+  });
+
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
+    if (!IPC_SYSCTLS.has(k)) throw new ConfigError(`linux.sysctl["${k}"]`, rejectionReason('linux.sysctl (other keys)'));
+    raw(`lxc.sysctl.${k}`, v);
+  }
+
+  for (const [i, p] of (linux.maskedPaths ?? []).entries()) {
+    const path = checkPath(`linux.maskedPaths[${i}]`, p);
+    const kind = pathKind(path);
+    if (kind === 'missing') continue;
+    raw('lxc.mount.entry', kind === 'dir' ? `tmpfs ${relative(path)} tmpfs ro,optional 0 0` : `/dev/null ${relative(path)} none bind,optional 0 0`);
+  }
+  for (const [i, p] of (linux.readonlyPaths ?? []).entries()) {
+    const path = checkPath(`linux.readonlyPaths[${i}]`, p);
+    if (path === '/proc/sys' || path === '/proc/sysrq-trigger') continue; // proc:mixed
+    if (pathKind(path) === 'missing') continue;
+    raw('lxc.mount.entry', `${path} ${relative(path)} none bind,ro,optional 0 0`);
+  }
+  if (linux.mountLabel) throw new ConfigError('linux.mountLabel', rejectionReason('linux.mountLabel'));
+  if (linux.intelRdt) throw new ConfigError('linux.intelRdt', rejectionReason('linux.intelRdt'));
+  if (linux.personality) throw new ConfigError('linux.personality', rejectionReason('linux.personality'));
+  if (linux.timeOffsets) throw new ConfigError('linux.timeOffsets', rejectionReason('linux.timeOffsets'));
+
+  return { config: { options, lxc }, init };
+}
