@@ -18,10 +18,8 @@ export function parseExports(text: string, base: NodeJS.ProcessEnv = process.env
   for (const line of text.split('\n')) {
     const m = /^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
     if (!m) continue;
-    let value = m[2]!;
-    if (/^'.*'$/.test(value)) value = value.slice(1, -1).replace(/'\\''/g, "'");
-    else if (/^".*"$/.test(value)) value = value.slice(1, -1);
-    value = value.replace(/\$\{?PATH\}?/g, base.PATH ?? '');
+    // pvesim prints only 'quoted' pieces and "$PATH": expand exactly those.
+    const value = m[2]!.replace(/"\$PATH"|\$PATH/g, base.PATH ?? '').replace(/'([^']*)'/g, '$1');
     env[m[1]!] = value;
   }
   return env;

@@ -1,0 +1,73 @@
+// pvesim: the simulated PVE node that the tests, the demo and the conformance runs use.
+//   pvesim env --root DIR [--node NAME]   set up (idempotently) a node tree under DIR; print `export` lines
+//   pvesim down --root DIR                stop every CT it started, unmount, remove the tree
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nodePaths } from '../../src/pve/paths.js';
+import { mountsBelow, updateVmlist } from './node.js';
+
+const dist = dirname(fileURLToPath(import.meta.url));
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.findIndex((a) => a === name || a.startsWith(name + '='));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function env(root: string, node: string): void {
+  const p = nodePaths(root, node);
+  for (const d of [p.lxcConfDir, join(p.etcPve, 'nodes', node, 'qemu-server'), p.lockDir, p.lxcPath, join(root, 'run/pve'), join(root, 'usr/sbin'), join(root, 'usr/bin'), join(root, 'var/lib/vz/template/cache')]) {
+    mkdirSync(d, { recursive: true });
+  }
+  const link = join(p.etcPve, 'lxc');
+  if (!existsSync(link)) symlinkSync(`nodes/${node}/lxc`, link);
+  if (!existsSync(p.vmlist)) updateVmlist(p);
+  // Shims: work with an empty PATH (podman runs the runtime without one), so every path is absolute.
+  const shim = (script: string) =>
+    `#!/bin/sh\nPXOCI_PVE_ROOT=${quote(root)} PXOCI_PVE_NODE=${quote(node)} exec ${quote(process.execPath)} ${quote(join(dist, script))} "$@"\n`;
+  writeFileSync(p.pct, shim('pct.js'));
+  writeFileSync(p.pvesh, shim('pvesh.js'));
+  chmodSync(p.pct, 0o755);
+  chmodSync(p.pvesh, 0o755);
+  process.stdout.write(
+    [
+      `export PXOCI_PVE_ROOT=${quote(root)}`,
+      `export PXOCI_PVE_NODE=${quote(node)}`,
+      `export PATH=${quote(`${join(root, 'usr/sbin')}:${join(root, 'usr/bin')}`)}:"$PATH"`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function down(root: string): void {
+  const lxcPath = join(root, 'var/lib/lxc');
+  let names: string[] = [];
+  try {
+    names = readdirSync(lxcPath);
+  } catch {
+    names = [];
+  }
+  for (const name of names) spawnSync('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', name, '--kill'], { stdio: 'ignore' });
+  for (const mount of mountsBelow(root).sort((a, b) => b.length - a.length)) {
+    spawnSync('/bin/umount', ['-l', mount], { stdio: 'ignore' });
+  }
+  if (mountsBelow(root).length > 0) {
+    process.stderr.write(`pvesim: still mounted below ${root}; not removing it\n`);
+    process.exit(1);
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+const rootArg = option(args, '--root');
+if ((cmd !== 'env' && cmd !== 'down') || !rootArg) {
+  process.stderr.write('usage: pvesim env --root DIR [--node NAME] | pvesim down --root DIR\n');
+  process.exit(2);
+}
+const root = resolve(rootArg);
+if (cmd === 'env') env(root, option(args, '--node') ?? 'pvesim');
+else down(root);
