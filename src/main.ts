@@ -161,8 +161,7 @@ async function main(argv: string[]): Promise<void> {
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .demandCommand(1, 'a command is required')
-    .strictCommands()
-    .strictOptions()
+    .strict()
     .help()
     .wrap(null)
     .fail((msg, err) => {

@@ -1,7 +1,7 @@
 // pxoci create: from a bundle to a CT in the `created` state (docs/DESIGN.md has the picture).
-import { copyFileSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { pathKind, deviceNumbers } from '../runtime/hostfs.js';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../core/bundle.js';
 import { translate } from '../core/translate.js';
@@ -99,6 +99,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       deviceNumbers,
     });
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
+    // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
+    mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
     writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
     copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
     await writeConfLocked(paths, vmid, config);
@@ -115,7 +117,15 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
 
     started = true;
     const result = await driver.pct('start', String(vmid));
-    if (result.code !== 0) throw new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
+    if (result.code !== 0) {
+      // An init that failed at once (e.g. no such executable) stops the CT before pct sees it
+      // running: its own message is the one the caller needs.
+      const initError = await Promise.race([
+        keeper.ready.then(() => undefined, (e: Error) => e),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000)),
+      ]);
+      throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
+    }
     const { initPid, pid } = await keeper.ready;
     Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
     store.save(record);

@@ -172,6 +172,8 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const caps = spec.process.capabilities;
   if (caps) {
     const bounding = caps.bounding ?? [];
+    // LXC refuses keep and drop together; an empty drop clears common.conf's list first.
+    raw('lxc.cap.drop', '');
     raw('lxc.cap.keep', bounding.length === 0 ? 'none' : bounding.map((c) => c.replace(/^CAP_/, '').toLowerCase()).join(' '));
   }
   if (spec.process.apparmorProfile) {

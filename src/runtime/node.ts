@@ -58,6 +58,10 @@ export class NodeDriver {
 
 /** pct's own error text: the last non-empty stderr line, which is PVE's die message. */
 export function toolError(result: ToolResult): string {
-  const lines = (result.stderr || result.stdout).split('\n').map((l) => l.trim()).filter(Boolean);
+  // The simulator's WARN lines say what it cannot enforce; they are not the error.
+  const lines = (result.stderr || result.stdout)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('WARN: '));
   return lines.join('; ') || `exit code ${result.code}`;
 }
