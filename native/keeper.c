@@ -194,19 +194,18 @@ int cmd_keeper(int argc, char **argv)
 	signal(SIGTERM, SIG_IGN);
 	report("pid %d", (int)getpid());
 
-	char sock_path[4096], fifo_path[4096];
-	snprintf(sock_path, sizeof sock_path, "%s/init.sock", ct_dir);
-	snprintf(fifo_path, sizeof fifo_path, "%s/start.fifo", ct_dir);
+	/* Engine ids are 64 hex chars: an absolute socket path can exceed sun_path's 108 bytes. */
+	if (chdir(ct_dir) != 0) {
+		report("error cannot enter %s: %s", ct_dir, strerror(errno));
+		_exit(1);
+	}
+	const char *sock_path = "init.sock", *fifo_path = "start.fifo";
 	if (mkfifo(fifo_path, 0600) != 0 && errno != EEXIST) {
 		report("error cannot create %s: %s", fifo_path, strerror(errno));
 		_exit(1);
 	}
 	int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(sock_path) >= sizeof addr.sun_path) {
-		report("error state directory path too long for a unix socket: %s", sock_path);
-		_exit(1);
-	}
 	strcpy(addr.sun_path, sock_path);
 	unlink(sock_path);
 	int one = 1;
