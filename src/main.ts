@@ -15,6 +15,23 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(versionText());
     return;
   }
+  // `exec ID sh -c …`: what follows the id is the command, options included; yargs must not see it.
+  let execCommand: string[] = [];
+  const execAt = argv.indexOf('exec');
+  if (execAt >= 0) {
+    const takesValue = /^(--process|-p|--pid-file|--console-socket|--cwd|--env|-e|--user|-u|--preserve-fds|--process-label|--apparmor|--cap|-c|--additional-gids|-g)$/;
+    for (let i = execAt + 1; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === '--') continue;
+      if (a.startsWith('-')) {
+        if (takesValue.test(a)) i++;
+        continue;
+      }
+      execCommand = argv.slice(i + 1).filter((x, j) => !(j === 0 && x === '--'));
+      argv = argv.slice(0, i + 1);
+      break;
+    }
+  }
   const { default: yargs } = await import('yargs');
   const { makeContext } = await import('./runtime/context.js');
   let globals: Globals | undefined;
@@ -98,7 +115,7 @@ async function main(argv: string[]): Promise<void> {
       },
     )
     .command(
-      'exec <container-id> [command..]',
+      'exec <container-id> [command...]',
       'run a process in a running container',
       (y) =>
         y
@@ -110,8 +127,7 @@ async function main(argv: string[]): Promise<void> {
           .option('preserve-fds', { type: 'number', default: 0 })
           .option('cwd', { type: 'string' })
           .option('env', { alias: 'e', type: 'string', array: true })
-          .option('user', { alias: 'u', type: 'string' })
-          .parserConfiguration({ 'halt-at-non-option': true }),
+          .option('user', { alias: 'u', type: 'string' }),
       async (a) => {
         const { exec } = await import('./commands/exec.js');
         await exec(ctx(), String(a['container-id']), {
@@ -124,7 +140,7 @@ async function main(argv: string[]): Promise<void> {
           cwd: a.cwd,
           env: a.env,
           user: a.user,
-          args: ((a.command as unknown[] | undefined) ?? []).map(String),
+          args: execCommand,
         });
       },
     )
