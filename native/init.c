@@ -353,6 +353,23 @@ int main(int argc, char **argv)
 	if (wire_recv(sock, &frame) != 1 || frame.tag != FRAME_STDIO || frame.nfds < 3)
 		fail("the pxoci keeper sent no stdio%s", "");
 
+	if (spec.terminal) {
+		/* The pty comes from the CT's own devpts, as with runc, so ttyname() works inside; its master
+		 * goes to the engine's console socket through the keeper. */
+		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char *name = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
+		int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+		if (slave < 0)
+			fail("cannot allocate a pty in the CT: %s", strerror(errno));
+		if (wire_send(sock, FRAME_CONSOLE, name, (uint32_t)strlen(name), 0, &master, 1) != 0)
+			fail("cannot pass the console: %s", strerror(errno));
+		close(master);
+		for (int i = 0; i < 3; i++) {
+			close(frame.fds[i]);
+			frame.fds[i] = i == 0 ? slave : fcntl(slave, F_DUPFD_CLOEXEC, 0);
+		}
+	}
+
 	/* Every signal is handled synchronously below: PID 1 must not die of one it did not expect. */
 	sigset_t all;
 	sigfillset(&all);

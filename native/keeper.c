@@ -15,6 +15,7 @@
 #include "wire.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -142,11 +143,53 @@ int open_console(const char *socket_path)
 	return slave;
 }
 
+/* /proc/sys/net shows the network namespace of whoever writes it: a child that joins the CT's
+ * netns sets the CT's values (the CT's own capabilities may not allow it, e.g. no CAP_NET_ADMIN). */
+static int apply_net_sysctls(pid_t init_pid, const char **sysctls, int n)
+{
+	pid_t child = fork();
+	if (child < 0)
+		return -1;
+	if (child == 0) {
+		char ns[64];
+		snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)init_pid);
+		int fd = open(ns, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+			report("error cannot enter the CT's network namespace: %s", strerror(errno));
+			_exit(1);
+		}
+		for (int i = 0; i < n; i++) {
+			const char *eq = strchr(sysctls[i], '=');
+			if (!eq)
+				_exit(1);
+			char path[512];
+			int len = snprintf(path, sizeof path, "/proc/sys/%.*s", (int)(eq - sysctls[i]), sysctls[i]);
+			for (int j = 10; j < len; j++)
+				if (path[j] == '.')
+					path[j] = '/';
+			int s = open(path, O_WRONLY | O_CLOEXEC);
+			if (s < 0 || write(s, eq + 1, strlen(eq + 1)) < 0) {
+				report("error linux.sysctl[\"%.*s\"]: %s", (int)(eq - sysctls[i]), sysctls[i], strerror(errno));
+				_exit(1);
+			}
+			close(s);
+		}
+		_exit(0);
+	}
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 int cmd_keeper(int argc, char **argv)
 {
 	const char *ct_dir = NULL, *exit_file = NULL, *console_socket = NULL;
 	int nfds = 3;
 	double timeout = 30;
+	const char *sysctls[64];
+	int nsysctls = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -166,6 +209,8 @@ int cmd_keeper(int argc, char **argv)
 			console_socket = v;
 		else if (strcmp(a, "--timeout") == 0)
 			timeout = atof(v);
+		else if (strcmp(a, "--sysctl") == 0 && nsysctls < 64)
+			sysctls[nsysctls++] = v;
 		else {
 			fprintf(stderr, "keeper: unknown option %s\n", a);
 			return 2;
@@ -216,19 +261,8 @@ int cmd_keeper(int argc, char **argv)
 	}
 
 	int stdio[WIRE_MAX_FDS];
-	if (console_socket) {
-		int slave = open_console(console_socket);
-		if (slave < 0) {
-			report("error cannot set up the console %s: %s", console_socket, strerror(errno));
-			_exit(1);
-		}
-		stdio[0] = stdio[1] = stdio[2] = slave;
-		for (int i = 3; i < nfds; i++)
-			stdio[i] = i;
-	} else {
-		for (int i = 0; i < nfds; i++)
-			stdio[i] = i;
-	}
+	for (int i = 0; i < nfds; i++)
+		stdio[i] = i;
 
 	struct pollfd pfd = {listener, POLLIN, 0};
 	int ready = poll(&pfd, 1, (int)(timeout * 1000));
@@ -256,6 +290,8 @@ int cmd_keeper(int argc, char **argv)
 		switch (frame.tag) {
 		case FRAME_INIT_HELLO:
 			init_pid = frame.has_creds ? frame.creds.pid : 0;
+			if (nsysctls > 0 && apply_net_sysctls(init_pid, sysctls, nsysctls) != 0)
+				_exit(1);
 			if (wire_send(conn, FRAME_STDIO, "s", 1, 0, stdio, nfds) != 0) {
 				report("error cannot pass stdio to the CT's init: %s", strerror(errno));
 				_exit(1);
@@ -272,6 +308,17 @@ int cmd_keeper(int argc, char **argv)
 				if (devnull > 2)
 					close(devnull);
 			}
+			break;
+		case FRAME_CONSOLE:
+			if (!console_socket || frame.nfds != 1) {
+				report("error the process wants a terminal but no --console-socket was given");
+				_exit(1);
+			}
+			if (send_console(console_socket, frame.fds[0], frame.payload) != 0) {
+				report("error cannot send the console to %s: %s", console_socket, strerror(errno));
+				_exit(1);
+			}
+			close(frame.fds[0]);
 			break;
 		case FRAME_CHILD_READY:
 			child_pid = frame.has_creds ? frame.creds.pid : 0;

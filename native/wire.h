@@ -20,6 +20,7 @@
 enum {
 	FRAME_INIT_HELLO = 'I',   /* init -> keeper, with creds: the CT's PID 1 */
 	FRAME_STDIO = 'F',        /* keeper -> init, with SCM_RIGHTS: fds 0..n-1 for the process */
+	FRAME_CONSOLE = 'T',      /* init -> keeper, with SCM_RIGHTS: the CT's pty master, payload its name */
 	FRAME_CHILD_READY = 'C',  /* init's child -> keeper, with creds: the container process exists and waits */
 	FRAME_ERROR = 'E',        /* init -> keeper: text, create must fail with it */
 	FRAME_EXIT = 'X',         /* init -> keeper: 4-byte raw wait status of the container process */

@@ -161,6 +161,15 @@ async function main(argv: string[]): Promise<void> {
         await ps(ctx(), String(a['container-id']), { format: a.format, psArgs: ((a['ps-args'] as unknown[]) ?? []).map(String) });
       },
     )
+    .command(
+      'update <container-id>',
+      'change the resources of a running container (what PVE hot-plugs)',
+      (y) => y.option('resources', { alias: 'r', type: 'string', describe: 'LinuxResources JSON file, - for stdin' }),
+      async (a) => {
+        const { update } = await import('./commands/update.js');
+        await update(ctx(), String(a['container-id']), { resources: a.resources });
+      },
+    )
     .command('features', 'print the features this runtime supports as JSON', {}, async () => {
       const { features } = await import('./commands/features.js');
       features();

@@ -1,6 +1,6 @@
 // The simulated node's shared machinery: configs on disk, .vmlist, mounts like PVE's prestart hook.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePctConfig, parsePropertyString, writePctConfig, type PveConfig } from '../../src/pve/config.js';
 import { nodePaths, type NodePaths } from '../../src/pve/paths.js';
@@ -133,4 +133,36 @@ export function unmountVolumes(p: NodePaths, vmid: number): void {
   if (mountsBelow(target).length === 0) return;
   sh('/bin/umount', ['-R', target]);
   if (mountsBelow(target).length > 0) sh('/bin/umount', ['-R', '-l', target]);
+}
+
+function rmdirTree(dir: string): void {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return;
+  }
+  for (const e of entries) rmdirTree(join(dir, e));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // still has processes, or already gone
+  }
+}
+
+/**
+ * LXC refuses to start a CT whose fixed cgroup (lxc.cgroup.dir.monitor = lxc.monitor/<vmid>) still
+ * exists; a monitor that was killed leaves it behind. Empty leftovers of a stopped CT are removed.
+ */
+export function removeStaleCgroups(vmid: number): void {
+  const hierarchies = ['/sys/fs/cgroup'];
+  try {
+    for (const d of readdirSync('/sys/fs/cgroup')) hierarchies.push(join('/sys/fs/cgroup', d));
+  } catch {
+    return;
+  }
+  for (const h of hierarchies) {
+    rmdirTree(join(h, 'lxc.monitor', String(vmid)));
+    rmdirTree(join(h, 'lxc', String(vmid)));
+  }
 }

@@ -16,6 +16,7 @@ import {
   mountsBelow,
   paths,
   readConfig,
+  removeStaleCgroups,
   rootfsDir,
   unmountVolumes,
   updateVmlist,
@@ -81,12 +82,16 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     }
     const dir = ctDir(p, vmid);
     mkdirSync(dir, { recursive: true });
-    const hook = join(dir, 'pvesim-poststop');
-    writeFileSync(hook, `#!/bin/sh\n# Like lxc-pve-poststop-hook: release the volumes the start mounted.\n/bin/umount -R '${rootfsDir(p, vmid)}' 2>/dev/null\nexit 0\n`);
+    // Outside the CT's dir, which pct destroy may remove while LXC is still tearing the CT down.
+    const hookDir = join(p.root, 'usr/share/lxc/hooks');
+    mkdirSync(hookDir, { recursive: true });
+    const hook = join(hookDir, 'pvesim-poststop');
+    writeFileSync(hook, `#!/bin/sh\n# Like lxc-pve-poststop-hook: release the volumes the start mounted.\n/bin/umount -R '${p.lxcPath}'/"$LXC_NAME"/rootfs 2>/dev/null\nexit 0\n`);
     chmodSync(hook, 0o755);
     const { lines, warnings } = buildLxcConfig(config, vmid, p.root, hook);
     for (const w of warnings) process.stderr.write(`WARN: pvesim: ${w}\n`);
     writeFileSync(join(dir, 'config'), lines.join('\n') + '\n');
+    removeStaleCgroups(vmid);
     mountVolumes(p, vmid, config);
     mkdirSync(join(p.root, 'run/pve'), { recursive: true });
     const stderrFile = p.stderrPath(vmid);

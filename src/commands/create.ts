@@ -88,7 +88,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     store.save(record);
 
     const ctDir = store.ctDir(id);
-    const { config, init } = translate(spec, {
+    const { config, init, netSysctls } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -109,6 +109,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       ctDir,
       exitFile: store.exitFile(id),
       preserveFds,
+      netSysctls,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
     });
     record.keeperPid = keeper.pid;

@@ -24,6 +24,9 @@ export interface TranslateContext {
 export interface Translation {
   config: PveConfig;
   init: InitSpec;
+  /** Sysctls of the CT's own network namespace, which PVE's raw keys cannot reach: the keeper sets
+   *  them from the host, inside that namespace, before the process starts. */
+  netSysctls: Array<[string, string]>;
 }
 
 const PROVIDED_BY_LXC: Record<string, string[]> = {
@@ -169,6 +172,14 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   options.rootfs = printPropertyString('rootfs', spec.root.readonly ? { volume: rootfs, ro: '1' } : { volume: rootfs });
 
   const init = processToInitSpec(spec.process);
+  // LXC sets lxc.prlimit.* on the init while it still has CAP_SYS_RESOURCE (lxc.cap.keep may drop
+  // it); the container process inherits them.
+  for (const r of init.rlimits) {
+    const limit = (n: number) => (n >= Number.MAX_SAFE_INTEGER ? 'unlimited' : String(n));
+    raw(`lxc.prlimit.${r.type.replace(/^RLIMIT_/, '').toLowerCase()}`, `${limit(r.soft)}:${limit(r.hard)}`);
+  }
+  init.rlimits = [];
+  const netSysctls: Array<[string, string]> = [];
   const caps = spec.process.capabilities;
   if (caps) {
     const bounding = caps.bounding ?? [];
@@ -303,6 +314,11 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   });
 
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
+    if (/^net\.[a-z0-9_.\-]+$/.test(k) && !k.includes('..')) {
+      if (/[\0\n]/.test(v)) throw new ConfigError(`linux.sysctl["${k}"]`, 'value contains a control character');
+      netSysctls.push([k, v]);
+      continue;
+    }
     if (!IPC_SYSCTLS.has(k)) throw new ConfigError(`linux.sysctl["${k}"]`, rejectionReason('linux.sysctl (other keys)'));
     raw(`lxc.sysctl.${k}`, v);
   }
@@ -324,5 +340,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (linux.personality) throw new ConfigError('linux.personality', rejectionReason('linux.personality'));
   if (linux.timeOffsets) throw new ConfigError('linux.timeOffsets', rejectionReason('linux.timeOffsets'));
 
-  return { config: { options, lxc }, init };
+  return { config: { options, lxc }, init, netSysctls };
 }
