@@ -96,3 +96,12 @@ t.test('detached task: exec, ps, pause/resume, kill, delete', async (t) => {
   t.equal(ctr(['container', 'delete', 'c2']).status, 0);
   t.equal(pctList(), '');
 });
+
+t.test('ctr run -t gets a terminal', async (t) => {
+  // ctr -t wants its own stdin to be a terminal: script(1) gives it one.
+  const cmd = `/usr/bin/ctr --address ${address} run --rm -t --runc-binary ${wrapper} ${IMAGE} c3 sh -c 'tty; exit 2'`;
+  const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: node.env, encoding: 'utf8', timeout: 60_000 });
+  t.match(r.stdout, /\/dev\/pts\/\d+\r*\n/, r.stderr);
+  t.equal(r.status, 2);
+  t.equal(pctList(), '');
+});

@@ -1,7 +1,7 @@
 // podman 4.3 + conmon run containers through pxoci on the simulated PVE node. Each scenario checks what
 // the user sees and that the CT is in `pct list` while it runs and gone afterwards.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,5 +97,42 @@ t.test('podman kill -s USR1 is delivered; pause/unpause; rm -f', async (t) => {
   t.equal(podman('unpause', 'sig').status, 0);
   t.equal(podman('inspect', '--format', '{{.State.Status}}', 'sig').stdout.trim(), 'running');
   t.equal(podman('rm', '-f', 'sig').status, 0);
+  t.equal(pctList(), '');
+});
+
+t.test('podman run -t gets a terminal from the CT', async (t) => {
+  const r = podman('run', '--rm', '-t', '--network', 'none', IMAGE, 'sh', '-c', 'tty; exit 4');
+  t.match(r.stdout, /^\/dev\/pts\/\d+\r?\n$/, r.stderr);
+  t.equal(r.status, 4);
+});
+
+t.test('podman update --memory changes the CT config and the live limit', async (t) => {
+  t.equal(podman('run', '-d', '--name', 'upd', '--network', 'none', IMAGE, 'sleep', '1000').status, 0);
+  const u = podman('update', '--memory', '300m', 'upd');
+  t.equal(u.status, 0, u.stderr);
+  const vmid = pctList().split('\n')[1]!.split(/\s+/)[0]!;
+  const conf = spawnSync(join(node.root, 'usr/sbin/pct'), ['config', vmid], { env, encoding: 'utf8' }).stdout;
+  t.match(conf, /^memory: 300$/m, 'the PVE config says 300 MiB');
+  const inside = podman('exec', 'upd', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory.max');
+  t.match(inside.stdout, /^314572800$/m, 'the limit applies inside the CT');
+  t.equal(podman('rm', '-f', 'upd').status, 0);
+  t.equal(pctList(), '');
+});
+
+t.test('10 containers in parallel get distinct VMIDs and all run', async (t) => {
+  const runs = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = spawn('/usr/bin/podman', ['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', `echo par-${i}; exit ${i}`], { env });
+        let out = '';
+        c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        c.on('close', (code) => resolve({ code, out }));
+      }),
+    ),
+  );
+  runs.forEach((r, i) => {
+    t.equal(r.out, `par-${i}\n`);
+    t.equal(r.code, i);
+  });
   t.equal(pctList(), '');
 });
