@@ -5,7 +5,7 @@ import { checkRawLxcKey, isValidHostname, printPropertyString } from '../pve/con
 import type { OciProcess, OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import { rejectionReason } from './fields.js';
-import type { InitSpec } from './initspec.js';
+import { encodeInitSpec, type InitSpec } from './initspec.js';
 
 export interface TranslateContext {
   id: string;
@@ -75,7 +75,7 @@ export function processToInitSpec(p: OciProcess): InitSpec {
   p.env?.forEach((e, i) => {
     if (!/^[^=]+=/.test(e)) throw new ConfigError(`process.env[${i}]`, 'must be NAME=value');
   });
-  return {
+  const spec: InitSpec = {
     args: [...p.args],
     env: [...(p.env ?? [])],
     cwd: p.cwd,
@@ -88,6 +88,8 @@ export function processToInitSpec(p: OciProcess): InitSpec {
     rlimits: (p.rlimits ?? []).map((r) => ({ type: r.type, soft: r.soft, hard: r.hard })),
     oomScoreAdj: p.oomScoreAdj,
   };
+  encodeInitSpec(spec); // rejects, by field, what the init could not receive (NUL bytes)
+  return spec;
 }
 
 /** An engine id is not a hostname (64 hex chars exceed a DNS label): derive a valid one. */
