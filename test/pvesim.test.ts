@@ -1,0 +1,124 @@
+// The simulated PVE node: each pct command against real LXC containers, with PVE's texts and exit codes.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { busyboxRootfs, startSimNode, type SimNode } from './helpers/env.js';
+
+const node: SimNode = startSimNode('pvesim');
+t.teardown(() => node.down());
+const work = mkdtempSync(join(tmpdir(), 'pxoci-pvesim-'));
+
+function pct(...args: string[]) {
+  return spawnSync(join(node.root, 'usr/sbin/pct'), args, { env: node.env, encoding: 'utf8', timeout: 60_000 });
+}
+const conf = (vmid: number) => join(node.root, 'etc/pve/lxc', `${vmid}.conf`);
+
+t.test('pvesim env lays out a node and is idempotent', async (t) => {
+  for (const p of ['etc/pve/nodes/pvesim/lxc', 'etc/pve/.vmlist', 'run/lock/lxc', 'var/lib/lxc', 'usr/sbin/pct', 'usr/bin/pvesh']) {
+    t.ok(existsSync(join(node.root, p)), p);
+  }
+  const again = spawnSync(process.execPath, [join(process.cwd(), 'dist/pvesim.js'), 'env', '--root', node.root], { encoding: 'utf8' });
+  t.equal(again.status, 0);
+  t.match(again.stdout, /^export PXOCI_PVE_ROOT='/m);
+  const nextid = spawnSync(join(node.root, 'usr/bin/pvesh'), ['get', '/cluster/nextid'], { encoding: 'utf8', env: {} });
+  t.equal(nextid.stdout, '100\n', 'pvesh works with an empty environment');
+});
+
+t.test('a hand-written CT: start, status with pid, exec exit code, stop, destroy', async (t) => {
+  const data = join(work, 'data');
+  mkdirSync(data);
+  writeFileSync(join(data, 'hello'), 'from the host\n');
+  writeFileSync(
+    conf(100),
+    ['arch: amd64', 'ostype: unmanaged', `rootfs: ${busyboxRootfs()}`, 'hostname: hand', 'memory: 128', `mp0: ${data},mp=/data,ro=1`, 'lxc.init.cmd: /bin/sleep 1000', ''].join('\n'),
+  );
+  t.equal(pct('status', '100').stdout, 'status: stopped\n');
+  const start = pct('start', '100');
+  t.equal(start.status, 0, start.stderr);
+  t.match(start.stderr, /WARN: pvesim: .*not enforced/, 'says loudly what it cannot enforce');
+  const verbose = pct('status', '100', '--verbose');
+  t.match(verbose.stdout, /^status: running$/m);
+  const pid = /^pid: (\d+)$/m.exec(verbose.stdout)?.[1];
+  const info = spawnSync('/usr/bin/lxc-info', ['-P', join(node.root, 'var/lib/lxc'), '-n', '100', '-p'], { encoding: 'utf8' }).stdout;
+  t.equal(`PID:            ${pid}\n`, info, 'pid is the init host pid lxc-info reports');
+  t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^\/bin\/sleep/);
+  const exec = pct('exec', '100', '--', 'sh', '-c', 'cat /data/hello; hostname; touch /data/x 2>/dev/null || echo ro; exit 7');
+  t.equal(exec.status, 7);
+  t.equal(exec.stdout, 'from the host\nhand\nro\n');
+  t.match(pct('list').stdout, /^VMID {7}Status {5}Lock {9}Name {16}\n100 {8}running {17}hand/);
+  const again = pct('start', '100');
+  t.equal(again.status, 255);
+  t.equal(again.stderr.trim().split('\n').pop(), 'CT 100 already running');
+  const destroyRunning = pct('destroy', '100');
+  t.equal(destroyRunning.status, 255);
+  t.match(destroyRunning.stderr, /^unable to destroy CT 100 - container is running$/m);
+  t.equal(pct('stop', '100').status, 0);
+  t.equal(pct('status', '100').stdout, 'status: stopped\n');
+  const notRunning = pct('stop', '100');
+  t.equal(notRunning.status, 255);
+  t.match(notRunning.stderr, /^CT 100 not running$/m);
+  t.equal(pct('exec', '100', '--', 'true').stderr.trim(), "container '100' not running!");
+  t.equal(pct('destroy', '100').status, 0);
+  t.notOk(existsSync(conf(100)));
+  t.ok(existsSync(join(data, 'hello')), 'bind-mounted data survives destroy');
+  t.ok(existsSync(join(busyboxRootfs(), 'bin/busybox')), 'the bind rootfs survives destroy');
+  t.equal(pct('list').stdout, '');
+});
+
+t.test('config, set, locks, digests and PVE error texts', async (t) => {
+  writeFileSync(conf(101), `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\nlock: backup\nbogus: 1\nlxc.rootfs.path: /x\n`);
+  const c = pct('config', '101');
+  t.equal(c.stdout, `arch: amd64\nlock: backup\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\n`);
+  t.match(c.stderr, /vm 101 - unable to parse value of 'bogus' - unknown setting 'bogus'/);
+  t.match(c.stderr, /vm 101 - lxc\.rootfs\.path: lxc\.rootfs\.path is auto generated from rootfs/);
+  const locked = pct('start', '101');
+  t.equal(locked.status, 255);
+  t.match(locked.stderr, /^CT is locked \(backup\)$/m);
+  const bad = pct('set', '101', '--memory', '8');
+  t.equal(bad.status, 255);
+  t.equal(bad.stderr, '400 Parameter verification failed.\nmemory: value must have a minimum value of 16\npct set <vmid> [OPTIONS]\n');
+  t.equal(pct('set', '101', '--memory', '64', '--skiplock').status, 0);
+  t.equal(pct('unlock', '101').status, 0);
+  const digest = spawnSync('sha1sum', [conf(101)], { encoding: 'utf8' }).stdout.split(' ')[0]!;
+  t.equal(pct('set', '101', '--cores', '2', '--digest', digest).status, 0);
+  const stale = pct('set', '101', '--cores', '1', '--digest', digest);
+  t.equal(stale.status, 255);
+  t.match(stale.stderr, /detected modified configuration - file changed by other user\? Try again\./);
+  t.equal(pct('set', '101', '--delete', 'cores').status, 0);
+  t.notMatch(readFileSync(conf(101), 'utf8'), /cores/);
+  t.notMatch(readFileSync(conf(101), 'utf8'), /bogus|lxc\.rootfs\.path/, 'dropped keys vanish at the next write');
+  const missing = pct('config', '999');
+  t.equal(missing.status, 255);
+  t.equal(missing.stderr, "Configuration file 'nodes/pvesim/lxc/999.conf' does not exist\n");
+  t.equal(pct('status', '12').stderr.split('\n')[1], 'vmid: invalid format - value does not look like a valid VM ID');
+  t.equal(pct('destroy', '101').status, 0);
+});
+
+t.test('pct create from a tar template, start, destroy', async (t) => {
+  const tar = join(work, 'busybox.tar');
+  spawnSync('tar', ['-C', busyboxRootfs(), '-cf', tar, '.']);
+  const c = pct('create', '102', tar, '--hostname', 'tmpl', '--unprivileged', '0');
+  t.equal(c.status, 0, c.stderr);
+  t.match(readFileSync(conf(102), 'utf8'), /^rootfs: local:102\/vm-102-disk-0,size=8G$/m);
+  t.equal(pct('create', '102', tar).stderr.trim(), "CT 102 already exists on node 'pvesim'");
+  t.equal(pct('set', '102', '--delete', 'unprivileged').status, 0);
+  writeFileSync(conf(102), readFileSync(conf(102), 'utf8') + 'lxc.init.cmd: /bin/sleep 1000\n');
+  const s = pct('start', '102');
+  t.equal(s.status, 0, s.stderr);
+  t.equal(pct('exec', '102', '--', 'hostname').stdout, 'tmpl\n');
+  t.equal(pct('stop', '102').status, 0);
+  t.equal(pct('destroy', '102').status, 0);
+  t.notOk(existsSync(join(node.root, 'var/lib/vz/images/102')), 'the volume is gone with the CT');
+});
+
+t.test('a CT that cannot start fails with PVE text and exit 255, leaving nothing mounted', async (t) => {
+  writeFileSync(conf(103), `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\nlxc.init.cmd: /does/not/exist\n`);
+  const s = pct('start', '103');
+  t.equal(s.status, 255);
+  t.match(s.stderr, /^startup for container '103' failed$/m);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(node.root));
+  t.same(mounts, []);
+  t.equal(pct('destroy', '103').status, 0);
+});
