@@ -237,3 +237,8 @@ t.test('runc spec output validates', async (t) => {
   const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   t.doesNotThrow(() => validateSpec(json));
 });
+
+t.test('docs/fields.md is generated from the field table and current', async (t) => {
+  const r = spawnSync(process.execPath, [join(top, 'scripts/gen-fields-doc.mjs'), '--check'], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+});
