@@ -2,10 +2,10 @@
 // simulated PVE node. A private containerd instance listens on a socket in a temp dir.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxRootfs, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
+import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
 
 if (!existsSync('/usr/bin/containerd')) {
   t.fail('containerd is not installed (scripts/install-deps.sh installs it)');
@@ -14,12 +14,7 @@ if (!existsSync('/usr/bin/containerd')) {
 
 const node: SimNode = startSimNode('containerd');
 const work = mkdtempSync(join(tmpdir(), 'pxoci-containerd-'));
-const wrapper = join(work, 'pxoci');
-writeFileSync(
-  wrapper,
-  `#!/bin/sh\nPXOCI_PVE_ROOT='${node.env.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${node.env.PXOCI_PVE_NODE}' exec '${process.execPath}' '${pxociJs}' "$@"\n`,
-);
-chmodSync(wrapper, 0o755);
+const wrapper = runtimeWrapper(node, work);
 const address = join(work, 'containerd.sock');
 const config = join(work, 'config.toml');
 writeFileSync(

@@ -2,10 +2,10 @@
 // the user sees and that the CT is in `pct list` while it runs and gone afterwards.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxRootfs, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
+import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
 
 if (!existsSync('/usr/bin/podman')) {
   t.fail('podman is not installed (scripts/install-deps.sh installs it)');
@@ -15,13 +15,7 @@ if (!existsSync('/usr/bin/podman')) {
 const node: SimNode = startSimNode('podman');
 const work = mkdtempSync(join(tmpdir(), 'pxoci-podman-'));
 const stateRoot = join(work, 'state');
-// Engines find the runtime by path and give it no PVE environment: a wrapper carries it.
-const wrapper = join(work, 'pxoci');
-writeFileSync(
-  wrapper,
-  `#!/bin/sh\nPXOCI_PVE_ROOT='${node.env.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${node.env.PXOCI_PVE_NODE}' exec '${process.execPath}' '${pxociJs}' --root '${stateRoot}' "$@"\n`,
-);
-chmodSync(wrapper, 0o755);
+const wrapper = runtimeWrapper(node, work, ['--root', stateRoot]);
 const conf = join(work, 'containers.conf');
 writeFileSync(
   conf,

@@ -135,3 +135,15 @@ export function subreaper(): string {
   subreaperBin = out;
   return out;
 }
+
+/** Engines find the runtime by path and pass it no PVE environment: a wrapper script carries it. */
+export function runtimeWrapper(node: SimNode, dir: string, globalArgs: string[] = []): string {
+  const wrapper = join(dir, 'pxoci');
+  const extra = globalArgs.map((a) => ` '${a}'`).join('');
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nPXOCI_PVE_ROOT='${node.env.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${node.env.PXOCI_PVE_NODE}' exec '${process.execPath}' '${pxociJs}'${extra} "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
