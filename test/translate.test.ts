@@ -228,3 +228,82 @@ t.test('docs/fields.md is generated from the field table and current', async (t)
   const r = spawnSync(process.execPath, [join(top, 'scripts/gen-fields-doc.mjs'), '--check'], { encoding: 'utf8' });
   t.equal(r.status, 0, r.stderr);
 });
+
+const GPU_CTX: TranslateContext = {
+  ...ctx,
+  pathKind: (p) => (p.startsWith('/proc/') && !/\/(acpi|asound|scsi|bus|fs|irq)$/.test(p) ? 'file' : 'dir'),
+  deviceNumbers: (p) => ({ '/dev/nvidia0': { major: 195, minor: 0 }, '/dev/nvidiactl': { major: 195, minor: 255 }, '/dev/dri/renderD128': { major: 226, minor: 128 } })[p],
+};
+
+t.test('a ZLayer-like full config: exact PVE config', async (t) => {
+  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+  const allow = (major: number, minor?: number) => ({ allow: true, type: 'c', major, ...(minor === undefined ? {} : { minor }), access: 'rwm' });
+  const s = spec((s) => {
+    s.hostname = 'zl-web';
+    s.process = { args: ['/app'], cwd: '/srv', env: ['PATH=/usr/bin'], user: { uid: 0, gid: 0 }, capabilities: { bounding: caps, effective: caps, permitted: caps }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 65536, hard: 65536 }], noNewPrivileges: true };
+    s.mounts = [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+      { destination: '/data', type: 'bind', source: '/var/lib/zlayer/vol/data', options: ['rbind', 'rw'] },
+      { destination: '/config', type: 'bind', source: '/var/lib/zlayer/vol/config', options: ['rbind', 'ro'] },
+    ];
+    s.linux = {
+      namespaces: privateNs,
+      devices: [{ type: 'c', path: '/dev/nvidia0', major: 195, minor: 0 }, { type: 'c', path: '/dev/nvidiactl', major: 195, minor: 255 }, { type: 'c', path: '/dev/dri/renderD128', major: 226, minor: 128, fileMode: 0o660, gid: 44 }],
+      resources: {
+        devices: [{ allow: false, access: 'rwm' }, allow(1, 3), allow(1, 5), allow(1, 7), allow(1, 8), allow(1, 9), allow(5, 0), allow(5, 1), allow(5, 2), allow(136), allow(195), allow(226)],
+        memory: { limit: 512 * 1024 * 1024 },
+        cpu: { quota: 50000, period: 100000 },
+      },
+      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      seccomp: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] },
+    };
+  });
+  const { config, init } = translate(s, GPU_CTX);
+  t.same(config.options, {
+    arch: 'amd64', ostype: 'unmanaged', hostname: 'zl-web', tags: 'pxoci', rootfs: '/b/rootfs',
+    mp0: '/var/lib/zlayer/vol/data,mp=/data', mp1: '/var/lib/zlayer/vol/config,mp=/config,ro=1',
+    memory: '512', cpulimit: '0.5',
+    dev0: '/dev/nvidia0', dev1: '/dev/nvidiactl', dev2: '/dev/dri/renderD128,gid=44,mode=0660',
+  });
+  t.same(config.lxc.map(([k, v]) => `${k}: ${v}`), [
+    'lxc.prlimit.nofile: 65536:65536',
+    'lxc.cap.drop: ',
+    'lxc.cap.keep: chown dac_override fsetid fowner mknod net_raw setgid setuid setfcap setpcap net_bind_service sys_chroot kill audit_write',
+    'lxc.init.cmd: /.pxoci/init',
+    'lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0',
+    'lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0',
+    'lxc.mount.entry: mqueue dev/mqueue mqueue nosuid,noexec,nodev,create=dir 0 0',
+    ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '195:*', '226:*'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
+    'lxc.mount.entry: tmpfs proc/acpi tmpfs ro,optional 0 0',
+    'lxc.mount.entry: tmpfs proc/asound tmpfs ro,optional 0 0',
+    ...['kcore', 'keys', 'latency_stats', 'timer_list', 'timer_stats', 'sched_debug'].map((f) => `lxc.mount.entry: /dev/null proc/${f} none bind,optional 0 0`),
+    'lxc.mount.entry: tmpfs proc/scsi tmpfs ro,optional 0 0',
+    'lxc.mount.entry: tmpfs sys/firmware tmpfs ro,optional 0 0',
+    'lxc.mount.entry: /proc/bus proc/bus none bind,ro,optional 0 0',
+    'lxc.mount.entry: /proc/fs proc/fs none bind,ro,optional 0 0',
+    'lxc.mount.entry: /proc/irq proc/irq none bind,ro,optional 0 0',
+  ]);
+  t.same(init, { args: ['/app'], env: ['PATH=/usr/bin'], cwd: '/srv', uid: 0, gid: 0, additionalGids: [], umask: undefined, terminal: false, noNewPrivileges: true, rlimits: [], oomScoreAdj: undefined });
+  t.notOk('description' in config, 'the runtime writes the ownership description itself');
+});
+
+t.test('capability sets LXC cannot give are rejected by name', async (t) => {
+  const c = ['CAP_KILL', 'CAP_CHOWN'];
+  t.doesNotThrow(() => translate(spec((s) => (s.process.capabilities = { bounding: c, effective: [...c].reverse(), permitted: c, ambient: c })), ctx), 'uid 0: same sets in any order');
+  t.throws(() => translate(spec((s) => (s.process.capabilities = { bounding: c, effective: ['CAP_KILL'] })), ctx), /^process\.capabilities\.effective: a uid-0 process/);
+  t.throws(() => translate(spec((s) => (s.process.capabilities = { bounding: c, inheritable: c })), ctx), /^process\.capabilities\.inheritable: /);
+  t.throws(() => translate(spec((s) => ((s.process.user = { uid: 1000, gid: 1000 }), (s.process.capabilities = { bounding: c, ambient: ['CAP_KILL'] }))), ctx), /^process\.capabilities\.ambient: the kernel clears them/);
+  t.doesNotThrow(() => translate(spec((s) => ((s.process.user = { uid: 1000, gid: 1000 }), (s.process.capabilities = { bounding: c, effective: [] }))), ctx));
+});
+
+t.test('an explicit namespace list must ask for private pid, ipc, uts, mount and network namespaces', async (t) => {
+  t.throws(() => translate(spec((s) => (s.linux = { namespaces: privateNs.filter((n) => n.type !== 'network') })), ctx), /^linux\.namespaces: no "network" namespace: .*cannot share the host's namespaces$/);
+  t.doesNotThrow(() => translate(spec((s) => (s.linux = { namespaces: privateNs })), ctx), 'cgroup absent: LXC makes it private anyway');
+});
