@@ -307,3 +307,131 @@ t.test('an explicit namespace list must ask for private pid, ipc, uts, mount and
   t.throws(() => translate(spec((s) => (s.linux = { namespaces: privateNs.filter((n) => n.type !== 'network') })), ctx), /^linux\.namespaces: no "network" namespace: .*cannot share the host's namespaces$/);
   t.doesNotThrow(() => translate(spec((s) => (s.linux = { namespaces: privateNs })), ctx), 'cgroup absent: LXC makes it private anyway');
 });
+
+t.test('no config.json field is silently ignored: each is applied, accepted as provided/recorded, or rejected by name', async (t) => {
+  const schema = JSON.parse(readFileSync(join(top, 'schemas/config-schema.json'), 'utf8'));
+  const leaves: string[] = [];
+  const walk = (node: any, path: string, depth = 0): void => {
+    if (node?.$ref) node = schema.definitions[node.$ref.split('/').pop()];
+    if (!node || depth > 8) return;
+    const item = node.items?.$ref ? schema.definitions[node.items.$ref.split('/').pop()] : node.items;
+    if (node.properties) for (const [k, v] of Object.entries(node.properties)) walk(v, path ? `${path}.${k}` : k, depth + 1);
+    else if (item?.properties) walk(item, `${path}[]`, depth + 1);
+    else leaves.push(path);
+  };
+  walk(schema, '');
+  type Expect = 'applied' | 'accepted' | RegExp;
+  const dev = { major: 8, minor: 0 };
+  const table: Record<string, [(s: any) => void, Expect]> = {
+    ociVersion: [(s) => (s.ociVersion = '1.0.0'), 'accepted'],
+    hostname: [(s) => (s.hostname = 'h'), 'applied'],
+    domainname: [(s) => (s.domainname = 'd'), /^domainname$/],
+    'root.path': [(s) => (s.root.path = 'other'), 'accepted'], // resolved by the runtime into ctx.rootfs
+    'root.readonly': [(s) => (s.root.readonly = true), 'applied'],
+    'mounts[].destination': [(s) => (s.mounts = [{ destination: '/t', type: 'tmpfs', source: 'tmpfs' }]), 'applied'],
+    'mounts[].source': [(s) => (s.mounts = [{ destination: '/t', type: 'bind', source: '/s' }]), 'applied'],
+    'mounts[].type': [(s) => (s.mounts = [{ destination: '/t', type: 'mqueue' }]), 'applied'],
+    'mounts[].options': [(s) => (s.mounts = [{ destination: '/t', type: 'tmpfs', options: ['size=1m'] }]), 'applied'],
+    'process.terminal': [(s) => (s.process.terminal = true), 'applied'],
+    'process.consoleSize.height': [(s) => (s.process.consoleSize = { height: 1, width: 1 }), 'accepted'],
+    'process.consoleSize.width': [(s) => (s.process.consoleSize = { height: 1, width: 1 }), 'accepted'],
+    'process.cwd': [(s) => (s.process.cwd = '/x'), 'applied'],
+    'process.env': [(s) => (s.process.env = ['X=1']), 'applied'],
+    'process.args': [(s) => (s.process.args = ['x']), 'applied'],
+    'process.commandLine': [(s) => (s.process.commandLine = 'x'), /^process\.commandLine$/],
+    'process.rlimits[].type': [(s) => (s.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }]), 'applied'],
+    'process.apparmorProfile': [(s) => (s.process.apparmorProfile = 'unconfined'), 'applied'],
+    'process.capabilities.bounding': [(s) => (s.process.capabilities = { bounding: ['CAP_KILL'] }), 'applied'],
+    'process.capabilities.effective': [(s) => (s.process.capabilities = { effective: ['CAP_KILL'] }), /^process\.capabilities\.effective$/],
+    'process.capabilities.permitted': [(s) => (s.process.capabilities = { permitted: ['CAP_KILL'] }), /^process\.capabilities\.permitted$/],
+    'process.capabilities.inheritable': [(s) => (s.process.capabilities = { inheritable: ['CAP_KILL'] }), /^process\.capabilities\.inheritable$/],
+    'process.capabilities.ambient': [(s) => ((s.process.user.uid = 1), (s.process.capabilities = { ambient: ['CAP_KILL'] })), /^process\.capabilities\.ambient$/],
+    'process.noNewPrivileges': [(s) => (s.process.noNewPrivileges = true), 'applied'],
+    'process.oomScoreAdj': [(s) => (s.process.oomScoreAdj = 5), 'applied'],
+    'process.scheduler': [(s) => (s.process.scheduler = { policy: 'SCHED_OTHER' }), /^process\.scheduler$/],
+    'process.selinuxLabel': [(s) => (s.process.selinuxLabel = 'x'), /^process\.selinuxLabel$/],
+    'process.ioPriority': [(s) => (s.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 1 }), /^process\.ioPriority$/],
+    'process.execCPUAffinity': [(s) => (s.process.execCPUAffinity = { initial: '0' }), /^process\.execCPUAffinity$/],
+    'process.user.uid': [(s) => (s.process.user.uid = 5), 'applied'],
+    'process.user.gid': [(s) => (s.process.user.gid = 5), 'applied'],
+    'process.user.umask': [(s) => (s.process.user.umask = 0o77), 'applied'],
+    'process.user.additionalGids': [(s) => (s.process.user.additionalGids = [5]), 'applied'],
+    'process.user.username': [(s) => (s.process.user.username = 'u'), /^process\.user\.username$/],
+    annotations: [(s) => (s.annotations = { a: 'b' }), 'accepted'],
+    'linux.namespaces[].type': [(s) => s.linux.namespaces.push({ type: 'user' }), 'applied'],
+    'linux.namespaces[].path': [(s) => (s.linux.namespaces[0].path = '/proc/1/ns/pid'), /^linux\.namespaces\[0\]\.path$/],
+    'linux.timeOffsets': [(s) => (s.linux.timeOffsets = { monotonic: { secs: 1 } }), /^linux\.timeOffsets$/],
+    'linux.devices[].type': [(s) => (s.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }]), 'applied'],
+    'linux.devices[].fileMode': [(s) => (s.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600 }]), 'applied'],
+    'linux.cgroupsPath': [(s) => (s.linux.cgroupsPath = '/x'), 'accepted'],
+    'linux.resources.devices[].allow': [(s) => (s.linux.resources = { devices: [{ allow: true, type: 'c', major: 1, minor: 3 }] }), 'applied'],
+    'linux.resources.memory.limit': [(s) => (s.linux.resources = { memory: { limit: 1 << 30 } }), 'applied'],
+    'linux.resources.memory.reservation': [(s) => (s.linux.resources = { memory: { reservation: 1 << 20 } }), 'applied'],
+    'linux.resources.memory.swap': [(s) => (s.linux.resources = { memory: { limit: 1 << 30, swap: 2 ** 31 } }), 'applied'],
+    'linux.resources.memory.useHierarchy': [(s) => (s.linux.resources = { memory: { useHierarchy: true } }), 'accepted'],
+    'linux.resources.memory.checkBeforeUpdate': [(s) => (s.linux.resources = { memory: { checkBeforeUpdate: true } }), /^linux\.resources\.memory\.checkBeforeUpdate$/],
+    'linux.resources.cpu.shares': [(s) => (s.linux.resources = { cpu: { shares: 512 } }), 'applied'],
+    'linux.resources.cpu.quota': [(s) => (s.linux.resources = { cpu: { quota: 50000 } }), 'applied'],
+    'linux.resources.cpu.period': [(s) => (s.linux.resources = { cpu: { quota: 50000, period: 200000 } }), 'applied'],
+    'linux.resources.cpu.cpus': [(s) => (s.linux.resources = { cpu: { cpus: '0' } }), 'applied'],
+    'linux.resources.cpu.mems': [(s) => (s.linux.resources = { cpu: { mems: '0' } }), 'applied'],
+    'linux.resources.pids.limit': [(s) => (s.linux.resources = { pids: { limit: 10 } }), 'applied'],
+    'linux.resources.hugepageLimits[].pageSize': [(s) => (s.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), 'applied'],
+    'linux.resources.blockIO.weight': [(s) => (s.linux.resources = { blockIO: { weight: 10 } }), 'applied'],
+    'linux.resources.blockIO.leafWeight': [(s) => (s.linux.resources = { blockIO: { leafWeight: 10 } }), /^linux\.resources\.blockIO\./],
+    'linux.resources.blockIO.weightDevice[].major': [(s) => (s.linux.resources = { blockIO: { weightDevice: [{ ...dev, weight: 10 }] } }), /^linux\.resources\.blockIO\.weightDevice$/],
+    'linux.resources.unified': [(s) => (s.linux.resources = { unified: { 'memory.high': '1' } }), 'applied'],
+    'linux.resources.network': [(s) => (s.linux.resources = { network: { classID: 1 } }), /^linux\.resources\.network$/],
+    'linux.resources.rdma': [(s) => (s.linux.resources = { rdma: { mlx: { hcaHandles: 1 } } }), /^linux\.resources\.rdma$/],
+    'linux.intelRdt': [(s) => (s.linux.intelRdt = { closID: 'x' }), /^linux\.intelRdt$/],
+    'linux.sysctl': [(s) => (s.linux.sysctl = { 'kernel.shmmax': '1' }), 'applied'],
+    'linux.seccomp': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), 'accepted'],
+    'linux.rootfsPropagation': [(s) => (s.linux.rootfsPropagation = 'private'), 'accepted'],
+    'linux.maskedPaths': [(s) => (s.linux.maskedPaths = ['/proc/kcore']), 'applied'],
+    'linux.readonlyPaths': [(s) => (s.linux.readonlyPaths = ['/proc/bus']), 'applied'],
+    'linux.mountLabel': [(s) => (s.linux.mountLabel = 'x'), /^linux\.mountLabel$/],
+    'linux.personality': [(s) => (s.linux.personality = { domain: 'LINUX' }), /^linux\.personality$/],
+  };
+  for (const hook of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']) {
+    table[`hooks.${hook}[].path`] = [(s) => (s.hooks = { [hook]: [{ path: '/bin/true', args: ['true'], env: ['A=1'], timeout: 1 }] }), new RegExp(`^hooks\\.${hook}$`)];
+  }
+  for (const k of ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice']) {
+    table[`linux.resources.blockIO.${k}[].major`] = [(s) => (s.linux.resources = { blockIO: { [k]: [{ ...dev, rate: 1 }] } }), 'applied'];
+  }
+  for (const k of ['kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller']) {
+    table[`linux.resources.memory.${k}`] = [(s) => (s.linux.resources = { memory: { [k]: k === 'disableOOMKiller' ? true : 1 } }), new RegExp(`^linux\\.resources\\.memory\\.${k}$`)];
+  }
+  for (const k of ['burst', 'realtimeRuntime', 'realtimePeriod', 'idle']) {
+    table[`linux.resources.cpu.${k}`] = [(s) => (s.linux.resources = { cpu: { [k]: 1 } }), new RegExp(`^linux\\.resources\\.cpu\\.${k}$`)];
+  }
+  // One setting covers the sibling fields of the same array item or mapping.
+  const coveredBy = (leaf: string) =>
+    table[leaf] ??
+    Object.entries(table).find(([k]) => k.includes('[]') && leaf.startsWith(k.slice(0, k.lastIndexOf('[]') + 2)))?.[1] ??
+    (/^(linux\.uidMappings|linux\.gidMappings)/.test(leaf) ? table['linux.namespaces[].type'] : undefined) ??
+    (/^mounts\[\]\.(uid|gid)Mappings/.test(leaf) ? ([(s: any) => (s.mounts = [{ destination: '/t', type: 'bind', source: '/s', uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), /^mounts\[0\]\.uidMappings$/] as [(s: any) => void, Expect]) : undefined);
+  const base = () => spec((s) => (s.linux = { namespaces: privateNs.map((n) => ({ ...n })) }));
+  const baseline = JSON.stringify(translate(base(), ctx));
+  for (const leaf of leaves) {
+    const entry = coveredBy(leaf);
+    if (!entry) {
+      t.fail(`${leaf}: not in this test's table`);
+      continue;
+    }
+    const [patch, expected] = entry;
+    const s = base();
+    s.process.user ??= { uid: 0, gid: 0 };
+    patch(s);
+    validateSpec(s);
+    let out: string | undefined;
+    let error: unknown;
+    try {
+      out = JSON.stringify(translate(s, ctx));
+    } catch (e) {
+      error = e;
+    }
+    if (expected instanceof RegExp) t.match((error as { field?: string })?.field, expected, `${leaf}: rejected by name`);
+    else if (expected === 'applied') t.ok(out !== undefined && out !== baseline, `${leaf}: applied`, { error });
+    else t.equal(out, baseline, `${leaf}: accepted without a CT change (documented in src/core/fields.ts)`);
+  }
+});
