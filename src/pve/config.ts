@@ -6,7 +6,7 @@ export interface PveConfig {
   description?: string;
   lxc: Array<[string, string]>;
   env?: string[];
-  pending?: { options: Record<string, string>; delete?: string[]; lxc: Array<[string, string]> };
+  pending?: { options: Record<string, string>; delete?: string[]; lxc: Array<[string, string]>; env?: string[]; description?: string };
   snapshots?: Record<string, PveConfig>;
 }
 
@@ -28,64 +28,102 @@ const ALLOWED_RAW = new Set([
   'lxc.sysctl.kernel.shm_rmid_forced',
 ]);
 const ALLOWED_RAW_PREFIXES = ['lxc.cgroup2.', 'lxc.prlimit.', 'lxc.net.'];
-const DEPRECATED_RAW_PREFIXES = ['lxc.cgroup.', 'lxc.network.'];
-const DEPRECATED_RAW = new Set(['lxc.aa_profile', 'lxc.utsname']);
+// Removed with lxc 3.0; PVE keeps them with a warning naming the new key.
+const DEPRECATED_RAW: Record<string, string> = {
+  'lxc.aa_profile': 'lxc.apparmor.profile',
+  'lxc.aa_allow_incomplete': 'lxc.apparmor.allow_incomplete',
+  'lxc.console': 'lxc.console.path',
+  'lxc.devttydir': 'lxc.tty.dir',
+  'lxc.haltsignal': 'lxc.signal.halt',
+  'lxc.rebootsignal': 'lxc.signal.reboot',
+  'lxc.stopsignal': 'lxc.signal.stop',
+  'lxc.id_map': 'lxc.idmap',
+  'lxc.init_cmd': 'lxc.init.cmd',
+  'lxc.loglevel': 'lxc.log.level',
+  'lxc.logfile': 'lxc.log.file',
+  'lxc.mount': 'lxc.mount.fstab',
+  'lxc.network.type': 'lxc.net.INDEX.type',
+  'lxc.network.flags': 'lxc.net.INDEX.flags',
+  'lxc.network.link': 'lxc.net.INDEX.link',
+  'lxc.network.mtu': 'lxc.net.INDEX.mtu',
+  'lxc.network.name': 'lxc.net.INDEX.name',
+  'lxc.network.hwaddr': 'lxc.net.INDEX.hwaddr',
+  'lxc.network.ipv4': 'lxc.net.INDEX.ipv4.address',
+  'lxc.network.ipv4.gateway': 'lxc.net.INDEX.ipv4.gateway',
+  'lxc.network.ipv6': 'lxc.net.INDEX.ipv6.address',
+  'lxc.network.ipv6.gateway': 'lxc.net.INDEX.ipv6.gateway',
+  'lxc.network.script.up': 'lxc.net.INDEX.script.up',
+  'lxc.network.script.down': 'lxc.net.INDEX.script.down',
+  'lxc.pts': 'lxc.pty.max',
+  'lxc.se_context': 'lxc.selinux.context',
+  'lxc.seccomp': 'lxc.seccomp.profile',
+  'lxc.tty': 'lxc.tty.max',
+  'lxc.utsname': 'lxc.uts.name',
+};
 const FORBIDDEN_RAW: Record<string, string> = {
   'lxc.rootfs.path': 'lxc.rootfs.path is auto generated from rootfs',
-  'lxc.rootfs.options': 'lxc.rootfs.options is not supported',
+  'lxc.rootfs.options': 'lxc.rootfs.options is not supported, please use mount point options in the "rootfs" key',
 };
 
-export type RawKeyCheck = { ok: true; deprecated?: boolean } | { ok: false; kind: 'forbidden' | 'unknown'; msg: string };
+/** `warning` is the text PVE warns (without the `vm <vmid> - ` prefix) for a deprecated key it keeps. */
+export type RawKeyCheck = { ok: true; warning?: string } | { ok: false; kind: 'forbidden' | 'unknown'; msg: string };
 
+/** pve-container's is_valid_lxc_conf_key, in its order. */
 export function checkRawLxcKey(key: string): RawKeyCheck {
+  if (key.startsWith('lxc.limit.')) return { ok: true, warning: `${key}: lxc.limit.* was renamed to lxc.prlimit.*` };
+  const renamed = DEPRECATED_RAW[key];
+  if (renamed) return { ok: true, warning: `${key} is deprecated and was renamed to ${renamed}` };
+  if (ALLOWED_RAW.has(key)) return { ok: true };
   if (FORBIDDEN_RAW[key]) return { ok: false, kind: 'forbidden', msg: FORBIDDEN_RAW[key]! };
-  if (ALLOWED_RAW.has(key) || ALLOWED_RAW_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length)) {
-    return { ok: true };
-  }
-  if (DEPRECATED_RAW.has(key) || DEPRECATED_RAW_PREFIXES.some((p) => key.startsWith(p))) return { ok: true, deprecated: true };
+  if (key.startsWith('lxc.cgroup.')) return { ok: true, warning: `${key} is deprecated, this will be a hard error in the future!` };
+  if (ALLOWED_RAW_PREFIXES.some((p) => key.startsWith(p))) return { ok: true };
   return { ok: false, kind: 'unknown', msg: `unable to parse config: ${key}` };
 }
 
-// ---- option schema -----------------------------------------------------------------------------
+// ---- option schema ($confdesc) ------------------------------------------------------------------
 
 type OptionType =
   | { type: 'boolean' }
   | { type: 'integer'; min?: number; max?: number }
   | { type: 'number'; min?: number; max?: number }
-  | { type: 'enum'; values: string[] }
-  | { type: 'string'; format?: 'dns-name' | 'tags' | 'property'; maxLength?: number };
+  | { type: 'string'; enum?: string[]; format?: string; pattern?: RegExp; maxLength?: number };
 
 const ARCHES = ['amd64', 'i386', 'arm64', 'armhf', 'riscv32', 'riscv64'];
 const OSTYPES = ['debian', 'devuan', 'ubuntu', 'centos', 'fedora', 'opensuse', 'archlinux', 'alpine', 'gentoo', 'nixos', 'unmanaged'];
 const LOCKS = ['backup', 'create', 'destroyed', 'disk', 'fstrim', 'migrate', 'mounted', 'rollback', 'snapshot', 'snapshot-delete'];
 
 const OPTIONS: Record<string, OptionType> = {
-  arch: { type: 'enum', values: ARCHES },
-  ostype: { type: 'enum', values: OSTYPES },
-  hostname: { type: 'string', format: 'dns-name', maxLength: 255 },
-  memory: { type: 'integer', min: 16 },
-  swap: { type: 'integer', min: 0 },
+  lock: { type: 'string', enum: LOCKS },
+  onboot: { type: 'boolean' },
+  startup: { type: 'string', format: 'pve-startup-order' },
+  template: { type: 'boolean' },
+  arch: { type: 'string', enum: ARCHES },
+  ostype: { type: 'string', enum: OSTYPES },
+  console: { type: 'boolean' },
+  tty: { type: 'integer', min: 0, max: 6 },
   cores: { type: 'integer', min: 1, max: 8192 },
   cpulimit: { type: 'number', min: 0, max: 8192 },
   cpuunits: { type: 'integer', min: 0, max: 500000 },
-  rootfs: { type: 'string', format: 'property' },
-  features: { type: 'string', format: 'property' },
-  unprivileged: { type: 'boolean' },
-  tags: { type: 'string', format: 'tags' },
-  onboot: { type: 'boolean' },
+  memory: { type: 'integer', min: 16 },
+  swap: { type: 'integer', min: 0 },
+  hostname: { type: 'string', format: 'dns-name', maxLength: 255 },
+  description: { type: 'string', maxLength: 8192 },
+  searchdomain: { type: 'string', format: 'dns-name-list' },
+  nameserver: { type: 'string', format: 'lxc-ip-with-ll-iface-list' },
+  timezone: { type: 'string', format: 'pve-ct-timezone' },
+  rootfs: { type: 'string', format: 'rootfs' },
+  parent: { type: 'string', format: 'pve-configid', maxLength: 40 },
+  snaptime: { type: 'integer', min: 0 },
+  cmode: { type: 'string', enum: ['shell', 'console', 'tty'] },
+  // No control characters besides tab (pve-container's own patterns).
+  entrypoint: { type: 'string', pattern: /^[^\x00-\x08\x0a-\x1f\x7f]+$/ },
   protection: { type: 'boolean' },
-  template: { type: 'boolean' },
-  console: { type: 'boolean' },
+  unprivileged: { type: 'boolean' },
+  features: { type: 'string', format: 'features' },
+  env: { type: 'string', pattern: /^(?:\w+=[^\x00-\x08\x0a-\x1f\x7f]*)(?:\0\w+=[^\x00-\x08\x0a-\x1f\x7f]*)*$/ },
+  hookscript: { type: 'string', format: 'pve-volume-id' },
+  tags: { type: 'string', format: 'pve-tag-list' },
   debug: { type: 'boolean' },
-  lock: { type: 'enum', values: LOCKS },
-  tty: { type: 'integer', min: 0, max: 6 },
-  cmode: { type: 'enum', values: ['shell', 'console', 'tty'] },
-  timezone: { type: 'string' },
-  hookscript: { type: 'string' },
-  entrypoint: { type: 'string' },
-  nameserver: { type: 'string' },
-  searchdomain: { type: 'string' },
-  startup: { type: 'string' },
 };
 
 function optionType(key: string): OptionType | undefined {
@@ -93,53 +131,139 @@ function optionType(key: string): OptionType | undefined {
   if (indexed) {
     const n = Number(indexed[2]);
     const max = indexed[1] === 'net' ? 31 : 255;
-    return n <= max ? { type: 'string', format: 'property' } : undefined;
+    if (String(n) !== indexed[2] || n > max) return undefined;
+    return { type: 'string', format: indexed[1] === 'unused' ? 'pve-volume-id' : indexed[1]! };
   }
   return OPTIONS[key];
 }
 
-const DNS_NAME = /^(([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)\.)*([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)$/;
+export function isOption(key: string): boolean {
+  return optionType(key) !== undefined;
+}
 
+export function optionIsBoolean(key: string): boolean {
+  return optionType(key)?.type === 'boolean';
+}
+
+const DNS_LABEL = '([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)';
+const DNS_NAME = new RegExp(`^(${DNS_LABEL}\\.)*${DNS_LABEL}$`);
+
+/** PVE's dns-name format, plus the 63-character label limit of DNS (which PVE does not check). */
 export function isValidHostname(name: string): boolean {
   return name.length <= 255 && DNS_NAME.test(name) && name.split('.').every((l) => l.length <= 63);
 }
 
 const TAG = /^[a-z0-9_][a-z0-9_\-+.]*$/i;
 
-/** PVE's verification message for one option value, or undefined when it is valid. */
-export function checkOption(key: string, value: string): string | undefined {
+/** PVE's split_list: separators are NUL, comma, semicolon and white space. */
+export function splitList(text: string): string[] {
+  return text.split(/[\0,;\s]+/).filter(Boolean);
+}
+
+/** How PVE stores tags: lowercased, unique, sorted, ';'-joined. */
+export function normalizeTags(text: string): string {
+  return [...new Set(splitList(text).map((t) => t.toLowerCase()))].sort().join(';');
+}
+
+/** JSONSchema check_format for the formats the CT schema uses; throws PVE's text. */
+function checkFormat(format: string, value: string): void {
+  switch (format) {
+    case 'dns-name':
+      if (!DNS_NAME.test(value)) throw new Error('value does not look like a valid DNS name');
+      return;
+    case 'dns-name-list':
+      for (const n of splitList(value)) if (!DNS_NAME.test(n)) throw new Error('value does not look like a valid DNS name');
+      return;
+    case 'pve-tag-list':
+      for (const t of splitList(value)) if (!TAG.test(t)) throw new Error('invalid characters in tag');
+      return;
+    case 'pve-configid':
+      if (!/^[a-z][a-z0-9_-]+$/i.test(value)) throw new Error('invalid configuration ID');
+      return;
+    case 'pve-volume-id':
+      if (!/^(?:[a-z][a-z0-9\-_.]*[a-z0-9]):(.+)$/i.test(value)) throw new Error(`unable to parse volume ID '${value}'`);
+      return;
+    case 'rootfs':
+    case 'mp':
+    case 'dev':
+    case 'net':
+    case 'features':
+      parsePropertyString(format, value);
+      return;
+    default:
+      return; // startup order, nameserver, timezone: not checked by the simulator
+  }
+}
+
+/**
+ * A value as pve-container's Config.pm check_type accepts it when it parses a config file: types
+ * (booleans in any of PVE's spellings, unsigned integers/numbers) and formats only; ranges and enums
+ * are the API's business. Returns the error text or undefined.
+ */
+export function checkConfigValue(key: string, value: string): string | undefined {
   const t = optionType(key);
   if (!t) return `unknown setting '${key}'`;
+  if (/[\n\r]/.test(value)) return 'property contains a line feed';
   switch (t.type) {
     case 'boolean':
-      return /^(1|on|yes|true|0|off|no|false)$/i.test(value) ? undefined : `type check ('boolean') failed - got '${value}'`;
+      return /^(1|0|on|yes|true|off|no|false)$/i.test(value) ? undefined : `type check ('boolean') failed - got '${value}'`;
+    case 'integer':
+      return /^\d+$/.test(value) ? undefined : `type check ('integer') failed - got '${value}'`;
+    case 'number':
+      return /^\d+(\.\d+)?$/.test(value) ? undefined : `type check ('number') failed - got '${value}'`;
+    case 'string':
+      if (!t.format) return undefined;
+      try {
+        checkFormat(t.format, value);
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+  }
+}
+
+const IS_NUMBER = /^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * PVE's API parameter verification (JSONSchema check_prop) for one option: type, format, pattern,
+ * maxLength, range, enum, in that order. Returns the message PVE prints after `<key>: `, or undefined.
+ * Booleans must already be 0/1 here, as PVE's CLI normalises them before verification.
+ */
+export function checkOption(key: string, value: string): string | undefined {
+  const t = optionType(key);
+  if (!t) return 'property is not defined in schema and the schema does not allow additional properties';
+  switch (t.type) {
+    case 'boolean':
+      return value === '0' || value === '1' ? undefined : `type check ('boolean') failed - got '${value}'`;
     case 'integer':
     case 'number': {
-      const re = t.type === 'integer' ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/;
-      if (!re.test(value)) return `type check ('${t.type}') failed - got '${value}'`;
+      const ok = t.type === 'integer' ? /^[+-]?\d+$/.test(value) : IS_NUMBER.test(value);
+      if (!ok) return `type check ('${t.type}') failed - got '${value}'`;
       const n = Number(value);
-      if (t.min !== undefined && n < t.min) return `value must have a minimum value of ${t.min}`;
       if (t.max !== undefined && n > t.max) return `value must have a maximum value of ${t.max}`;
+      if (t.min !== undefined && n < t.min) return `value must have a minimum value of ${t.min}`;
       return undefined;
     }
-    case 'enum':
-      return t.values.includes(value) ? undefined : `value '${value}' does not have a value in the enumeration '${t.values.join(', ')}'`;
     case 'string':
-      if (t.maxLength !== undefined && value.length > t.maxLength) return `value may only be ${t.maxLength} characters long`;
-      if (t.format === 'dns-name' && !isValidHostname(value)) return `value does not look like a valid DNS name`;
-      if (t.format === 'tags' && !value.split(/[;, ]+/).filter(Boolean).every((x) => TAG.test(x))) {
-        return `invalid format - invalid tag`;
-      }
-      if (t.format === 'property') {
-        const format = /^(mp|unused)\d+$/.test(key) ? 'mp' : key.replace(/\d+$/, '');
+      if (t.format) {
         try {
-          if (['rootfs', 'mp', 'dev', 'net', 'features'].includes(format)) parsePropertyString(format, value);
+          checkFormat(t.format, value);
         } catch (e) {
-          return (e as Error).message;
+          return `invalid format - ${(e as Error).message}`;
         }
       }
+      if (t.pattern && !t.pattern.test(value)) return 'value does not match the regex pattern';
+      if (t.maxLength !== undefined && value.length > t.maxLength) return `value may only be ${t.maxLength} characters long`;
+      if (t.enum && !t.enum.includes(value)) return `value '${value}' does not have a value in the enumeration '${t.enum.join(', ')}'`;
       return undefined;
   }
+}
+
+/** PVE's parse_boolean: 1/0 for its spellings, undefined otherwise. */
+export function parseBoolean(value: string): '1' | '0' | undefined {
+  if (/^(1|on|yes|true)$/i.test(value)) return '1';
+  if (/^(0|off|no|false)$/i.test(value)) return '0';
+  return undefined;
 }
 
 // ---- property strings --------------------------------------------------------------------------
@@ -148,74 +272,99 @@ interface PropertyFormat {
   defaultKey?: string;
   required: string[];
   keys: string[];
+  booleans: string[];
+  patterns?: Record<string, RegExp>;
 }
 
-const MOUNT_KEYS = ['volume', 'mp', 'acl', 'backup', 'mountoptions', 'quota', 'replicate', 'ro', 'shared', 'size'];
+const MOUNT_OPTION = '(?:discard|lazytime|noatime|nodev|noexec|nosuid)';
+const ROOTFS_KEYS = ['volume', 'size', 'acl', 'mountoptions', 'idmap', 'ro', 'quota', 'replicate', 'shared'];
+const MOUNT_PATTERNS: Record<string, RegExp> = {
+  mountoptions: new RegExp(`^${MOUNT_OPTION}(;${MOUNT_OPTION})*$`),
+  size: /^\d+(\.\d+)?([KMGT](iB)?)?$/,
+};
 const FORMATS: Record<string, PropertyFormat> = {
-  rootfs: { defaultKey: 'volume', required: [], keys: MOUNT_KEYS.filter((k) => k !== 'mp') },
-  mp: { defaultKey: 'volume', required: ['mp'], keys: MOUNT_KEYS },
-  dev: { defaultKey: 'path', required: [], keys: ['path', 'deny-write', 'gid', 'mode', 'uid'] },
-  features: { required: [], keys: ['force_rw_sys', 'fuse', 'keyctl', 'mknod', 'mount', 'nesting'] },
+  rootfs: { defaultKey: 'volume', required: ['volume'], keys: ROOTFS_KEYS, booleans: ['acl', 'ro', 'quota', 'replicate', 'shared'], patterns: MOUNT_PATTERNS },
+  mp: {
+    defaultKey: 'volume',
+    required: ['volume', 'mp'],
+    keys: [...ROOTFS_KEYS, 'backup', 'mp'],
+    booleans: ['acl', 'ro', 'quota', 'replicate', 'shared', 'backup'],
+    patterns: MOUNT_PATTERNS,
+  },
+  dev: { defaultKey: 'path', required: [], keys: ['path', 'deny-write', 'gid', 'mode', 'uid'], booleans: ['deny-write'], patterns: { mode: /^0[0-7]{3}$/, uid: /^\d+$/, gid: /^\d+$/ } },
+  features: { required: [], keys: ['force_rw_sys', 'fuse', 'keyctl', 'mknod', 'mount', 'nesting'], booleans: ['force_rw_sys', 'fuse', 'keyctl', 'mknod', 'nesting'], patterns: { mount: /^[a-zA-Z0-9_; ]+$/ } },
   net: {
     required: ['name'],
     keys: ['name', 'bridge', 'firewall', 'gw', 'gw6', 'host-managed', 'hwaddr', 'ip', 'ip6', 'link_down', 'mtu', 'rate', 'tag', 'trunks', 'type'],
+    booleans: ['firewall', 'host-managed', 'link_down'],
+    patterns: { name: /^[-_.\w\d]+$/, bridge: /^[-_.\w\d]+$/, trunks: /^\d+(?:;\d+)*$/, type: /^veth$/, hwaddr: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i },
   },
 };
 
-const MOUNT_OPTIONS = ['discard', 'lazytime', 'noatime', 'nodev', 'noexec', 'nosuid'];
-
-function isIllegalPath(p: string): boolean {
-  return /(^|\/)\.\.?(\/|$)/.test(p);
+/** verify_lxc_mp_string: no /./ or /../, no trailing /. or /.., no leading ../ */
+export function isIllegalMountPath(p: string): boolean {
+  return /\/\.\.?\//.test(p) || /\/\.\.?$/.test(p) || /^\.\.\//.test(p);
 }
 
+/** JSONSchema parse_property_string with the CT formats: PVE's texts, booleans normalised to 0/1. */
 export function parsePropertyString(format: string, value: string): Record<string, string> {
   const f = FORMATS[format];
-  if (!f) throw new Error(`unknown property format '${format}'`);
+  if (!f) throw new Error(`unknown format: ${format}`);
   const props: Record<string, string> = {};
+  let defaultUsed = false;
   for (const part of value.split(',')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    let key: string;
-    let v: string;
-    if (eq < 0) {
-      if (!f.defaultKey) throw new Error('value without key, but schema does not define a default key');
-      key = f.defaultKey;
-      v = part;
-    } else {
-      key = part.slice(0, eq);
-      v = part.slice(eq + 1);
-    }
-    if (!f.keys.includes(key)) throw new Error(`invalid key in comma-separated list property: ${key}`);
-    if (key in props) throw new Error(`duplicate key in comma-separated list property: ${key}`);
-    props[key] = v;
-  }
-  for (const r of f.required) if (!(r in props)) throw new Error(`${r}: property is missing and it is not optional`);
-  if (format === 'mp' || format === 'rootfs') {
-    if (props.mp !== undefined && isIllegalPath(props.mp)) throw new Error(`${props.mp} contains illegal character sequences`);
-    if (props.mountoptions !== undefined) {
-      for (const o of props.mountoptions.split(';')) {
-        if (!MOUNT_OPTIONS.includes(o)) throw new Error(`mountoptions: value does not match the regex pattern`);
+    if (/^\s*$/.test(part)) continue;
+    const kv = /^([^=]+)=(.+)$/.exec(part);
+    if (kv) {
+      const key = kv[1]!;
+      let v = kv[2]!;
+      if (key in props) throw new Error(`duplicate key in comma-separated list property: ${key}`);
+      if (!f.keys.includes(key)) throw new Error(`invalid key in comma-separated list property: ${key}`);
+      if (f.booleans.includes(key)) v = parseBoolean(v) ?? v;
+      props[key] = v;
+    } else if (!part.includes('=')) {
+      if (defaultUsed || (f.defaultKey && f.defaultKey in props)) {
+        throw new Error(`duplicate key in comma-separated list property: ${f.defaultKey}`);
       }
-    }
-    if (props.size !== undefined && !/^\d+(\.\d+)?([KMGT](iB)?)?$/.test(props.size)) {
-      throw new Error('size: value does not match the regex pattern');
+      if (!f.defaultKey) throw new Error('value without key, but schema does not define a default key');
+      defaultUsed = true;
+      props[f.defaultKey] = part;
+    } else {
+      throw new Error('missing key in comma-separated list property');
     }
   }
+  // check_object: the first problem found, with the key it concerns.
+  for (const r of f.required) if (!(r in props)) throw new Error(`${r}: property is missing and it is not optional`);
+  for (const [k, v] of Object.entries(props)) {
+    if (f.booleans.includes(k) && v !== '0' && v !== '1') throw new Error(`${k}: type check ('boolean') failed - got '${v}'`);
+    const re = f.patterns?.[k];
+    if (re && !re.test(v)) throw new Error(`${k}: value does not match the regex pattern`);
+  }
+  if (format === 'net') {
+    for (const k of ['mtu', 'tag', 'rate']) {
+      const v = props[k];
+      if (v === undefined) continue;
+      if (!(k === 'rate' ? IS_NUMBER : /^[+-]?\d+$/).test(v)) throw new Error(`${k}: type check ('${k === 'rate' ? 'number' : 'integer'}') failed - got '${v}'`);
+      const [min, max] = k === 'mtu' ? [64, 65535] : k === 'tag' ? [1, 4094] : [0, Infinity];
+      if (Number(v) > max!) throw new Error(`${k}: value must have a maximum value of ${max}`);
+      if (Number(v) < min!) throw new Error(`${k}: value must have a minimum value of ${min}`);
+    }
+  }
+  if (props.mp !== undefined && isIllegalMountPath(props.mp)) throw new Error(`${props.mp} contains illegal character sequences`);
   return props;
 }
 
+/** print_property_string: default key first (bare), then required keys, then the rest sorted. */
 export function printPropertyString(format: string, props: Record<string, string>): string {
   const f = FORMATS[format];
-  if (!f) throw new Error(`unknown property format '${format}'`);
-  const keys = Object.keys(props);
+  if (!f) throw new Error(`unknown format: ${format}`);
+  const keys = Object.keys(props).filter((k) => props[k] !== undefined);
   for (const k of keys) if (!f.keys.includes(k)) throw new Error(`invalid key in comma-separated list property: ${k}`);
+  for (const k of keys) if (/[,\n]/.test(props[k]!)) throw new Error(`${k}: value contains a comma or newline`);
   const first = f.defaultKey && props[f.defaultKey] !== undefined ? [f.defaultKey] : [];
   const required = f.required.filter((k) => props[k] !== undefined && !first.includes(k));
   const rest = keys.filter((k) => !first.includes(k) && !required.includes(k)).sort();
-  return [
-    ...first.map((k) => props[k]!),
-    ...[...required, ...rest].map((k) => `${k}=${props[k]}`),
-  ].join(',');
+  return [...first.map((k) => props[k]!), ...[...required, ...rest].map((k) => `${k}=${props[k]}`)].join(',');
 }
 
 // ---- description encoding ----------------------------------------------------------------------
@@ -237,96 +386,119 @@ function emptyConfig(): PveConfig {
   return { options: {}, lxc: [] };
 }
 
+/** Config.pm check_type's return value: booleans as 1/0, integers without leading zeros. */
+function normalizeValue(key: string, value: string): string {
+  const t = optionType(key);
+  if (t?.type === 'boolean') return parseBoolean(value) ?? value;
+  if (t?.type === 'integer' && /^\d+$/.test(value)) return String(BigInt(value));
+  return value;
+}
+
+/**
+ * parse_pct_config, non-strict: every problem becomes a warning (PVE's text, without the trailing
+ * newline). Forbidden and unknown raw lxc.* keys are dropped; unknown normal keys are kept (and written
+ * back), as PVE does.
+ */
 export function parsePctConfig(text: string, vmid: number): { config: PveConfig; warnings: string[] } {
   const warnings: string[] = [];
   const root = emptyConfig();
-  let section: PveConfig = root;
+  type Section = PveConfig | NonNullable<PveConfig['pending']>;
+  let section: Section = root;
   let inPending = false;
-  let pending: NonNullable<PveConfig['pending']> | undefined;
-  const addDescription = (c: PveConfig, d: string) => {
-    c.description = (c.description ?? '') + d;
+  let descr = '';
+  const flushDescription = () => {
+    if (descr) section.description = descr;
+    descr = '';
   };
   for (const line of text.split('\n')) {
     if (/^\s*$/.test(line)) continue;
     if (/^\[pve:pending\]\s*$/i.test(line)) {
+      flushDescription();
       inPending = true;
-      pending = { options: {}, lxc: [] };
-      root.pending = pending;
+      root.pending = { options: {}, lxc: [] };
+      section = root.pending;
       continue;
     }
     const snap = /^\[([a-z][a-z0-9_-]+)\]\s*$/i.exec(line);
     if (snap) {
+      flushDescription();
       inPending = false;
       section = emptyConfig();
-      root.snapshots = { ...(root.snapshots ?? {}), [snap[1]!]: section };
+      root.snapshots = { ...(root.snapshots ?? {}), [snap[1]!]: section as PveConfig };
       continue;
     }
-    const target = inPending ? pending! : section;
     const comment = /^#(.*)$/.exec(line);
     if (comment) {
-      if (!inPending) addDescription(section, decodeText(comment[1]!) + '\n');
+      descr += decodeText(comment[1]!) + '\n';
       continue;
     }
     const raw = /^(lxc\.[a-z0-9_\-.]+)(:|\s*=)\s*(.*?)\s*$/.exec(line);
     if (raw) {
-      const [, key, , value] = raw as unknown as [string, string, string, string];
-      if (key === 'lxc.environment.runtime' && !inPending) {
-        section.env = [...(section.env ?? []), value];
-        continue;
-      }
+      const key = raw[1]!;
+      const value = raw[3]!;
       const check = checkRawLxcKey(key);
-      if (check.ok) target.lxc.push([key, value]);
+      if (check.ok && check.warning) warnings.push(`vm ${vmid} - ${check.warning}`);
+      if (key === 'lxc.environment.runtime') section.env = [...(section.env ?? []), value];
+      else if (check.ok) section.lxc.push([key, value]);
       else if (check.kind === 'forbidden') warnings.push(`vm ${vmid} - ${key}: ${check.msg}`);
       else warnings.push(`vm ${vmid} - unable to parse config: ${line}`);
       continue;
     }
     const desc = /^(description):\s*(.*\S)\s*$/.exec(line);
-    if (desc && !inPending) {
-      addDescription(section, decodeText(desc[2]!));
+    if (desc) {
+      descr += decodeText(desc[2]!);
+      continue;
+    }
+    const snapstate = /snapstate:\s*(prepare|delete)\s*$/.exec(line);
+    if (snapstate) {
+      section.options.snapstate = snapstate[1]!;
       continue;
     }
     const del = /^delete:\s*(.*\S)\s*$/.exec(line);
-    if (del && inPending) {
-      pending!.delete = del[1]!.split(/[,;\s]+/).filter(Boolean);
+    if (del) {
+      if (inPending) root.pending!.delete = splitList(del[1]!);
+      else warnings.push(`vm ${vmid} - property 'delete' is only allowed in [pve:pending]`);
       continue;
     }
     const kv = /^([a-z][a-z_]*\d*):\s*(.+?)\s*$/.exec(line);
     if (kv) {
-      const [, key, value] = kv as unknown as [string, string, string];
-      if (key === 'snapstate' || key === 'digest' || key === 'snaptime' || key === 'parent') {
-        target.options[key] = value;
-        continue;
-      }
-      const err = checkOption(key, value);
-      if (err?.startsWith('unknown setting')) {
-        warnings.push(`vm ${vmid} - unable to parse value of '${key}' - ${err}`);
-        continue;
-      }
+      const key = kv[1]!;
+      const value = kv[2]!;
+      const err = checkConfigValue(key, value);
       if (err) warnings.push(`vm ${vmid} - unable to parse value of '${key}' - ${err}`);
-      target.options[key] = value;
+      section.options[key] = err ? value : normalizeValue(key, value);
       continue;
     }
     warnings.push(`vm ${vmid} - unable to parse config: ${line}`);
   }
+  flushDescription();
+  delete root.options.snapstate;
   return { config: root, warnings };
 }
 
-function writeSection(c: PveConfig, withDescription: boolean): string {
+const NOT_WRITTEN = ['digest', 'description', 'pending', 'snapshots', 'snapname', 'env', 'lxc', 'snapstate'];
+
+function writeSection(c: PveConfig | NonNullable<PveConfig['pending']>, pendingDelete?: string[]): string {
   let out = '';
-  if (withDescription && c.description !== undefined && c.description !== '') {
-    for (const l of c.description.replace(/\n$/, '').split('\n')) out += `#${encodeText(l)}\n`;
-  }
-  for (const key of Object.keys(c.options).sort()) {
-    if (['digest', 'description', 'pending', 'snapshots', 'snapname', 'env', 'lxc'].includes(key)) continue;
-    const value = c.options[key]!;
-    if (/[\n\r]/.test(value)) throw new Error(`detected invalid newline inside property '${key}'`);
+  // Perl's split drops trailing empty fields: a final newline adds no empty '#' line.
+  const lines = (c.description ?? '').split('\n');
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  for (const l of lines) out += `#${encodeText(l)}\n`;
+  const options: Record<string, string> = { ...c.options };
+  if (pendingDelete?.length) options.delete = pendingDelete.join(',');
+  for (const key of Object.keys(options).sort()) {
+    if (NOT_WRITTEN.includes(key)) continue;
+    const value = options[key]!;
+    if (value.includes('\n')) throw new Error(`detected invalid newline inside property '${key}'`);
     out += `${key}: ${value}\n`;
   }
+  // PVE trusts these because they came from its own parser; pxoci builds them, so they are checked.
   for (const v of c.env ?? []) {
     if (/[\n\r\0]/.test(v)) throw new Error(`detected invalid newline inside property 'env'`);
     out += `lxc.environment.runtime: ${v}\n`;
   }
   for (const [key, value] of c.lxc) {
+    if (key === 'lxc.environment.runtime') continue;
     if (!/^lxc\.[a-z0-9_\-.]+$/.test(key)) throw new Error(`invalid raw lxc key '${key.replace(/[^\x20-\x7e]/g, '?')}'`);
     const check = checkRawLxcKey(key);
     if (!check.ok) throw new Error(`${key}: ${check.msg}`);
@@ -336,15 +508,34 @@ function writeSection(c: PveConfig, withDescription: boolean): string {
   return out;
 }
 
+/** write_pct_config. Throws PVE's `detected invalid newline inside property '<key>'`. */
 export function writePctConfig(config: PveConfig): string {
-  let out = writeSection(config, true);
-  if (config.pending) {
-    out += '\n[pve:pending]\n';
-    out += writeSection({ options: config.pending.options, lxc: config.pending.lxc }, false);
-    if (config.pending.delete?.length) out += `delete: ${config.pending.delete.join(',')}\n`;
+  let out = writeSection(config);
+  const p = config.pending;
+  if (p && (Object.keys(p.options).length || p.lxc.length || p.env?.length || p.description || p.delete?.length)) {
+    out += '\n[pve:pending]\n' + writeSection(p, p.delete);
   }
   for (const name of Object.keys(config.snapshots ?? {}).sort()) {
-    out += `\n[${name}]\n` + writeSection(config.snapshots![name]!, true);
+    out += `\n[${name}]\n` + writeSection(config.snapshots![name]!);
   }
   return out;
+}
+
+/** What vm_config returns: pending values applied and pending deletions done, unless `current`. */
+export function effectiveConfig(config: PveConfig, current = false): PveConfig {
+  const c: PveConfig = { options: { ...config.options }, lxc: [...config.lxc] };
+  if (config.description !== undefined) c.description = config.description;
+  if (config.env) c.env = [...config.env];
+  const p = config.pending;
+  if (!current && p) {
+    Object.assign(c.options, p.options);
+    if (p.description !== undefined) c.description = p.description;
+    if (p.env) c.env = [...p.env];
+    for (const k of p.delete ?? []) {
+      if (k === 'description') delete c.description;
+      else if (k === 'env') delete c.env;
+      else delete c.options[k];
+    }
+  }
+  return c;
 }
