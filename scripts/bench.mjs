@@ -4,7 +4,7 @@
 //   and LXC's own start time (lxc-start directly) to isolate pxoci's overhead.
 // Usage: node scripts/bench.mjs [rounds]   (root; after `npm run build`)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ const rounds = Number(process.argv[2] ?? 10);
 const pxociJs = join(top, 'dist/pxoci.js');
 const work = mkdtempSync(join(tmpdir(), 'pxoci-bench-'));
 const simRoot = join(work, 'node');
+const errFile = join(work, 'stderr');
 
 function sh(cmd, args, env = process.env) {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
@@ -29,8 +30,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const env = { ...process.env };
 for (const line of sh(process.execPath, [join(top, 'dist/pvesim.js'), 'env', '--root', simRoot]).split('\n')) {
-  const m = /^export ([A-Z_]+)='([^']*)'/.exec(line);
-  if (m) env[m[1]] = m[2];
+  const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
+  if (m) env[m[1]] = m[2].replace(/"\$PATH"/g, process.env.PATH ?? '').replace(/'([^']*)'/g, '$1');
 }
 const bundle = join(work, 'bundle');
 mkdirSync(bundle);
@@ -40,6 +41,10 @@ const spec = {
   process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['sleep', '1000'], env: ['PATH=/bin'], cwd: '/' },
   root: { path: 'rootfs' },
   hostname: 'bench',
+  mounts: [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+  ],
   linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
 };
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
@@ -52,8 +57,11 @@ const results = {};
 for (const [name, cmd] of Object.entries(runtimes)) {
   const run = (...args) => {
     const [c, a] = cmd(args);
-    const r = spawnSync(c, a, { env, cwd: bundle, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${name} ${args.join(' ')}: ${r.stderr}`);
+    // The container inherits create's stdio: a file, not a pipe spawnSync would wait on.
+    const errFd = openSync(errFile, 'w');
+    const r = spawnSync(c, a, { env, cwd: bundle, stdio: ['ignore', 'ignore', errFd] });
+    closeSync(errFd);
+    if (r.status !== 0) throw new Error(`${name} ${args.join(' ')}: ${readFileSync(errFile, 'utf8')}`);
   };
   const m = { version: [], state: [], kill: [], lifecycle: [] };
   for (let i = 0; i < rounds; i++) {
