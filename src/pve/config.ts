@@ -476,7 +476,7 @@ export function parsePctConfig(text: string, vmid: number): { config: PveConfig;
   return { config: root, warnings };
 }
 
-const NOT_WRITTEN = ['digest', 'description', 'pending', 'snapshots', 'snapname', 'env', 'lxc', 'snapstate'];
+const NOT_WRITTEN = ['digest', 'description', 'pending', 'snapshots', 'snapname', 'env', 'lxc'];
 
 function writeSection(c: PveConfig | NonNullable<PveConfig['pending']>, pendingDelete?: string[]): string {
   let out = '';
@@ -510,7 +510,8 @@ function writeSection(c: PveConfig | NonNullable<PveConfig['pending']>, pendingD
 
 /** write_pct_config. Throws PVE's `detected invalid newline inside property '<key>'`. */
 export function writePctConfig(config: PveConfig): string {
-  let out = writeSection(config);
+  const { snapstate: _snapstate, ...top } = config.options; // "just to be sure", as PVE
+  let out = writeSection({ ...config, options: top });
   const p = config.pending;
   if (p && (Object.keys(p.options).length || p.lxc.length || p.env?.length || p.description || p.delete?.length)) {
     out += '\n[pve:pending]\n' + writeSection(p, p.delete);
