@@ -1,7 +1,7 @@
 // The simulated PVE node: each pct command against real LXC containers, with PVE's texts and exit codes.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfs, startSimNode, type SimNode } from './helpers/env.js';
@@ -9,10 +9,12 @@ import { busyboxRootfs, startSimNode, type SimNode } from './helpers/env.js';
 const node: SimNode = startSimNode('pvesim');
 t.teardown(() => node.down());
 const work = mkdtempSync(join(tmpdir(), 'pxoci-pvesim-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 function pct(...args: string[]) {
   return spawnSync(join(node.root, 'usr/sbin/pct'), args, { env: node.env, encoding: 'utf8', timeout: 60_000 });
 }
+const lastLine = (r: { stderr: string }) => r.stderr.trim().split('\n').pop();
 const conf = (vmid: number) => join(node.root, 'etc/pve/lxc', `${vmid}.conf`);
 
 t.test('pvesim env lays out a node and is idempotent', async (t) => {
@@ -48,6 +50,11 @@ t.test('a hand-written CT: start, status with pid, exec exit code, stop, destroy
   t.equal(exec.status, 7);
   t.equal(exec.stdout, 'from the host\nhand\nro\n');
   t.match(pct('list').stdout, /^VMID {7}Status {5}Lock {9}Name {16}\n100 {8}running {17}hand/);
+  t.match(verbose.stdout, /^name: hand\nnetin: 0\nnetout: 0\npid: \d+\nstatus: running\nswap: 0\ntype: lxc\nuptime: \d+\nvmid: 100\n$/m, 'vmstatus fields, sorted');
+  const lxcConf = readFileSync(join(node.root, 'var/lib/lxc/100/config'), 'utf8');
+  t.match(lxcConf, /^lxc\.cgroup\.memory\.limit_in_bytes = 134217728$/m, 'memory.max as its v1 equivalent');
+  t.match(lxcConf, /^lxc\.init\.cmd = \/bin\/sleep 1000\nlxc\.hook\.post-stop = /m, 'raw keys last, in file order');
+  t.match(start.stderr, /WARN: pvesim: lxc\.cgroup2\.memory\.high = 133169152 not enforced on this host/);
   const again = pct('start', '100');
   t.equal(again.status, 255);
   t.equal(again.stderr.trim().split('\n').pop(), 'CT 100 already running');
@@ -70,7 +77,7 @@ t.test('a hand-written CT: start, status with pid, exec exit code, stop, destroy
 t.test('config, set, locks, digests and PVE error texts', async (t) => {
   writeFileSync(conf(101), `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\nlock: backup\nbogus: 1\nlxc.rootfs.path: /x\n`);
   const c = pct('config', '101');
-  t.equal(c.stdout, `arch: amd64\nlock: backup\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\n`);
+  t.equal(c.stdout, `arch: amd64\nbogus: 1\nlock: backup\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\n`, 'unknown keys are kept, as PVE does');
   t.match(c.stderr, /vm 101 - unable to parse value of 'bogus' - unknown setting 'bogus'/);
   t.match(c.stderr, /vm 101 - lxc\.rootfs\.path: lxc\.rootfs\.path is auto generated from rootfs/);
   const locked = pct('start', '101');
@@ -88,26 +95,57 @@ t.test('config, set, locks, digests and PVE error texts', async (t) => {
   t.match(stale.stderr, /detected modified configuration - file changed by other user\? Try again\./);
   t.equal(pct('set', '101', '--delete', 'cores').status, 0);
   t.notMatch(readFileSync(conf(101), 'utf8'), /cores/);
-  t.notMatch(readFileSync(conf(101), 'utf8'), /bogus|lxc\.rootfs\.path/, 'dropped keys vanish at the next write');
+  t.notMatch(readFileSync(conf(101), 'utf8'), /lxc\.rootfs\.path/, 'dropped raw keys vanish at the next write');
+  const unknown = pct('set', '101', '--foo', '1');
+  t.equal(unknown.status, 255);
+  t.equal(unknown.stderr, '400 Parameter verification failed.\nfoo: property is not defined in schema and the schema does not allow additional properties\npct set <vmid> [OPTIONS]\n');
+  t.equal(lastLine(pct('set', '101', '--delete', 'memory')), "unable to delete required option 'memory'");
+  t.equal(lastLine(pct('set', '101', '--unprivileged', '1')), "unable to modify read-only option: 'unprivileged'");
+  t.equal(pct('set', '101', '--tags', 'B;a', '--onboot', 'yes', '--description', 'x: y').status, 0);
+  t.match(readFileSync(conf(101), 'utf8'), /^#x%3A y\n(.*\n)*onboot: 1\n(.*\n)*tags: a;b$/m);
+  t.match(pct('config', '101').stdout, /^description: x%3A y%0A$/m);
+  t.equal(pct('set', '101', '--lock', 'backup').status, 0);
+  t.equal(lastLine(pct('destroy', '101')), 'CT is locked (backup)');
+  t.equal(pct('unlock', '101').status, 0);
   const missing = pct('config', '999');
   t.equal(missing.status, 255);
   t.equal(missing.stderr, "Configuration file 'nodes/pvesim/lxc/999.conf' does not exist\n");
   t.equal(pct('status', '12').stderr.split('\n')[1], 'vmid: invalid format - value does not look like a valid VM ID');
+  t.equal(pct('stop', '999').stderr.trim(), 'CT 999 not running', 'stop checks running before the config');
+  t.equal(pct('start', '999').stderr.trim(), "Configuration file 'nodes/pvesim/lxc/999.conf' does not exist");
   t.equal(pct('destroy', '101').status, 0);
 });
 
 t.test('pct create from a tar template, start, destroy', async (t) => {
   const tar = join(work, 'busybox.tar');
   spawnSync('tar', ['-C', busyboxRootfs(), '-cf', tar, '.']);
-  const c = pct('create', '102', tar, '--hostname', 'tmpl', '--unprivileged', '0');
+  const noOs = pct('create', '102', tar);
+  t.equal(noOs.status, 255);
+  t.equal(noOs.stderr.trim(), 'unable to create CT 102 - unable to detect OS distribution', 'busybox is no known distribution');
+  t.notOk(existsSync(conf(102)), 'a failed create leaves nothing behind');
+  const c = pct('create', '102', tar, '--hostname', 'tmpl', '--ostype', 'unmanaged', '--rootfs', 'local:8');
   t.equal(c.status, 0, c.stderr);
   t.match(readFileSync(conf(102), 'utf8'), /^rootfs: local:102\/vm-102-disk-0,size=8G$/m);
+  t.match(readFileSync(conf(102), 'utf8'), /^unprivileged: 1$/m, 'unprivileged by default');
   t.equal(pct('create', '102', tar).stderr.trim(), "CT 102 already exists on node 'pvesim'");
-  t.equal(pct('set', '102', '--delete', 'unprivileged').status, 0);
   writeFileSync(conf(102), readFileSync(conf(102), 'utf8') + 'lxc.init.cmd: /bin/sleep 1000\n');
   const s = pct('start', '102');
   t.equal(s.status, 0, s.stderr);
   t.equal(pct('exec', '102', '--', 'hostname').stdout, 'tmpl\n');
+  t.equal(pct('exec', '102', '--', 'sh', '-c', 'stat -c %u /bin/busybox; cat /proc/self/uid_map').stdout.replace(/\s+/g, ' ').trim(), '0 0 100000 65536', 'an unprivileged CT: its files are its root\'s');
+  t.equal(pct('set', '102', '--hostname', 'renamed', '--tty', '3').status, 0);
+  const pending = readFileSync(conf(102), 'utf8');
+  t.match(pending, /^hostname: renamed$/m, 'hostname is applied at once');
+  t.match(pending, /\[pve:pending\]\ntty: 3\n/, 'tty waits for the next start');
+  t.match(pct('config', '102').stdout, /^tty: 3$/m, 'config shows pending values');
+  t.notMatch(pct('config', '102', '--current').stdout, /^tty:/m, '--current does not');
+  t.equal(pct('exec', '102', '--').stderr.trim(), 'missing command');
+  const sd = pct('shutdown', '102', '--timeout', '1', '--forceStop', '1');
+  t.equal(sd.status, 0, sd.stderr);
+  t.equal(pct('status', '102').stdout, 'status: stopped\n');
+  t.equal(pct('start', '102').status, 0);
+  t.notMatch(readFileSync(conf(102), 'utf8'), /pve:pending/, 'start applies pending changes');
+  t.match(readFileSync(join(node.root, 'var/lib/lxc/102/config'), 'utf8'), /^lxc\.tty\.max = 3$/m);
   t.equal(pct('stop', '102').status, 0);
   t.equal(pct('destroy', '102').status, 0);
   t.notOk(existsSync(join(node.root, 'var/lib/vz/images/102')), 'the volume is gone with the CT');

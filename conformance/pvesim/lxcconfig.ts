@@ -1,7 +1,7 @@
 // What `pct start` writes to var/lib/lxc/<vmid>/config: pve-container's update_lxc_config, translated
 // for this host (lxc 5.0, hybrid cgroups, no AppArmor). Every difference from a real node is returned
 // as a warning, never dropped silently.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { deviceNumbers } from '../../src/runtime/hostfs.js';
 import { join } from 'node:path';
 import { parsePropertyString, type PveConfig } from '../../src/pve/config.js';
@@ -9,6 +9,8 @@ import { parsePropertyString, type PveConfig } from '../../src/pve/config.js';
 export interface LxcConfigResult {
   lines: string[];
   warnings: string[];
+  /** Files PVE writes next to the config (rules.seccomp). */
+  files: Record<string, string>;
 }
 
 const V1_MEMORY = '/sys/fs/cgroup/memory';
@@ -23,12 +25,13 @@ function cgroupV1(key: string, value: string, memoryMiB: number | undefined): Ar
   const name = key.slice('lxc.cgroup2.'.length);
   switch (name) {
     case 'memory.max':
-      return [['lxc.cgroup.memory.limit_in_bytes', value]];
+      return [['lxc.cgroup.memory.limit_in_bytes', value === 'max' ? '-1' : value]];
     case 'memory.low':
       return [['lxc.cgroup.memory.soft_limit_in_bytes', value]];
     case 'memory.swap.max':
+      // v1 has no separate swap limit, only memory+swap (memsw, present with swapaccount=1).
       if (!existsSync(join(V1_MEMORY, 'memory.memsw.limit_in_bytes')) || memoryMiB === undefined) return undefined;
-      return [['lxc.cgroup.memory.memsw.limit_in_bytes', String(Number(value) + memoryMiB * 1024 * 1024)]];
+      return [['lxc.cgroup.memory.memsw.limit_in_bytes', value === 'max' ? '-1' : String(Number(value) + memoryMiB * 1024 * 1024)]];
     case 'cpu.max': {
       const [quota, period] = value.split(' ');
       return [
@@ -51,68 +54,145 @@ function cgroupV1(key: string, value: string, memoryMiB: number | undefined): Ar
   }
 }
 
+/** PVE::CpuSet short_string of the host's cpuset (cgroup v1 here). */
+function hostCpus(): number[] {
+  let text = '';
+  try {
+    text = readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8').trim();
+  } catch {
+    return [];
+  }
+  const cpus: number[] = [];
+  for (const part of text.split(',').filter(Boolean)) {
+    const [a, b] = part.split('-').map(Number);
+    for (let i = a!; i <= (b ?? a!); i++) cpus.push(i);
+  }
+  return cpus;
+}
+
+function shortString(cpus: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < cpus.length; i++) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j]! + 1) j++;
+    out.push(i === j ? String(cpus[i]) : `${cpus[i]}-${cpus[j]}`);
+    i = j;
+  }
+  return out.join(',');
+}
+
+const CFG = '/usr/share/lxc/config';
+
 export function buildLxcConfig(conf: PveConfig, vmid: number, root: string, postStopHook: string): LxcConfigResult {
   const o = conf.options;
   const warnings: string[] = [];
+  const files: Record<string, string> = {};
   const out: Array<[string, string]> = [];
   const raw = conf.lxc;
   const hasRaw = (k: string) => raw.some(([key]) => key === k);
-  const unprivileged = o.unprivileged === '1';
+  const customIdmap = hasRaw('lxc.idmap');
+  const unprivileged = o.unprivileged === '1' || customIdmap;
 
   out.push(['lxc.cgroup.relative', '0']);
   out.push(['lxc.cgroup.dir.monitor', `lxc.monitor/${vmid}`]);
   out.push(['lxc.cgroup.dir.container', `lxc/${vmid}`]);
   out.push(['lxc.cgroup.dir.container.inner', 'ns']);
-  out.push(['lxc.arch', o.arch ?? 'amd64']);
-  const ostype = o.ostype ?? 'unmanaged';
-  const common = `/usr/share/lxc/config/${ostype}.common.conf`;
-  out.push(['lxc.include', ostype !== 'unmanaged' && existsSync(common) ? common : '/usr/share/lxc/config/common.conf']);
-  if (unprivileged || hasRaw('lxc.idmap')) out.push(['lxc.include', '/usr/share/lxc/config/userns.conf']);
-  if (!hasRaw('lxc.apparmor.profile')) {
-    out.push(['lxc.apparmor.profile', 'unconfined']);
-    warnings.push('AppArmor is not enforced on this host (PVE would load its generated profile)');
-  }
+  if (!o.arch) throw new Error("missing 'arch' - internal error");
+  out.push(['lxc.arch', o.arch]);
+  const ostype = o.ostype;
+  if (!ostype) throw new Error("missing 'ostype' - internal error");
+  const include = (name: string, fallback: string) => (existsSync(`${CFG}/${name}`) ? `${CFG}/${name}` : `${CFG}/${fallback}`);
+  out.push(['lxc.include', include(`${ostype}.common.conf`, 'common.conf')]);
+  if (unprivileged) out.push(['lxc.include', include(`${ostype}.userns.conf`, 'userns.conf')]);
+
   const features = o.features ? parsePropertyString('features', o.features) : {};
-  if (features.nesting === '1') warnings.push('features nesting=1: AppArmor nesting not simulated');
+  // make_seccomp_config
+  if (hasRaw('lxc.seccomp.profile')) {
+    const overridden = ['keyctl', 'mknod'].filter((f) => features[f] === '1').join(', ');
+    if (overridden) warnings.push(`explicitly configured lxc.seccomp.profile overrides the following settings: ${overridden}`);
+  } else if (unprivileged) {
+    const rules: Record<string, string[]> = {
+      ioctl: ['errno 1 [1,0x9400,SCMP_CMP_MASKED_EQ,0xff00]'],
+      socket: ['errno 97 [0,38,SCMP_CMP_EQ]'],
+    };
+    if (features.keyctl !== '1') rules.keyctl = ['errno 38'];
+    if (features.mknod === '1') warnings.push('features mknod=1: the seccomp notify proxy (pve-lxc-syscalld) is not simulated; mknod stays denied');
+    const extra = Object.keys(rules)
+      .sort()
+      .flatMap((sc) => rules[sc]!.map((r) => `${sc} ${r}`))
+      .join('\n');
+    files['rules.seccomp'] = readFileSync(`${CFG}/common.seccomp`, 'utf8') + extra + '\n';
+    out.push(['lxc.seccomp.profile', join(root, 'var/lib/lxc', String(vmid), 'rules.seccomp')]);
+  }
+  // make_apparmor_config: this host has no AppArmor, so the profile cannot be 'generated'.
+  const profileUses = [
+    ...(features.fuse === '1' ? ['features:fuse'] : []),
+    ...(features.nesting === '1' ? ['features:nesting'] : []),
+    ...(features.mount ? ['features:mount'] : []),
+  ];
+  if (hasRaw('lxc.apparmor.profile')) {
+    if (profileUses.length) warnings.push(`explicitly configured lxc.apparmor.profile overrides the following settings: ${profileUses.join(', ')}`);
+  } else {
+    out.push(['lxc.apparmor.profile', 'unconfined']);
+    warnings.push(`AppArmor is not enforced on this host: lxc.apparmor.profile = unconfined instead of PVE's generated profile${profileUses.length ? ` (${profileUses.join(', ')} have no effect)` : ''}`);
+  }
   if (features.fuse === '1') out.push(['lxc.mount.entry', '/dev/fuse dev/fuse none bind,create=file 0 0']);
   if (unprivileged && features.force_rw_sys !== '1') out.push(['lxc.mount.auto', 'sys:mixed']);
-  for (const [key, value] of Object.entries(o)) {
-    const m = /^dev(\d+)$/.exec(key);
-    if (!m) continue;
-    const dev = parsePropertyString('dev', value);
-    const numbers = deviceNumbers(dev.path!);
-    if (!numbers) throw new Error(`Device ${dev.path} does not exist`);
-    const type = statSync(dev.path!).isBlockDevice() ? 'b' : 'c';
+  if (o.entrypoint !== undefined && o.entrypoint !== '/sbin/init') {
+    out.push(['lxc.mount.entry', 'shm dev/shm tmpfs rw,nosuid,nodev,create=dir 0 0']);
+  }
+  for (const key of Object.keys(o).filter((k) => /^dev\d+$/.test(k))) {
+    const dev = parsePropertyString('dev', o[key]!);
+    if (dev.path === undefined) throw new Error(`Path is not defined for passthrough device ${key}`);
+    if (!existsSync(dev.path)) throw new Error(`Device ${dev.path} does not exist`);
+    const numbers = deviceNumbers(dev.path);
+    if (!numbers) throw new Error(`${dev.path} is not a device`);
+    const type = statSync(dev.path).isBlockDevice() ? 'b' : 'c';
     out.push(['lxc.cgroup2.devices.allow', `${type} ${numbers.major}:${numbers.minor} ${dev['deny-write'] === '1' ? 'r' : 'rw'}`]);
-    // PVE's prestart hook mknods the node; a bind of the host node gives the CT the same device.
-    out.push(['lxc.mount.entry', `${dev.path} ${dev.path!.replace(/^\//, '')} none bind,create=file 0 0`]);
+    if (dev['deny-write'] === '1') out.push(['lxc.cgroup2.devices.deny', `${type} ${numbers.major}:${numbers.minor} w`]);
+    // PVE's prestart hook mknods the node (with uid/gid/mode); a bind of the host node gives the CT the
+    // same device, but with the host's owner and mode.
+    if (dev.uid !== undefined || dev.gid !== undefined || dev.mode !== undefined) {
+      warnings.push(`${key}: uid/gid/mode of the device node are not simulated (bind of the host node)`);
+    }
+    out.push(['lxc.mount.entry', `${dev.path} ${dev.path.replace(/^\//, '')} none bind,create=file 0 0`]);
   }
   out.push(['lxc.monitor.unshare', '1']);
-  if (unprivileged && !hasRaw('lxc.idmap')) {
+  if (unprivileged && !customIdmap) {
     out.push(['lxc.idmap', 'u 0 100000 65536']);
     out.push(['lxc.idmap', 'g 0 100000 65536']);
   }
-  if (o.console === '0') out.push(['lxc.console.path', 'none']);
+  if (o.console === '0') {
+    out.push(['lxc.console.path', 'none']);
+    out.push(['lxc.cgroup2.devices.deny', 'c 5:1 rwm']);
+  }
   out.push(['lxc.tty.max', o.tty ?? '2']);
   out.push(['lxc.environment', 'TERM=linux']);
-  out.push(['lxc.uts.name', o.hostname ?? `CT${vmid}`]);
-  const memory = o.memory !== undefined ? Number(o.memory) : 512;
-  const cgroup2: Array<[string, string]> = [
-    ['lxc.cgroup2.memory.max', String(memory * 1024 * 1024)],
-    ['lxc.cgroup2.memory.high', String(memory >= 16384 ? (memory - 128) * 1024 * 1024 : memory * 1024 * 1016)],
-    ['lxc.cgroup2.memory.swap.max', String(Number(o.swap ?? 0) * 1024 * 1024)],
-  ];
-  if (o.cpulimit && Number(o.cpulimit) > 0) cgroup2.push(['lxc.cgroup2.cpu.max', `${Math.trunc(100000 * Number(o.cpulimit))} 100000`]);
-  cgroup2.push(['lxc.cgroup2.cpu.weight', o.cpuunits ?? '100']);
-  out.push(...cgroup2);
+  out.push(['lxc.uts.name', o.hostname || `CT${vmid}`]);
+  const memory = Number(o.memory || 512);
+  out.push(['lxc.cgroup2.memory.max', String(memory * 1024 * 1024)]);
+  out.push(['lxc.cgroup2.memory.high', String(memory >= 16384 ? (memory - 128) * 1024 * 1024 : memory * 1024 * 1016)]);
+  out.push(['lxc.cgroup2.memory.swap.max', String(Math.trunc(Number(o.swap ?? 0) * 1024 * 1024))]);
+  if (o.cpulimit && Number(o.cpulimit) > 0) out.push(['lxc.cgroup2.cpu.max', `${Math.trunc(100000 * Number(o.cpulimit))} 100000`]);
+  // clamp_cpu_shares on cgroup v2
+  if (o.cpuunits !== undefined) out.push(['lxc.cgroup2.cpu.weight', String(Math.min(10000, Math.max(1, Number(o.cpuunits))))]);
+  if (!o.rootfs) throw new Error("missing 'rootfs' configuration");
   out.push(['lxc.rootfs.path', join(root, 'var/lib/lxc', String(vmid), 'rootfs')]);
-  if (o.entrypoint) out.push(['lxc.init.cmd', o.entrypoint]);
-  if (Object.keys(o).some((k) => /^net\d+$/.test(k))) warnings.push('netN interfaces are not simulated: the CT gets an empty network namespace');
+  if (o.entrypoint !== undefined) {
+    if (/['"]/.test(o.entrypoint)) warnings.push(`entrypoint: lxc 5.0 splits lxc.init.cmd on spaces and ignores quotes: ${o.entrypoint}`);
+    out.push(['lxc.init.cmd', o.entrypoint]);
+  }
+  const nets = Object.keys(o).filter((k) => /^net\d+$/.test(k));
+  if (nets.length) warnings.push(`${nets.join(', ')}: network interfaces are not simulated; the CT gets an empty network namespace`);
   out.push(['lxc.net.0.type', 'empty']);
-  for (const v of conf.env ?? []) out.push(['lxc.environment', v]); // lxc 5 has no lxc.environment.runtime
+  if (conf.env?.length) warnings.push('env: lxc 5.0 has no lxc.environment.runtime; written as lxc.environment (also seen by lxc-attach)');
+  for (const v of conf.env ?? []) out.push(['lxc.environment.runtime', v]);
   out.push(...raw);
   if (o.cores && !hasRaw('lxc.cgroup2.cpuset.cpus')) {
-    out.push(['lxc.cgroup2.cpuset.cpus', `0-${Math.max(0, Math.min(Number(o.cores), 1024) - 1)}`]);
+    // A random subset of the host's CPUs, as PVE (pvestatd rebalances later; the simulator does not).
+    const members = hostCpus();
+    while (members.length > Number(o.cores)) members.splice(Math.floor(Math.random() * members.length), 1);
+    if (members.length) out.push(['lxc.cgroup.cpuset.cpus', shortString(members)]);
   }
   out.push(['lxc.hook.post-stop', postStopHook]);
 
@@ -134,5 +214,5 @@ export function buildLxcConfig(conf: PveConfig, vmid: number, root: string, post
     }
     lines.push(`${key} = ${value}`);
   }
-  return { lines, warnings };
+  return { lines, warnings, files };
 }

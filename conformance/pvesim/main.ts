@@ -2,7 +2,7 @@
 //   pvesim env --root DIR [--node NAME]   set up (idempotently) a node tree under DIR; print `export` lines
 //   pvesim down --root DIR                stop every CT it started, unmount, remove the tree
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodePaths } from '../../src/pve/paths.js';
@@ -23,6 +23,10 @@ function env(root: string, node: string): void {
   for (const d of [p.lxcConfDir, join(p.etcPve, 'nodes', node, 'qemu-server'), p.lockDir, p.lxcPath, join(root, 'run/pve'), join(root, 'usr/sbin'), join(root, 'usr/bin'), join(root, 'var/lib/vz/template/cache')]) {
     mkdirSync(d, { recursive: true });
   }
+  // Unprivileged CTs map ids through newuidmap: every path down to var/lib/lxc/<vmid>/rootfs must be
+  // traversable by uid 100000 (mkdtemp makes 0700 dirs), as /var/lib/lxc is on a real node.
+  chmodSync(root, 0o755);
+  ensureSubordinateIds();
   const link = join(p.etcPve, 'lxc');
   if (!existsSync(link)) symlinkSync(`nodes/${node}/lxc`, link);
   if (!existsSync(p.vmlist)) updateVmlist(p);
@@ -41,6 +45,24 @@ function env(root: string, node: string): void {
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * A PVE node ships root:100000:65536 in /etc/subuid and /etc/subgid (lxc-pve's postinst); without it
+ * lxc cannot start an unprivileged CT. Added once, said on stderr.
+ */
+function ensureSubordinateIds(): void {
+  for (const file of ['/etc/subuid', '/etc/subgid']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      text = '';
+    }
+    if (/^root:100000:65536$/m.test(text)) continue;
+    appendFileSync(file, (text && !text.endsWith('\n') ? '\n' : '') + 'root:100000:65536\n');
+    process.stderr.write(`pvesim: added root:100000:65536 to ${file}, as a PVE node has it (unprivileged CTs)\n`);
+  }
 }
 
 function down(root: string): void {

@@ -1,9 +1,10 @@
 // The simulated node's shared machinery: configs on disk, .vmlist, mounts like PVE's prestart hook.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePctConfig, parsePropertyString, writePctConfig, type PveConfig } from '../../src/pve/config.js';
 import { nodePaths, type NodePaths } from '../../src/pve/paths.js';
+import { atomicWrite } from '../../src/pve/files.js';
 
 export class PveError extends Error {
   constructor(
@@ -31,9 +32,13 @@ export function readConfig(p: NodePaths, vmid: number, quiet = false): PveConfig
 }
 
 export function writeConfig(p: NodePaths, vmid: number, config: PveConfig): void {
-  const tmp = `${p.confPath(vmid)}.tmp.${process.pid}`;
-  writeFileSync(tmp, writePctConfig(config), { mode: 0o640 });
-  renameSync(tmp, p.confPath(vmid));
+  let text: string;
+  try {
+    text = writePctConfig(config);
+  } catch (e) {
+    throw new PveError((e as Error).message);
+  }
+  atomicWrite(p.confPath(vmid), text);
   updateVmlist(p);
 }
 
@@ -59,9 +64,7 @@ export function updateVmlist(p: NodePaths): void {
   } catch {
     // first write
   }
-  const tmp = `${p.vmlist}.tmp.${process.pid}`;
-  writeFileSync(tmp, JSON.stringify({ version, ids }, null, 1) + '\n');
-  renameSync(tmp, p.vmlist);
+  atomicWrite(p.vmlist, JSON.stringify({ version, ids }, null, 1) + '\n', 0o440);
 }
 
 export function ctDir(p: NodePaths, vmid: number): string {
@@ -109,6 +112,9 @@ export function mountVolumes(p: NodePaths, vmid: number, config: PveConfig): voi
     const src = volumePath(p, mp.volume ?? '');
     const dest = join(target, mp.mp ?? '');
     if (!existsSync(src)) throw new PveError(`${mp.key}: mount point '${src}' does not exist`);
+    // PVE mounts below the rootfs with openat() walks; a symlink in the CT must not lead outside it.
+    const existing = nearestExisting(dest);
+    if (!isBelow(realpathSync(existing), realpathSync(target))) throw new PveError(`${mp.key}: mount point '${mp.mp}' leaves the container's rootfs`);
     if (statSync(src).isDirectory()) mkdirSync(dest, { recursive: true });
     else if (!existsSync(dest)) {
       mkdirSync(join(dest, '..'), { recursive: true });
@@ -116,6 +122,16 @@ export function mountVolumes(p: NodePaths, vmid: number, config: PveConfig): voi
     }
     bind(src, dest, mp.ro === '1', (mp.mountoptions ?? '').split(';').filter(Boolean));
   }
+}
+
+function nearestExisting(path: string): string {
+  let p = path;
+  while (!existsSync(p)) p = join(p, '..');
+  return p;
+}
+
+function isBelow(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir + '/');
 }
 
 function bind(src: string, dest: string, ro: boolean, options: string[]): void {

@@ -2,10 +2,24 @@
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { checkOption, type PveConfig } from '../../src/pve/config.js';
+import {
+  checkOption,
+  effectiveConfig,
+  encodeText,
+  isOption,
+  normalizeTags,
+  optionIsBoolean,
+  parseBoolean,
+  parsePropertyString,
+  splitList,
+  type PveConfig,
+} from '../../src/pve/config.js';
+import { createExclusive } from '../../src/pve/files.js';
 import { withFileLock } from '../../src/pve/lock.js';
+import { deviceNumbers } from '../../src/runtime/hostfs.js';
 import { NodeDriver } from '../../src/runtime/node.js';
 import { buildLxcConfig } from './lxcconfig.js';
 import {
@@ -27,58 +41,160 @@ const p = paths();
 const driver = new NodeDriver(p);
 const LXC = (tool: string) => `/usr/bin/${tool}`;
 
-function usageError(cmd: string, errors: Record<string, string>): never {
-  const lines = ['400 Parameter verification failed.', ...Object.entries(errors).map(([k, v]) => `${k}: ${v}`), `pct ${cmd} <vmid> [OPTIONS]`];
+// ---- command line, as PVE's CLIHandler/JSONSchema parse it -------------------------------------
+
+type ParamType = 'boolean' | 'integer' | 'string';
+interface CommandSchema {
+  usage: string;
+  params: Record<string, ParamType>;
+  /** `set`/`create` take every CT option as well. */
+  ctOptions?: boolean;
+}
+
+const COMMANDS: Record<string, CommandSchema> = {
+  config: { usage: 'pct config <vmid> [OPTIONS]', params: { current: 'boolean', snapshot: 'string' } },
+  set: { usage: 'pct set <vmid> [OPTIONS]', params: { delete: 'string', digest: 'string', revert: 'string', skiplock: 'boolean' }, ctOptions: true },
+  start: { usage: 'pct start <vmid> [OPTIONS]', params: { skiplock: 'boolean', debug: 'boolean' } },
+  stop: { usage: 'pct stop <vmid> [OPTIONS]', params: { skiplock: 'boolean', 'overrule-shutdown': 'boolean' } },
+  shutdown: { usage: 'pct shutdown <vmid> [OPTIONS]', params: { timeout: 'integer', forceStop: 'boolean' } },
+  status: { usage: 'pct status <vmid> [OPTIONS]', params: { verbose: 'boolean' } },
+  list: { usage: 'pct list', params: {} },
+  destroy: { usage: 'pct destroy <vmid> [OPTIONS]', params: { force: 'boolean', purge: 'boolean', 'destroy-unreferenced-disks': 'boolean' } },
+  exec: { usage: 'pct exec <vmid> [<extra-args>] [OPTIONS]', params: { 'keep-env': 'boolean' } },
+  create: {
+    usage: 'pct create <vmid> <ostemplate> [OPTIONS]',
+    params: { storage: 'string', start: 'boolean', force: 'boolean', unique: 'boolean', 'ignore-unpack-errors': 'boolean', pool: 'string', password: 'string', 'ssh-public-keys': 'string' },
+    ctOptions: true,
+  },
+  unlock: { usage: 'pct unlock <vmid>', params: {} },
+};
+
+function paramError(cmd: string, errors: Record<string, string>): never {
+  const lines = ['400 Parameter verification failed.', ...Object.entries(errors).map(([k, v]) => `${k}: ${v}`), COMMANDS[cmd]!.usage];
   throw new PveError(lines.join('\n'));
 }
 
 function parseVmid(cmd: string, text: string | undefined): number {
-  if (text === undefined) usageError(cmd, { vmid: 'property is missing and it is not optional' });
-  if (!/^[1-9][0-9]{2,8}$/.test(text)) usageError(cmd, { vmid: 'invalid format - value does not look like a valid VM ID' });
+  if (text === undefined) paramError(cmd, { vmid: 'property is missing and it is not optional' });
+  if (!/^[1-9][0-9]{2,8}$/.test(text)) paramError(cmd, { vmid: 'invalid format - value does not look like a valid VM ID' });
   return Number(text);
 }
 
-/** `--key value` / `--key=value` pairs, PVE style. */
-function parseOptions(cmd: string, args: string[]): Record<string, string> {
+/**
+ * `--key value` / `--key=value`; booleans may stand alone (Getopt's optional value: the next word is
+ * taken unless it starts with '-'). Every value is verified against the command's schema.
+ */
+function parseParams(cmd: string, args: string[]): Record<string, string> {
+  const schema = COMMANDS[cmd]!;
+  const typeOf = (k: string): ParamType | undefined =>
+    schema.params[k] ?? (schema.ctOptions && isOption(k) ? (optionIsBoolean(k) ? 'boolean' : 'string') : undefined);
   const o: Record<string, string> = {};
+  const errors: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (!a.startsWith('--')) usageError(cmd, { [a]: 'too many arguments' });
-    const eq = a.indexOf('=');
-    if (eq > 0) o[a.slice(2, eq)] = a.slice(eq + 1);
-    else {
+    if (!a.startsWith('-')) throw new PveError('400 too many arguments\n' + schema.usage);
+    const body = a.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const key = eq > 0 ? body.slice(0, eq) : body;
+    const type = typeOf(key);
+    let value: string | undefined = eq > 0 ? body.slice(eq + 1) : undefined;
+    if (value === undefined) {
       const next = args[i + 1];
-      if (next === undefined || next.startsWith('--')) o[a.slice(2)] = '1';
-      else {
-        o[a.slice(2)] = next;
+      if (type === 'boolean') {
+        if (next !== undefined && !next.startsWith('-')) {
+          value = next;
+          i++;
+        } else value = '1';
+      } else if (next !== undefined) {
+        value = next;
         i++;
-      }
+      } else throw new PveError(`400 unable to parse option\n${schema.usage}`);
     }
+    if (!type) {
+      errors[key] = 'property is not defined in schema and the schema does not allow additional properties';
+      continue;
+    }
+    if (type === 'boolean') value = parseBoolean(value) ?? value;
+    o[key] = value;
+    let err: string | undefined;
+    if (schema.params[key]) {
+      if (type === 'boolean' && value !== '0' && value !== '1') err = `type check ('boolean') failed - got '${value}'`;
+      else if (type === 'integer' && !/^[+-]?\d+$/.test(value)) err = `type check ('integer') failed - got '${value}'`;
+    } else err = checkOption(key, value);
+    if (err) errors[key] = err;
   }
+  if (Object.keys(errors).length) paramError(cmd, errors);
   return o;
 }
 
-function lockConfig<T>(vmid: number, body: () => Promise<T>): Promise<T> {
-  return withFileLock(p.lockPath(vmid), 10, body);
+// ---- helpers -----------------------------------------------------------------------------------
+
+function lockConfig<T>(vmid: number, body: () => Promise<T>, timeout = 10): Promise<T> {
+  return withFileLock(p.lockPath(vmid), timeout, body);
 }
 
-function checkLock(config: PveConfig, skiplock: boolean): void {
-  if (config.options.lock && !skiplock) throw new PveError(`CT is locked (${config.options.lock})`);
+function checkLock(config: PveConfig): void {
+  if (config.options.lock) throw new PveError(`CT is locked (${config.options.lock})`);
+}
+
+function lxcArgs(vmid: number): string[] {
+  return ['-P', p.lxcPath, '-n', String(vmid)];
 }
 
 function lxcPid(vmid: number): number | undefined {
-  const r = spawnSync(LXC('lxc-info'), ['-P', p.lxcPath, '-n', String(vmid), '-p'], { encoding: 'utf8' });
+  const r = spawnSync(LXC('lxc-info'), [...lxcArgs(vmid), '-p'], { encoding: 'utf8' });
   const m = /^PID:\s+(\d+)$/m.exec(r.stdout ?? '');
   return m ? Number(m[1]) : undefined;
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitStopped(vmid: number, seconds: number): Promise<boolean> {
+  const until = Date.now() + seconds * 1000;
+  while (driver.isRunning(vmid)) {
+    if (Date.now() > until) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** print_ct_stderr_log: each line without lxc-start's `lxc-start: <vmid>: <file:line> ` prefix. */
+function ctStderrLog(vmid: number): string[] {
+  let log = '';
+  try {
+    log = readFileSync(p.stderrPath(vmid), 'utf8');
+  } catch {
+    return [];
+  }
+  const prefix = new RegExp(`^\\s*(lxc-start:?\\s+${vmid}:?\\s*\\S+\\s*)?(.*?)\\s*$`);
+  return log.replace(/\n$/, '').split('\n').map((l) => prefix.exec(l)![2]!);
+}
+
+function warn(msg: string): void {
+  process.stderr.write(msg + '\n');
+}
+
+// ---- commands ----------------------------------------------------------------------------------
+
 async function start(vmid: number, o: Record<string, string>): Promise<void> {
+  if (driver.isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
   await lockConfig(vmid, async () => {
-    const config = readConfig(p, vmid);
-    checkLock(config, o.skiplock === '1');
+    let config = readConfig(p, vmid);
+    if (config.options.template === '1') throw new PveError("you can't start a CT if it's a template");
+    if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
     if (driver.isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
-    for (const req of ['arch', 'ostype', 'rootfs']) {
-      if (!config.options[req] && req !== 'arch') throw new PveError(`unable to detect OS distribution`);
+    if (config.options.unprivileged === '1') {
+      for (const k of Object.keys(config.options).filter((k) => k === 'rootfs' || /^mp\d+$/.test(k))) {
+        if (parsePropertyString(k === 'rootfs' ? 'rootfs' : 'mp', config.options[k]!).quota === '1') {
+          throw new PveError('Quotas are not supported by unprivileged containers.');
+        }
+      }
+    }
+    if (config.pending) {
+      config = applyPending(config);
+      writeConfig(p, vmid, config);
     }
     const dir = ctDir(p, vmid);
     mkdirSync(dir, { recursive: true });
@@ -88,79 +204,127 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     const hook = join(hookDir, 'pvesim-poststop');
     writeFileSync(hook, `#!/bin/sh\n# Like lxc-pve-poststop-hook: release the volumes the start mounted.\n/bin/umount -R '${p.lxcPath}'/"$LXC_NAME"/rootfs 2>/dev/null\nexit 0\n`);
     chmodSync(hook, 0o755);
-    const { lines, warnings } = buildLxcConfig(config, vmid, p.root, hook);
-    for (const w of warnings) process.stderr.write(`WARN: pvesim: ${w}\n`);
-    writeFileSync(join(dir, 'config'), lines.join('\n') + '\n');
+    let built;
+    try {
+      built = buildLxcConfig(config, vmid, p.root, hook);
+    } catch (e) {
+      throw new PveError((e as Error).message);
+    }
+    for (const w of built.warnings) warn(`WARN: pvesim: ${w}`);
+    for (const [name, text] of Object.entries(built.files)) writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, 'config'), built.lines.join('\n') + '\n');
     removeStaleCgroups(vmid);
     mountVolumes(p, vmid, config);
     mkdirSync(join(p.root, 'run/pve'), { recursive: true });
     const stderrFile = p.stderrPath(vmid);
-    writeFileSync(stderrFile, '');
-    // Like the pve-container@ unit: detached from us, stdout discarded, stderr to run/pve/ct-<vmid>.stderr.
+    rmSync(stderrFile, { force: true });
+    // Like the pve-container@ unit: detached from us (lxc-start -d double-forks, the CT's monitor and
+    // init are not our children), stdout discarded, stderr to run/pve/ct-<vmid>.stderr.
     const errFd = openSync(stderrFile, 'a');
-    const child = spawn(LXC('lxc-start'), ['-P', p.lxcPath, '-n', String(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
+    const child = spawn(LXC('lxc-start'), [...lxcArgs(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
       stdio: ['ignore', 'ignore', errFd],
       detached: true,
     });
     closeSync(errFd);
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 255)));
-    const waited = spawnSync(LXC('lxc-wait'), ['-P', p.lxcPath, '-n', String(vmid), '-s', 'RUNNING', '-t', '10']);
+    const waited = code === 0 ? spawnSync(LXC('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']) : { status: 1 };
     if (code !== 0 || waited.status !== 0 || !driver.isRunning(vmid)) {
       unmountVolumes(p, vmid);
-      const detail = readFileSync(stderrFile, 'utf8').trim();
-      throw new PveError(`startup for container '${vmid}' failed${detail ? '\n' + detail : ''}`);
+      throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
     }
   });
 }
 
-async function stop(vmid: number, o: Record<string, string>, graceful: boolean): Promise<void> {
-  const config = readConfig(p, vmid);
-  checkLock(config, o.skiplock === '1');
+async function stop(vmid: number, o: Record<string, string>): Promise<void> {
   if (!driver.isRunning(vmid)) throw new PveError(`CT ${vmid} not running`);
-  const args = ['-P', p.lxcPath, '-n', String(vmid)];
-  if (graceful) {
-    const timeout = o.timeout ?? '60';
-    const r = spawnSync(LXC('lxc-stop'), [...args, '--nokill', '--timeout', timeout]);
+  await lockConfig(vmid, async () => {
+    const config = readConfig(p, vmid);
+    if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
+    spawnSync(LXC('lxc-stop'), [...lxcArgs(vmid), '--kill']);
+    if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
+    unmountVolumes(p, vmid);
+  });
+}
+
+async function shutdown(vmid: number, o: Record<string, string>): Promise<void> {
+  if (!driver.isRunning(vmid)) throw new PveError(`CT ${vmid} not running`);
+  const timeout = Number(o.timeout ?? '60');
+  await lockConfig(vmid, async () => {
+    const config = readConfig(p, vmid);
+    checkLock(config);
+    // vm_stop: --nokill unless forceStop, so that lxc-stop kills after the timeout.
+    const args = ['-n', String(vmid), ...(o.forceStop === '1' ? [] : ['--nokill']), '--timeout', String(timeout)];
+    const r = spawnSync(LXC('lxc-stop'), ['-P', p.lxcPath, ...args], { timeout: (timeout + 5) * 1000 });
     if (r.status !== 0) {
-      if (o.forceStop !== '1') throw new PveError(`command 'lxc-stop -n ${vmid} --nokill --timeout ${timeout}' failed: exit code 1`);
-      spawnSync(LXC('lxc-stop'), [...args, '--kill']);
+      warn(`command 'lxc-stop ${args.join(' ')}' failed: exit code ${r.status ?? 'unknown'}`);
+      if (!(await waitStopped(vmid, 5))) throw new PveError('container did not stop');
     }
-  } else {
-    spawnSync(LXC('lxc-stop'), [...args, '--kill']);
+    await waitStopped(vmid, 10);
+    unmountVolumes(p, vmid);
+  });
+}
+
+function cgroupValue(controller: string, vmid: number, file: string): number {
+  try {
+    return Number(readFileSync(join('/sys/fs/cgroup', controller, 'lxc', String(vmid), file), 'utf8').trim()) || 0;
+  } catch {
+    return 0;
   }
-  spawnSync(LXC('lxc-wait'), [...args, '-s', 'STOPPED', '-t', '10']);
-  unmountVolumes(p, vmid);
 }
 
 function status(vmid: number, verbose: boolean): void {
   const config = readConfig(p, vmid);
+  const o = config.options;
   const running = driver.isRunning(vmid);
   if (!verbose) {
     process.stdout.write(`status: ${running ? 'running' : 'stopped'}\n`);
     return;
   }
-  const info: Record<string, string> = {
+  // vmstatus's fields; network and I/O counters are not simulated and stay 0, as for a stopped CT.
+  const info: Record<string, string | number> = {
+    vmid,
     status: running ? 'running' : 'stopped',
-    vmid: String(vmid),
-    name: config.options.hostname ?? `CT${vmid}`,
     type: 'lxc',
-    maxmem: String(Number(config.options.memory ?? 512) * 1024 * 1024),
-    maxswap: String(Number(config.options.swap ?? 0) * 1024 * 1024),
-    cpus: config.options.cores ?? '1',
-    tags: config.options.tags ?? '',
+    name: (o.hostname || `CT${vmid}`).replace(/\s/g, ''),
+    cpus: Number(o.cores || o.cpulimit || 0) || cpus().length,
+    maxmem: Number(o.memory || 512) * 1024 * 1024,
+    maxswap: Number(o.swap ?? 0) * 1024 * 1024,
+    maxdisk: 4 * 1024 * 1024 * 1024,
+    disk: 0,
+    mem: 0,
+    swap: 0,
+    uptime: 0,
+    cpu: 0,
+    netin: 0,
+    netout: 0,
+    diskread: 0,
+    diskwrite: 0,
   };
-  if (config.options.lock) info.lock = config.options.lock;
+  if (o.tags !== undefined) info.tags = o.tags;
+  if (o.template === '1') info.template = 1;
+  if (o.lock) info.lock = o.lock;
   if (running) {
     const pid = lxcPid(vmid);
-    if (pid) info.pid = String(pid);
+    if (pid) {
+      info.pid = pid;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+        const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+        info.uptime = Math.max(0, Math.trunc(uptime - startTicks / 100));
+      } catch {
+        // the CT stopped meanwhile
+      }
+    }
+    info.mem = cgroupValue('memory', vmid, 'memory.usage_in_bytes');
   }
   for (const k of Object.keys(info).sort()) process.stdout.write(`${k}: ${info[k]}\n`);
 }
 
 function list(): void {
   const rows = listVmids(p).map((vmid) => {
-    const config = readConfig(p, vmid, true);
-    return [String(vmid), driver.isRunning(vmid) ? 'running' : 'stopped', config.options.lock ?? '', config.options.hostname ?? ''];
+    const c = readConfig(p, vmid, true).options;
+    return [String(vmid), driver.isRunning(vmid) ? 'running' : 'stopped', c.lock ?? '', (c.hostname || `CT${vmid}`).replace(/\s/g, '')];
   });
   if (rows.length === 0) return;
   const line = (r: string[]) => `${r[0]!.padEnd(10)} ${r[1]!.padEnd(10)} ${r[2]!.padEnd(12)} ${r[3]!.padEnd(20)}\n`;
@@ -168,44 +332,143 @@ function list(): void {
   for (const r of rows) process.stdout.write(line(r));
 }
 
-function config(vmid: number): void {
-  const c = readConfig(p, vmid);
-  if (c.description) process.stdout.write(`description: ${c.description.replace(/\n$/, '').replace(/\n/g, '\\n')}\n`);
-  for (const k of Object.keys(c.options).sort()) process.stdout.write(`${k}: ${c.options[k]}\n`);
+/** pct config: vm_config's hash printed `k: v` sorted (description encoded), then the raw lxc.* list. */
+function config(vmid: number, o: Record<string, string>): void {
+  const full = readConfig(p, vmid);
+  let c: PveConfig;
+  if (o.snapshot !== undefined) {
+    const snap = full.snapshots?.[o.snapshot];
+    if (!snap) throw new PveError(`snapshot '${o.snapshot}' does not exist`);
+    c = snap;
+  } else c = effectiveConfig(full, o.current === '1');
+  const out: Record<string, string> = { ...c.options };
+  if (c.description !== undefined) out.description = encodeText(c.description);
+  if (c.env?.length) out.env = c.env.join('\0');
+  delete out.digest;
+  for (const k of Object.keys(out).sort()) process.stdout.write(`${k}: ${out[k]}\n`);
   for (const [k, v] of c.lxc) process.stdout.write(`${k}: ${v}\n`);
 }
 
-async function set(vmid: number, o: Record<string, string>): Promise<void> {
-  const { delete: del, digest, skiplock, ...changes } = o;
-  const errors: Record<string, string> = {};
-  for (const [k, v] of Object.entries(changes)) {
-    const err = checkOption(k, v);
-    if (err) errors[k] = err;
+// vmconfig_hotplug_pending: these change a running CT's config at once.
+const FASTPLUG = ['description', 'onboot', 'startup', 'protection', 'hostname', 'hookscript', 'cores', 'tags', 'lock'];
+// ...and these also reach its cgroups.
+const CGROUP_HOTPLUG = ['memory', 'swap', 'cpulimit', 'cpuunits'];
+
+function setKey(c: PveConfig, key: string, value: string | undefined): void {
+  if (key === 'description') {
+    if (value === undefined) delete c.description;
+    else c.description = value;
+  } else if (key === 'env') {
+    if (value === undefined) delete c.env;
+    else c.env = value.split(/\0+/).filter(Boolean);
+  } else if (value === undefined) delete c.options[key];
+  else c.options[key] = value;
+}
+
+function getKey(c: PveConfig | NonNullable<PveConfig['pending']>, key: string): string | undefined {
+  if (key === 'description') return c.description;
+  if (key === 'env') return c.env?.join('\0');
+  return c.options[key];
+}
+
+/** vmconfig_apply_pending for a stopped CT: every pending value and deletion takes effect. */
+function applyPending(config: PveConfig, only?: (key: string) => boolean): PveConfig {
+  const c: PveConfig = { ...config, options: { ...config.options } };
+  const pending = config.pending;
+  if (!pending) return c;
+  const rest: NonNullable<PveConfig['pending']> = { options: {}, lxc: pending.lxc, delete: [] };
+  for (const k of pending.delete ?? []) {
+    if (!only || only(k)) setKey(c, k, undefined);
+    else rest.delete!.push(k);
   }
-  if (Object.keys(errors).length) usageError('set', errors);
+  const values: Record<string, string> = { ...pending.options };
+  if (pending.description !== undefined) values.description = pending.description;
+  if (pending.env) values.env = pending.env.join('\0');
+  for (const [k, v] of Object.entries(values)) {
+    if (!only || only(k)) setKey(c, k, v);
+    else setKey(rest as PveConfig, k, v);
+  }
+  const left = Object.keys(rest.options).length || rest.delete!.length || rest.description !== undefined || rest.env;
+  if (left) c.pending = rest;
+  else delete c.pending;
+  return c;
+}
+
+async function set(vmid: number, o: Record<string, string>): Promise<void> {
+  const { delete: del, digest, skiplock, revert, ...changes } = o;
+  if (Object.keys(changes).length === 0 && !del && !revert) throw new PveError('no options specified');
+  for (const k of splitList(del ?? '')) if (k in changes) throw new PveError(`you can't change and delete the same option '${k}'`);
   await lockConfig(vmid, async () => {
-    const text = existsSync(p.confPath(vmid)) ? readFileSync(p.confPath(vmid)) : undefined;
-    const c = readConfig(p, vmid);
-    if (digest && createHash('sha1').update(text!).digest('hex') !== digest) {
+    let text: Buffer;
+    try {
+      text = readFileSync(p.confPath(vmid));
+    } catch {
+      throw new PveError(`Configuration file '${p.confRelative(vmid)}' does not exist`);
+    }
+    let c = readConfig(p, vmid);
+    if (skiplock !== '1') checkLock(c);
+    if (digest && createHash('sha1').update(text).digest('hex') !== digest) {
       throw new PveError('detected modified configuration - file changed by other user? Try again.');
     }
-    checkLock(c, skiplock === '1');
-    for (const k of (del ?? '').split(/[,;\s]+/).filter(Boolean)) delete c.options[k];
-    Object.assign(c.options, changes);
+    const running = driver.isRunning(vmid);
+    const pending: NonNullable<PveConfig['pending']> = c.pending ?? { options: {}, lxc: [] };
+    pending.delete = [...(pending.delete ?? [])];
+    for (const k of splitList(revert ?? '')) {
+      setKey(pending as PveConfig, k, undefined);
+      pending.delete = pending.delete.filter((d) => d !== k);
+    }
+    const modified = new Set<string>();
+    for (const k of splitList(del ?? '')) {
+      if (getKey(c, k) === undefined && getKey(pending, k) === undefined) {
+        warn(`cannot delete '${k}' - not set in current configuration!`);
+        continue;
+      }
+      if (['memory', 'rootfs', 'ostype'].includes(k)) throw new PveError(`unable to delete required option '${k}'`);
+      if (/^(unused|mp)\d+$/.test(k) && c.options.protection === '1') throw new PveError(`can't remove CT ${vmid} drive '${k}' - protection mode enabled`);
+      if (k === 'unprivileged') throw new PveError(`unable to delete read-only option: '${k}'`);
+      modified.add(k);
+      setKey(pending as PveConfig, k, undefined);
+      if (!pending.delete.includes(k)) pending.delete.push(k);
+    }
+    for (const k of Object.keys(changes).sort()) {
+      let v = changes[k]!;
+      if ((k === 'rootfs' || /^mp\d+$/.test(k)) && c.options.protection === '1') {
+        throw new PveError(`can't update CT ${vmid} drive '${k}' - protection mode enabled`);
+      }
+      if (k === 'unprivileged') throw new PveError(`unable to modify read-only option: '${k}'`);
+      if (k === 'tags') v = normalizeTags(v);
+      if (/^dev\d+$/.test(k)) {
+        const dev = parsePropertyString('dev', v);
+        if (dev.path === undefined) throw new PveError(`Path is not defined for passthrough device ${k}`);
+        if (!existsSync(dev.path)) throw new PveError(`Device ${dev.path} does not exist`);
+        if (!deviceNumbers(dev.path)) throw new PveError(`${dev.path} is not a device`);
+      }
+      modified.add(k);
+      setKey(pending as PveConfig, k, v);
+      pending.delete = pending.delete.filter((d) => d !== k);
+    }
+    c.pending = pending;
+    if (running) {
+      // Hot-plugged keys leave [pve:pending]; the rest waits for the next start, as on PVE.
+      c = applyPending(c, (k) => modified.has(k) && (FASTPLUG.includes(k) || CGROUP_HOTPLUG.includes(k)));
+      for (const k of modified) {
+        if (/^(mp|net|dev)\d+$/.test(k)) warn(`WARN: pvesim: hot-plugging ${k} is not simulated; it stays pending until the next start`);
+      }
+    } else c = applyPending(c);
     writeConfig(p, vmid, c);
-    if (driver.isRunning(vmid)) hotplug(vmid, c, Object.keys(changes));
+    if (running && [...modified].some((k) => CGROUP_HOTPLUG.includes(k))) hotplugCgroups(vmid, c);
   });
 }
 
-/** PVE applies memory, swap, cpulimit and cpuunits to a running CT at once; so does the simulator. */
-function hotplug(vmid: number, c: PveConfig, changed: string[]): void {
-  const live = ['memory', 'swap', 'cpulimit', 'cpuunits'];
-  if (!changed.some((k) => live.includes(k))) return;
+/** PVE writes memory, swap, cpulimit and cpuunits of a running CT into its cgroup at once. */
+function hotplugCgroups(vmid: number, c: PveConfig): void {
   const { lines } = buildLxcConfig({ options: c.options, lxc: [] }, vmid, p.root, '/bin/true');
-  for (const line of lines) {
-    const m = /^lxc\.cgroup\.([a-z_.]+) = (.*)$/.exec(line);
-    if (!m || !/^(memory\.(limit_in_bytes|memsw\.limit_in_bytes)|cpu\.(cfs_quota_us|cfs_period_us|shares))$/.test(m[1]!)) continue;
-    spawnSync(LXC('lxc-cgroup'), ['-P', p.lxcPath, '-n', String(vmid), m[1]!, m[2]!]);
+  const settings = lines
+    .map((line) => /^lxc\.cgroup\.((?:memory\.(?:limit_in_bytes|memsw\.limit_in_bytes))|(?:cpu\.(?:cfs_quota_us|cfs_period_us|shares))) = (.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null);
+  // v1 wants memsw ≥ limit at every moment: a second pass settles whichever order the first one failed.
+  for (let pass = 0; pass < 2; pass++) {
+    for (const m of settings) spawnSync(LXC('lxc-cgroup'), [...lxcArgs(vmid), m[1]!, m[2]!], { stdio: 'ignore' });
   }
 }
 
@@ -213,66 +476,110 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
   await lockConfig(vmid, async () => {
     const c = readConfig(p, vmid);
     if (c.options.protection === '1') throw new PveError(`can't remove CT ${vmid} - protection mode enabled`);
+    checkLock(c);
     if (driver.isRunning(vmid)) {
       if (o.force !== '1') throw new PveError(`unable to destroy CT ${vmid} - container is running`);
-      spawnSync(LXC('lxc-stop'), ['-P', p.lxcPath, '-n', String(vmid), '--kill']);
+      spawnSync(LXC('lxc-stop'), [...lxcArgs(vmid), '--kill']);
+      if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
     }
-    checkLock(c, false);
     unmountVolumes(p, vmid);
     // Never delete what a bind mount shows: refuse while anything is still mounted there.
     if (mountsBelow(rootfsDir(p, vmid)).length > 0) throw new PveError(`unable to destroy CT ${vmid} - volumes still mounted`);
+    // Only volumes of the simulated `local` storage are the CT's own; bind mounts are never removed.
+    rmSync(join(p.root, 'var/lib/vz/images', String(vmid)), { recursive: true, force: true });
     rmSync(p.confPath(vmid), { force: true });
     rmSync(ctDir(p, vmid), { recursive: true, force: true });
-    rmSync(join(p.root, 'var/lib/vz/images', String(vmid)), { recursive: true, force: true });
+    rmSync(p.stderrPath(vmid), { force: true });
     updateVmlist(p);
   });
 }
 
-async function exec(vmid: number, args: string[]): Promise<never> {
+function exec(vmid: number, args: string[]): never {
   const dashdash = args.indexOf('--');
-  const opts = parseOptions('exec', dashdash >= 0 ? args.slice(0, dashdash) : []);
-  const cmd = dashdash >= 0 ? args.slice(dashdash + 1) : args;
+  const o = parseParams('exec', dashdash >= 0 ? args.slice(0, dashdash) : []);
+  const cmd = dashdash >= 0 ? args.slice(dashdash + 1) : [];
   readConfig(p, vmid);
   if (!driver.isRunning(vmid)) throw new PveError(`container '${vmid}' not running!`);
-  const keep = opts['keep-env'] === undefined || opts['keep-env'] === '1';
-  const r = spawnSync(LXC('lxc-attach'), ['-P', p.lxcPath, '-n', String(vmid), keep ? '--keep-env' : '--clear-env', '--', ...cmd], { stdio: 'inherit' });
+  if (cmd.length === 0) throw new PveError('missing command');
+  const keep = (o['keep-env'] ?? '1') === '1';
+  const r = spawnSync(LXC('lxc-attach'), [...lxcArgs(vmid), keep ? '--keep-env' : '--clear-env', '--', ...cmd], { stdio: 'inherit' });
+  if (r.signal) process.kill(process.pid, r.signal);
   process.exit(r.status ?? 255);
 }
 
+/** What PVE's setup modules look for to detect the distribution of a template. */
+function detectOstype(rootfs: string): string | undefined {
+  const has = (f: string) => existsSync(join(rootfs, f));
+  if (has('etc/alpine-release')) return 'alpine';
+  if (has('etc/devuan_version')) return 'devuan';
+  if (has('etc/lsb-release') && /DISTRIB_ID=Ubuntu/.test(readFileSync(join(rootfs, 'etc/lsb-release'), 'utf8'))) return 'ubuntu';
+  if (has('etc/debian_version')) return 'debian';
+  if (has('etc/fedora-release')) return 'fedora';
+  if (has('etc/centos-release') || has('etc/redhat-release')) return 'centos';
+  if (has('etc/arch-release')) return 'archlinux';
+  if (has('etc/gentoo-release')) return 'gentoo';
+  if (has('etc/SuSE-brand') || has('etc/SuSE-release')) return 'opensuse';
+  if (has('etc/nixos')) return 'nixos';
+  return undefined;
+}
+
+/** An unprivileged CT's files belong to the mapped ids (PVE extracts through lxc-usernsexec). */
+function shiftOwnership(dir: string, offset: number): void {
+  const walk = (path: string) => {
+    const st = lstatSync(path);
+    lchownSync(path, st.uid + offset, st.gid + offset);
+    if (st.isDirectory()) for (const e of readdirSync(path)) walk(join(path, e));
+  };
+  walk(dir);
+}
+
 async function create(vmid: number, template: string | undefined, o: Record<string, string>): Promise<void> {
-  if (!template) usageError('create', { ostemplate: 'property is missing and it is not optional' });
-  const errors: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o)) if (k !== 'rootfs' && k !== 'storage') {
-    const err = checkOption(k, v);
-    if (err) errors[k] = err;
-  }
-  if (Object.keys(errors).length) usageError('create', errors);
+  if (!template) paramError('create', { ostemplate: 'property is missing and it is not optional' });
+  const { storage = 'local', start: startAfter, force: _force, unique: _u, 'ignore-unpack-errors': _i, pool: _pool, password: _pw, 'ssh-public-keys': _k, ...options } = o;
+  if (storage !== 'local') throw new PveError(`storage '${storage}' does not exist`);
   mkdirSync(p.lxcConfDir, { recursive: true });
-  try {
-    writeFileSync(p.confPath(vmid), 'lock: create\n', { flag: 'wx', mode: 0o640 });
-  } catch {
+  // The placeholder is the reservation: pmxcfs answers EEXIST for a VMID that is taken.
+  if (existsSync(p.confPath(vmid)) || !createExclusive(p.confPath(vmid), 'lock: create\n')) {
     throw new PveError(`CT ${vmid} already exists on node '${p.node}'`);
   }
-  const disk = `vm-${vmid}-disk-0`;
-  const dir = join(p.root, 'var/lib/vz/images', String(vmid), disk);
+  updateVmlist(p);
+  const images = join(p.root, 'var/lib/vz/images', String(vmid));
   try {
-    const path = template.startsWith('local:vztmpl/') ? join(p.root, 'var/lib/vz/template/cache', template.slice(13)) : template;
-    if (!existsSync(path)) throw new PveError(`volume '${template}' does not exist`);
-    mkdirSync(dir, { recursive: true });
-    const r = spawnSync('/bin/tar', ['-xpf', path, '-C', dir, '--numeric-owner'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new PveError(`extracting archive '${path}' failed: ${r.stderr.trim()}`);
-    const { rootfs: _rootfs, storage: _storage, ...rest } = o;
-    const config: PveConfig = {
-      options: { arch: 'amd64', ostype: 'unmanaged', unprivileged: '1', swap: '512', ...rest, rootfs: `local:${vmid}/${disk},size=8G` },
-      lxc: [],
-    };
-    await lockConfig(vmid, async () => writeConfig(p, vmid, config));
+    await lockConfig(vmid, async () => {
+      const path = template.startsWith('local:vztmpl/') ? join(p.root, 'var/lib/vz/template/cache', template.slice('local:vztmpl/'.length)) : template;
+      if (!existsSync(path)) throw new Error(`volume '${template}' does not exist`);
+      // rootfs: STORAGE:SIZE allocates a new volume (size in GiB); default local:4, as the GUI.
+      const rootfsProps = parsePropertyString('rootfs', options.rootfs ?? `${storage}:4`);
+      const alloc = /^([a-z][a-z0-9\-_.]*[a-z0-9]):(\d+(?:\.\d+)?)$/i.exec(rootfsProps.volume!);
+      if (!alloc) throw new Error(`rootfs: only 'STORAGE:SIZE' allocation is supported by the simulator, got '${rootfsProps.volume}'`);
+      if (alloc[1] !== 'local') throw new Error(`storage '${alloc[1]}' does not exist`);
+      const disk = `vm-${vmid}-disk-0`;
+      const dir = join(images, disk);
+      mkdirSync(dir, { recursive: true });
+      const r = spawnSync('/bin/tar', ['-xpf', path, '-C', dir, '--numeric-owner'], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`command 'tar xpf ${path}' failed: exit code ${r.status}\n${r.stderr.trim()}`);
+      const unprivileged = options.unprivileged ?? '1';
+      if (unprivileged === '1') shiftOwnership(dir, 100000);
+      const ostype = options.ostype ?? detectOstype(dir);
+      if (!ostype) throw new Error('unable to detect OS distribution');
+      const { rootfs: _r, ...rest } = options;
+      const props = { ...rootfsProps, volume: `local:${vmid}/${disk}`, size: `${alloc[2]}G` };
+      const c: PveConfig = { options: {}, lxc: [] };
+      for (const [k, v] of Object.entries({ arch: 'amd64', memory: '512', swap: '512', ...rest, ostype, unprivileged })) {
+        setKey(c, k, k === 'tags' ? normalizeTags(v) : v);
+      }
+      c.options.rootfs = Object.entries(props)
+        .map(([k, v]) => (k === 'volume' ? v : `${k}=${v}`))
+        .join(',');
+      writeConfig(p, vmid, c);
+    }, 5);
   } catch (e) {
-    rmSync(join(p.root, 'var/lib/vz/images', String(vmid)), { recursive: true, force: true });
+    rmSync(images, { recursive: true, force: true });
     rmSync(p.confPath(vmid), { force: true });
     updateVmlist(p);
     throw new PveError(`unable to create CT ${vmid} - ${(e as Error).message}`);
   }
+  if (startAfter === '1') await start(vmid, {});
 }
 
 async function unlock(vmid: number): Promise<void> {
@@ -284,33 +591,38 @@ async function unlock(vmid: number): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [cmd, vmidText, ...rest] = argv;
-  const known = ['config', 'set', 'start', 'stop', 'shutdown', 'status', 'list', 'destroy', 'exec', 'create', 'unlock'];
-  if (!cmd || !known.includes(cmd)) {
-    throw new PveError(`400 unable to parse option\nUSAGE: pct <COMMAND> [ARGS] [OPTIONS]\n       ${known.map((c) => `pct ${c}`).join('\n       ')}`);
+  const [cmd, ...args] = argv;
+  if (!cmd || !COMMANDS[cmd]) {
+    const all = Object.values(COMMANDS).map((c) => c.usage);
+    throw new PveError(`400 unable to parse option\nUSAGE: ${all.join('\n       ')}`);
   }
-  if (cmd === 'list') return list();
-  const vmid = parseVmid(cmd, vmidText);
-  if (cmd === 'exec') return exec(vmid, rest);
-  const positional = cmd === 'create' && rest[0] && !rest[0].startsWith('--') ? rest.shift() : undefined;
-  const o = parseOptions(cmd, rest);
+  if (cmd === 'list') {
+    parseParams(cmd, args);
+    return list();
+  }
+  // Positional arguments come first, options may follow (PVE's CLI accepts them in any order, but
+  // every caller we know puts them first).
+  const vmid = parseVmid(cmd, args[0]?.startsWith('-') ? undefined : args.shift());
+  if (cmd === 'exec') return exec(vmid, args);
+  const template = cmd === 'create' && args[0] !== undefined && !args[0].startsWith('-') ? args.shift() : undefined;
+  const o = parseParams(cmd, args);
   switch (cmd) {
     case 'config':
-      return config(vmid);
+      return config(vmid, o);
     case 'set':
       return set(vmid, o);
     case 'start':
       return start(vmid, o);
     case 'stop':
-      return stop(vmid, o, false);
+      return stop(vmid, o);
     case 'shutdown':
-      return stop(vmid, o, true);
+      return shutdown(vmid, o);
     case 'status':
       return status(vmid, o.verbose === '1');
     case 'destroy':
       return destroy(vmid, o);
     case 'create':
-      return create(vmid, positional, o);
+      return create(vmid, template, o);
     case 'unlock':
       return unlock(vmid);
   }
