@@ -1,10 +1,10 @@
 // pxoci's writes into /etc/pve: VMID reservation, config writes under PVE's lock, ownership checks.
-import { closeSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePctConfig, writePctConfig, type PveConfig } from '../pve/config.js';
 import { withFileLock } from '../pve/lock.js';
 import type { NodePaths } from '../pve/paths.js';
-import { writeFileAtomic } from './state.js';
+import { atomicWrite, createExclusive } from '../pve/files.js';
 import { RuntimeError } from './errors.js';
 
 const FIRST_VMID = 100;
@@ -62,19 +62,13 @@ export function reserveVmid(paths: NodePaths, placeholder: PveConfig): number {
   const used = usedVmids(paths);
   for (let vmid = FIRST_VMID; vmid <= LAST_VMID; vmid++) {
     if (used.has(vmid)) continue;
-    let fd: number;
+    let created: boolean;
     try {
-      fd = openSync(paths.confPath(vmid), 'wx', 0o640);
+      created = createExclusive(paths.confPath(vmid), text, 0o640);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') continue;
       throw new RuntimeError(`cannot create ${paths.confPath(vmid)}: ${(e as Error).message}`);
     }
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
+    if (!created) continue;
     return vmid;
   }
   throw new RuntimeError('no free VMID left on this cluster');
@@ -101,7 +95,7 @@ export function ownedBy(conf: PveConfig | undefined, id: string): boolean {
 export function writeConfLocked(paths: NodePaths, vmid: number, conf: PveConfig): Promise<void> {
   const text = writePctConfig(conf);
   return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
-    writeFileAtomic(paths.confPath(vmid), text, 0o640);
+    atomicWrite(paths.confPath(vmid), text, 0o640);
   });
 }
 

@@ -3,17 +3,8 @@
 //   state.json   what create recorded (written atomically, updated by start)
 //   ct/          bind-mounted read-only into the CT at /.pxoci: init, process, init.sock, start.fifo
 //   exit         the container process's raw wait status, written by the keeper when it ends
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { atomicWrite } from '../pve/files.js';
 import { join } from 'node:path';
 import { RuntimeError, alreadyExists, checkContainerId, notExist } from './errors.js';
 
@@ -35,16 +26,9 @@ export interface ContainerRecord {
   started?: boolean;
 }
 
+/** State files are replaced like PVE configs: tmp + fsync + rename, never half-written. */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  atomicWrite(path, data, mode);
 }
 
 export class StateStore {
