@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { deviceNumbers } from '../../src/runtime/hostfs.js';
 import { join } from 'node:path';
 import { parsePropertyString, type PveConfig } from '../../src/pve/config.js';
+import { cgroupScope } from './node.js';
 
 export interface LxcConfigResult {
   lines: string[];
@@ -94,8 +95,10 @@ export function buildLxcConfig(conf: PveConfig, vmid: number, root: string, post
   const unprivileged = o.unprivileged === '1' || customIdmap;
 
   out.push(['lxc.cgroup.relative', '0']);
-  out.push(['lxc.cgroup.dir.monitor', `lxc.monitor/${vmid}`]);
-  out.push(['lxc.cgroup.dir.container', `lxc/${vmid}`]);
+  const scope = cgroupScope(root);
+  if (scope) warnings.push(`cgroups under ${scope}lxc/${vmid} (a real node: lxc/${vmid}), so that simulated nodes on one host do not collide`);
+  out.push(['lxc.cgroup.dir.monitor', `${scope}lxc.monitor/${vmid}`]);
+  out.push(['lxc.cgroup.dir.container', `${scope}lxc/${vmid}`]);
   out.push(['lxc.cgroup.dir.container.inner', 'ns']);
   if (!o.arch) throw new Error("missing 'arch' - internal error");
   out.push(['lxc.arch', o.arch]);

@@ -6,7 +6,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdir
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodePaths } from '../../src/pve/paths.js';
-import { mountsBelow, updateVmlist } from './node.js';
+import { mountsBelow, removeNodeCgroups, updateVmlist } from './node.js';
 
 const dist = dirname(fileURLToPath(import.meta.url));
 
@@ -74,6 +74,7 @@ function down(root: string): void {
     names = [];
   }
   for (const name of names) spawnSync('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', name, '--kill'], { stdio: 'ignore' });
+  removeNodeCgroups(root);
   for (const mount of mountsBelow(root).sort((a, b) => b.length - a.length)) {
     spawnSync('/bin/umount', ['-l', mount], { stdio: 'ignore' });
   }

@@ -1,5 +1,6 @@
 // The simulated node's shared machinery: configs on disk, .vmlist, mounts like PVE's prestart hook.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePctConfig, parsePropertyString, writePctConfig, type PveConfig } from '../../src/pve/config.js';
@@ -167,18 +168,46 @@ function rmdirTree(dir: string): void {
 }
 
 /**
+ * Where this node's CT cgroups live, relative to each hierarchy's root. A real node uses `lxc/<vmid>`
+ * and `lxc.monitor/<vmid>`; several simulated nodes on one host would share those (every node has a
+ * CT 100), so a simulated node below a directory keeps them under `pvesim-<hash of its root>/`.
+ */
+export function cgroupScope(root: string): string {
+  if (root === '/' || root === '') return '';
+  let real = root;
+  try {
+    real = realpathSync(root);
+  } catch {
+    // not made yet: the name is still stable
+  }
+  return `pvesim-${createHash('sha1').update(real).digest('hex').slice(0, 10)}/`;
+}
+
+/**
  * LXC refuses to start a CT whose fixed cgroup (lxc.cgroup.dir.monitor = lxc.monitor/<vmid>) still
  * exists; a monitor that was killed leaves it behind. Empty leftovers of a stopped CT are removed.
  */
-export function removeStaleCgroups(vmid: number): void {
+export function removeStaleCgroups(root: string, vmid: number): void {
+  const scope = cgroupScope(root);
+  for (const h of cgroupHierarchies()) {
+    rmdirTree(join(h, scope, 'lxc.monitor', String(vmid)));
+    rmdirTree(join(h, scope, 'lxc', String(vmid)));
+  }
+}
+
+/** `pvesim down`: the node's own cgroup subtree goes with it (only empty groups can be removed). */
+export function removeNodeCgroups(root: string): void {
+  const scope = cgroupScope(root);
+  if (!scope) return;
+  for (const h of cgroupHierarchies()) rmdirTree(join(h, scope));
+}
+
+function cgroupHierarchies(): string[] {
   const hierarchies = ['/sys/fs/cgroup'];
   try {
     for (const d of readdirSync('/sys/fs/cgroup')) hierarchies.push(join('/sys/fs/cgroup', d));
   } catch {
-    return;
+    return [];
   }
-  for (const h of hierarchies) {
-    rmdirTree(join(h, 'lxc.monitor', String(vmid)));
-    rmdirTree(join(h, 'lxc', String(vmid)));
-  }
+  return hierarchies;
 }

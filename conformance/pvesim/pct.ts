@@ -31,6 +31,7 @@ import {
   paths,
   readConfig,
   removeStaleCgroups,
+  cgroupScope,
   rootfsDir,
   unmountVolumes,
   updateVmlist,
@@ -213,7 +214,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     for (const w of built.warnings) warn(`WARN: pvesim: ${w}`);
     for (const [name, text] of Object.entries(built.files)) writeFileSync(join(dir, name), text);
     writeFileSync(join(dir, 'config'), built.lines.join('\n') + '\n');
-    removeStaleCgroups(vmid);
+    removeStaleCgroups(p.root, vmid);
     mountVolumes(p, vmid, config);
     mkdirSync(join(p.root, 'run/pve'), { recursive: true });
     const stderrFile = p.stderrPath(vmid);
@@ -266,7 +267,7 @@ async function shutdown(vmid: number, o: Record<string, string>): Promise<void> 
 
 function cgroupValue(controller: string, vmid: number, file: string): number {
   try {
-    return Number(readFileSync(join('/sys/fs/cgroup', controller, 'lxc', String(vmid), file), 'utf8').trim()) || 0;
+    return Number(readFileSync(join('/sys/fs/cgroup', controller, cgroupScope(p.root), 'lxc', String(vmid), file), 'utf8').trim()) || 0;
   } catch {
     return 0;
   }
