@@ -8,7 +8,7 @@ import { translate } from '../core/translate.js';
 import { encodeInitSpec } from '../core/initspec.js';
 import { ConfigError } from '../core/errors.js';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { RuntimeError, checkContainerId, checkPreserveFds } from '../runtime/errors.js';
 import { helperPath } from '../runtime/native.js';
 import { startKeeper, type Keeper } from '../runtime/keeper.js';
 import { toolError } from '../runtime/node.js';
@@ -62,10 +62,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
   if (!terminal && o.consoleSocket) {
     throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
   }
-  const preserveFds = o.preserveFds ?? 0;
-  if (!Number.isInteger(preserveFds) || preserveFds < 0 || preserveFds > 250) {
-    throw new RuntimeError(`--preserve-fds: invalid value ${o.preserveFds}`);
-  }
+  const preserveFds = checkPreserveFds(o.preserveFds);
 
   const { store, driver } = ctx;
   const paths = driver.paths;

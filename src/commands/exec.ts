@@ -9,7 +9,7 @@ import { validateProcess } from '../core/bundle.js';
 import { processToInitSpec } from '../core/translate.js';
 import { encodeInitSpec } from '../core/initspec.js';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { RuntimeError, checkContainerId, checkPreserveFds } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
 import { helperPath } from '../runtime/native.js';
 import { writeFileAtomic } from '../runtime/state.js';
@@ -58,7 +58,7 @@ export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise
   const status = containerStatus(ctx.store, rec);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
-  if (o.preserveFds) throw new RuntimeError('exec --preserve-fds: not supported by pxoci (lxc-attach passes only stdio)');
+  const preserveFds = checkPreserveFds(o.preserveFds);
   const proc = validateProcess(readProcess(o));
   const init = processToInitSpec(proc);
   if (init.terminal && !o.consoleSocket && o.detach) {
@@ -71,12 +71,16 @@ export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise
     '-P', ctx.driver.paths.lxcPath, '-n', String(rec.vmid), '--clear-env', '--',
     '/.pxoci/init', 'exec', `/.pxoci/${specName}`,
   ];
+  // lxc-attach and the init in exec mode hand every fd they inherit on to the process: it gets the
+  // caller's 0..2 and the preserved ones, and nothing else (Node's spawn passes only what it is told).
+  const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
+  const reportFd = 3 + preserveFds;
   const helperArgs = ['run'];
-  if (o.detach) helperArgs.push('--detach', '--report-fd', '3');
+  if (o.detach) helperArgs.push('--detach', '--report-fd', String(reportFd));
   if (o.consoleSocket) helperArgs.push('--console-socket', resolve(o.consoleSocket));
   helperArgs.push('--', ...attach);
   const child = spawn(helperPath('pxoci-helper'), helperArgs, {
-    stdio: ['inherit', 'inherit', 'inherit', o.detach ? 'pipe' : 'ignore'],
+    stdio: ['inherit', 'inherit', 'inherit', ...preserved, o.detach ? 'pipe' : 'ignore'],
   });
   if (!o.detach) {
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
@@ -86,7 +90,7 @@ export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise
     process.exitCode = code ?? 255;
     return;
   }
-  const report = child.stdio[3] as Readable;
+  const report = child.stdio[reportFd] as Readable;
   report.setEncoding('utf8');
   let text = '';
   for await (const chunk of report) text += chunk as string;
