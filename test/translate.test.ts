@@ -357,7 +357,7 @@ t.test('no config.json field is silently ignored: each is applied, accepted as p
     'process.user.umask': [(s) => (s.process.user.umask = 0o77), 'applied'],
     'process.user.additionalGids': [(s) => (s.process.user.additionalGids = [5]), 'applied'],
     'process.user.username': [(s) => (s.process.user.username = 'u'), /^process\.user\.username$/],
-    annotations: [(s) => (s.annotations = { a: 'b' }), 'accepted'],
+    annotations: [(s) => (s.annotations = { a: 'b' }), 'applied'],
     'linux.namespaces[].type': [(s) => s.linux.namespaces.push({ type: 'user' }), 'applied'],
     'linux.namespaces[].path': [(s) => (s.linux.namespaces[0].path = '/proc/1/ns/pid'), /^linux\.namespaces\[0\]\.path$/],
     'linux.timeOffsets': [(s) => (s.linux.timeOffsets = { monotonic: { secs: 1 } }), /^linux\.timeOffsets$/],
@@ -434,4 +434,20 @@ t.test('no config.json field is silently ignored: each is applied, accepted as p
     else if (expected === 'applied') t.ok(out !== undefined && out !== baseline, `${leaf}: applied`, { error });
     else t.equal(out, baseline, `${leaf}: accepted without a CT change (documented in src/core/fields.ts)`);
   }
+});
+
+t.test('annotations become lines of the CT notes; nothing in them can become a key', async (t) => {
+  const { config } = translate(spec((s) => (s.annotations = { 'io.podman.annotations.autoremove': 'TRUE', 'lxc.cgroup2.devices.allow': 'a', b: 'x: y %z' })), ctx);
+  t.equal(config.description, 'annotation b=x: y %z\nannotation io.podman.annotations.autoremove=TRUE\nannotation lxc.cgroup2.devices.allow=a');
+  const text = writePctConfig(config);
+  const back = parsePctConfig(text, 100).config;
+  t.equal(back.description, config.description + '\n', 'the notes read back as written (PVE ends each # line with a newline)');
+  t.notOk(back.lxc.some(([k]) => k === 'lxc.cgroup2.devices.allow'), 'an lxc.* annotation key stays a note');
+  t.throws(() => translate(spec((s) => (s.annotations = { a: 'x\nlxc.cap.keep: sys_admin' })), ctx), /^annotations\["a"\]: the value contains a control character$/);
+  t.throws(() => translate(spec((s) => (s.annotations = { 'a\nb': 'x' })), ctx), /^annotations\["a\?b"\]: an annotation key is/);
+  const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${String(i).padStart(2, '0')}`, 'v'.repeat(300)]));
+  const lines = translate(spec((s) => (s.annotations = many)), ctx).config.description!.split('\n');
+  t.equal(lines.length, 33);
+  t.equal(lines[0], `annotation k00=${'v'.repeat(200)}…`);
+  t.equal(lines[32], '(8 more annotations: see pxoci state)');
 });

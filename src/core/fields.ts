@@ -37,7 +37,7 @@ export const FIELDS: FieldRule[] = [
   { path: 'process.execCPUAffinity', handling: 'rejected', pve: '-', why: 'no PVE key sets a per-process CPU affinity' },
   { path: 'process.commandLine', handling: 'rejected', pve: '-', why: 'Windows only' },
   { path: 'hooks.*', handling: 'rejected', pve: '-', why: 'hooks are not supported by pxoci yet' },
-  { path: 'annotations', handling: 'recorded', pve: 'kept in the state (pxoci state shows them)' },
+  { path: 'annotations', handling: 'applied', pve: 'description (the CT notes in the UI): one `annotation <key>=<value>` line each (first 32, values cut at 200 characters); all kept in the state (pxoci state shows them); a key or value with a control character is rejected' },
   { path: 'linux.namespaces[] pid, ipc, uts, mount, network, cgroup', handling: 'provided', pve: 'LXC creates private namespaces for every CT' },
   { path: 'linux.namespaces[] user + uid/gidMappings', handling: 'applied', pve: 'unprivileged: 1 (+ lxc.idmap lines unless PVE\'s default map)' },
   { path: 'linux.namespaces[] cgroup (absent)', handling: 'provided', pve: 'LXC always gives a CT a private cgroup namespace; the container sees its own cgroup as the root' },

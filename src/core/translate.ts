@@ -122,6 +122,26 @@ export function hostnameFor(spec: OciSpec, id: string): string {
   return label || 'pxoci';
 }
 
+/** What of the annotations a PVE description (the CT's notes in the UI) can show: one line each. A key
+ *  or value that could break that line is refused by name, so nothing reaches the config unchecked. */
+const ANNOTATION_KEY = /^[A-Za-z0-9][A-Za-z0-9._\/\-]{0,252}$/;
+const ANNOTATION_VALUE_SHOWN = 200;
+const ANNOTATIONS_SHOWN = 32;
+
+export function annotationLines(annotations: Record<string, string> | undefined): string[] {
+  const entries = Object.entries(annotations ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [k, v] of entries) {
+    if (!ANNOTATION_KEY.test(k)) throw new ConfigError(`annotations["${k.replace(/[^\x20-\x7e]/g, '?')}"]`, 'an annotation key is letters, digits and . _ / - (at most 253)');
+    if (/[\x00-\x1f\x7f]/.test(v)) throw new ConfigError(`annotations["${k}"]`, 'the value contains a control character');
+  }
+  const lines = entries.slice(0, ANNOTATIONS_SHOWN).map(([k, v]) => {
+    const shown = [...v].length > ANNOTATION_VALUE_SHOWN ? [...v].slice(0, ANNOTATION_VALUE_SHOWN).join('') + '…' : v;
+    return `annotation ${k}=${shown}`;
+  });
+  if (entries.length > ANNOTATIONS_SHOWN) lines.push(`(${entries.length - ANNOTATIONS_SHOWN} more annotations: see pxoci state)`);
+  return lines;
+}
+
 function mib(bytes: number): number {
   return Math.ceil(bytes / (1024 * 1024));
 }
@@ -372,5 +392,8 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (linux.personality) throw new ConfigError('linux.personality', rejectionReason('linux.personality'));
   if (linux.timeOffsets) throw new ConfigError('linux.timeOffsets', rejectionReason('linux.timeOffsets'));
 
-  return { config: { options, lxc }, init, netSysctls };
+  const notes = annotationLines(spec.annotations as Record<string, string> | undefined);
+  const config: PveConfig = { options, lxc };
+  if (notes.length) config.description = notes.join('\n');
+  return { config, init, netSysctls };
 }
