@@ -159,3 +159,32 @@ t.test('stdout and stderr reach the caller separately', async (t) => {
   t.equal(r.stdout, 'out\n');
   t.equal(r.stderr, 'err\n');
 });
+
+t.test('capabilities: a non-root process gets exactly the sets asked, ambient surviving exec', async (t) => {
+  const bind = ['CAP_NET_BIND_SERVICE'];
+  const r = await runInside({
+    args: ['sh', '-c', 'grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)" /proc/self/status'],
+    patch: (s) => {
+      s.process.user = { uid: 1000, gid: 1000 };
+      s.process.capabilities = { bounding: ['CAP_NET_BIND_SERVICE', 'CAP_KILL'], effective: bind, permitted: bind, inheritable: bind, ambient: bind };
+    },
+  });
+  // NET_BIND_SERVICE = 10 (0x400), KILL = 5 (0x20)
+  t.equal(
+    r.stdout,
+    'CapInh:\t0000000000000400\nCapPrm:\t0000000000000400\nCapEff:\t0000000000000400\nCapBnd:\t0000000000000420\nCapAmb:\t0000000000000400\n',
+    r.createError ?? r.stderr,
+  );
+});
+
+t.test('capabilities: without ambient, a non-root process ends with none after exec', async (t) => {
+  const caps = ['CAP_CHOWN', 'CAP_KILL'];
+  const r = await runInside({
+    args: ['sh', '-c', 'grep -E "^Cap(Prm|Eff|Bnd)" /proc/self/status'],
+    patch: (s) => {
+      s.process.user = { uid: 1000, gid: 1000 };
+      s.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+    },
+  });
+  t.equal(r.stdout, 'CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000021\n', r.createError ?? r.stderr);
+});

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 
 #define RUNTIME_DIR "/.pxoci"
 #define MAX_ITEMS 4096
@@ -50,6 +52,9 @@ struct process_spec {
 	struct rlimit_item rlimits[64];
 	int nrlimits;
 	const char *oom_score_adj;
+	/* process.capabilities as masks by capability number; only applied when given. */
+	int have_caps;
+	uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
 };
 
 static int sock = -1;
@@ -166,6 +171,20 @@ static void read_spec(struct process_spec *p, const char *path)
 			parse_rlimit(p, value);
 		else if (strcmp(tag, "oom") == 0)
 			p->oom_score_adj = value;
+		else if (strncmp(tag, "cap.", 4) == 0) {
+			uint64_t mask = strtoull(value, NULL, 16);
+			p->have_caps = 1;
+			if (strcmp(tag, "cap.bounding") == 0)
+				p->cap_bounding = mask;
+			else if (strcmp(tag, "cap.effective") == 0)
+				p->cap_effective = mask;
+			else if (strcmp(tag, "cap.permitted") == 0)
+				p->cap_permitted = mask;
+			else if (strcmp(tag, "cap.inheritable") == 0)
+				p->cap_inheritable = mask;
+			else if (strcmp(tag, "cap.ambient") == 0)
+				p->cap_ambient = mask;
+		}
 	}
 	p->args[p->nargs] = NULL;
 	p->env[p->nenv] = NULL;
@@ -288,11 +307,66 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	become_process(p, exe);
 }
 
+/* While still root, before the uid changes: narrow the bounding set to the process's own (lxc.cap.keep
+ * already did for the container process; an exec'd one may ask for less), and keep the permitted set
+ * across setuid so the sets asked for can be laid down afterwards. */
+static void prepare_capabilities(struct process_spec *p)
+{
+	if (!p->have_caps)
+		return;
+	for (int cap = 0; cap < 64; cap++) {
+		if (p->cap_bounding & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
+			continue; /* unknown to this kernel, or already out of the bounding set */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+			fprintf(stderr, "pxoci-init: cannot drop capability %d from the bounding set: %s\n", cap, strerror(errno));
+			_exit(127);
+		}
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+		fprintf(stderr, "pxoci-init: keepcaps: %s\n", strerror(errno));
+		_exit(127);
+	}
+}
+
+/* After the uid change (which clears the effective set): the sets exactly as asked, then ambient. */
+static void apply_capabilities(struct process_spec *p)
+{
+	if (!p->have_caps)
+		return;
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(p->cap_effective >> (32 * i));
+		data[i].permitted = (uint32_t)(p->cap_permitted >> (32 * i));
+		data[i].inheritable = (uint32_t)(p->cap_inheritable >> (32 * i));
+	}
+	if (syscall(SYS_capset, &header, data) != 0) {
+		fprintf(stderr, "pxoci-init: capset: %s\n", strerror(errno));
+		_exit(127);
+	}
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+		fprintf(stderr, "pxoci-init: keepcaps: %s\n", strerror(errno));
+		_exit(127);
+	}
+	for (int cap = 0; cap < 64; cap++) {
+		if (!(p->cap_ambient & (1ULL << cap)))
+			continue;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+			fprintf(stderr, "pxoci-init: cannot raise ambient capability %d (it must also be permitted and inheritable): %s\n",
+				cap, strerror(errno));
+			_exit(127);
+		}
+	}
+}
+
 /* Everything after the start signal: who the process runs as, where, and then exec. */
 static void become_process(struct process_spec *p, char *exe)
 {
 	if (p->have_umask)
 		umask(p->umask_value);
+	prepare_capabilities(p);
 	if (setgroups((size_t)p->ngroups, p->groups) != 0 && p->have_groups) {
 		fprintf(stderr, "pxoci-init: setgroups: %s\n", strerror(errno));
 		_exit(127);
@@ -302,6 +376,7 @@ static void become_process(struct process_spec *p, char *exe)
 			strerror(errno));
 		_exit(127);
 	}
+	apply_capabilities(p);
 	if (chdir(p->cwd) != 0) {
 		fprintf(stderr, "pxoci-init: chdir %s: %s\n", p->cwd, strerror(errno));
 		_exit(127);

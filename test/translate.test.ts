@@ -49,7 +49,7 @@ t.test('runc-style default spec (pxoci spec) translates', async (t) => {
   const { config } = translate(validateSpec(defaultSpec(false)), ctx);
   t.equal(config.options.rootfs, '/b/rootfs,ro=1');
   const lxc = config.lxc.map(([k, v]) => `${k}: ${v}`);
-  t.ok(lxc.includes('lxc.cap.keep: audit_write kill net_bind_service'));
+  t.ok(lxc.includes('lxc.cap.keep: audit_write kill net_bind_service setgid setuid setpcap'));
   t.ok(lxc.includes('lxc.prlimit.nofile: 1024:1024'));
   t.ok(lxc.includes('lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0'));
   t.ok(lxc.includes('lxc.mount.entry: /dev/null proc/kcore none bind,optional 0 0'));
@@ -138,16 +138,18 @@ t.test('process fields', async (t) => {
     };
   });
   const { init, config } = translate(s, ctx);
-  t.same(init, { args: ['/bin/x', 'a b'], env: ['A=1', 'B=two words'], cwd: '/w', uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22, terminal: true, noNewPrivileges: true, rlimits: [], oomScoreAdj: 100 });
+  const none = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
+  t.same(init, { args: ['/bin/x', 'a b'], env: ['A=1', 'B=two words'], cwd: '/w', uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22, terminal: true, noNewPrivileges: true, rlimits: [], oomScoreAdj: 100, capabilities: none });
   t.same(config.lxc.slice(0, 4), [
     ['lxc.prlimit.nofile', '10:20'],
     ['lxc.cap.drop', ''],
-    ['lxc.cap.keep', 'none'],
+    ['lxc.cap.keep', 'setgid setuid setpcap'],
     ['lxc.apparmor.profile', 'lxc-container-default'],
   ]);
   t.equal(
     encodeInitSpec(init).toString('utf8'),
-    'arg\0/bin/x\0arg\0a b\0env\0A=1\0env\0B=two words\0cwd\0/w\0uid\x001000\0gid\x00100\0group\x005\0group\x006\0umask\x0022\0terminal\x001\0nnp\x001\0oom\x00100\0',
+    'arg\0/bin/x\0arg\0a b\0env\0A=1\0env\0B=two words\0cwd\0/w\0uid\x001000\0gid\x00100\0group\x005\0group\x006\0umask\x0022\0terminal\x001\0nnp\x001\0oom\x00100\0' +
+      'cap.bounding\x000\0cap.effective\x000\0cap.permitted\x000\0cap.inheritable\x000\0cap.ambient\x000\0',
   );
 });
 
@@ -290,17 +292,24 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.mount.entry: /proc/fs proc/fs none bind,ro,optional 0 0',
     'lxc.mount.entry: /proc/irq proc/irq none bind,ro,optional 0 0',
   ]);
-  t.same(init, { args: ['/app'], env: ['PATH=/usr/bin'], cwd: '/srv', uid: 0, gid: 0, additionalGids: [], umask: undefined, terminal: false, noNewPrivileges: true, rlimits: [], oomScoreAdj: undefined });
+  const kept = [29, 0, 1, 4, 3, 5, 10, 13, 6, 7, 8, 18, 31, 27].sort((a, b) => a - b);
+  const sets = init.capabilities!;
+  t.same([...sets.bounding].sort((a, b) => a - b), kept, 'the engine default set, by number');
+  t.same(sets.effective, sets.bounding);
+  t.same({ ...init, capabilities: undefined }, { args: ['/app'], env: ['PATH=/usr/bin'], cwd: '/srv', uid: 0, gid: 0, additionalGids: [], umask: undefined, terminal: false, noNewPrivileges: true, rlimits: [], oomScoreAdj: undefined, capabilities: undefined });
   t.notOk('description' in config, 'the runtime writes the ownership description itself');
 });
 
-t.test('capability sets LXC cannot give are rejected by name', async (t) => {
+t.test('capability sets go to the init by number, for any uid; unknown names are rejected by set', async (t) => {
   const c = ['CAP_KILL', 'CAP_CHOWN'];
-  t.doesNotThrow(() => translate(spec((s) => (s.process.capabilities = { bounding: c, effective: [...c].reverse(), permitted: c, ambient: c })), ctx), 'uid 0: same sets in any order');
-  t.throws(() => translate(spec((s) => (s.process.capabilities = { bounding: c, effective: ['CAP_KILL'] })), ctx), /^process\.capabilities\.effective: a uid-0 process/);
-  t.throws(() => translate(spec((s) => (s.process.capabilities = { bounding: c, inheritable: c })), ctx), /^process\.capabilities\.inheritable: /);
-  t.throws(() => translate(spec((s) => ((s.process.user = { uid: 1000, gid: 1000 }), (s.process.capabilities = { bounding: c, ambient: ['CAP_KILL'] }))), ctx), /^process\.capabilities\.ambient: the kernel clears them/);
-  t.doesNotThrow(() => translate(spec((s) => ((s.process.user = { uid: 1000, gid: 1000 }), (s.process.capabilities = { bounding: c, effective: [] }))), ctx));
+  const nonRoot = translate(spec((s) => ((s.process.user = { uid: 1000, gid: 1000 }), (s.process.capabilities = { bounding: c, effective: ['CAP_KILL'], permitted: c, inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] }))), ctx);
+  t.same(nonRoot.init.capabilities, { bounding: [5, 0], effective: [5], permitted: [5, 0], inheritable: [5], ambient: [5] });
+  const records = ['cap.bounding', '21', 'cap.effective', '20', 'cap.permitted', '21', 'cap.inheritable', '20', 'cap.ambient', '20'].join('\0');
+  t.ok(encodeInitSpec(nonRoot.init).toString('latin1').includes(records), 'hex masks by capability number');
+  t.same(nonRoot.config.lxc.filter(([k]) => k.startsWith('lxc.cap.')), [['lxc.cap.drop', ''], ['lxc.cap.keep', 'kill chown setgid setuid setpcap']]);
+  t.equal(translate(spec(), ctx).init.capabilities, undefined, 'no capabilities field: the init leaves them as the uid gets them');
+  t.throws(() => translate(spec((s) => (s.process.capabilities = { bounding: c, ambient: ['CAP_NO_SUCH'] })), ctx), /^process\.capabilities\.ambient: unknown capability "CAP_NO_SUCH"$/);
+  t.throws(() => translate(spec((s) => (s.process.capabilities = { bounding: ['CAP_NO_SUCH'] })), ctx), /^process\.capabilities\.bounding: unknown capability/);
 });
 
 t.test('an explicit namespace list must ask for private pid, ipc, uts, mount and network namespaces', async (t) => {
@@ -342,10 +351,10 @@ t.test('no config.json field is silently ignored: each is applied, accepted as p
     'process.rlimits[].type': [(s) => (s.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }]), 'applied'],
     'process.apparmorProfile': [(s) => (s.process.apparmorProfile = 'unconfined'), 'applied'],
     'process.capabilities.bounding': [(s) => (s.process.capabilities = { bounding: ['CAP_KILL'] }), 'applied'],
-    'process.capabilities.effective': [(s) => (s.process.capabilities = { effective: ['CAP_KILL'] }), /^process\.capabilities\.effective$/],
-    'process.capabilities.permitted': [(s) => (s.process.capabilities = { permitted: ['CAP_KILL'] }), /^process\.capabilities\.permitted$/],
-    'process.capabilities.inheritable': [(s) => (s.process.capabilities = { inheritable: ['CAP_KILL'] }), /^process\.capabilities\.inheritable$/],
-    'process.capabilities.ambient': [(s) => ((s.process.user.uid = 1), (s.process.capabilities = { ambient: ['CAP_KILL'] })), /^process\.capabilities\.ambient$/],
+    'process.capabilities.effective': [(s) => (s.process.capabilities = { effective: ['CAP_KILL'] }), 'applied'],
+    'process.capabilities.permitted': [(s) => (s.process.capabilities = { permitted: ['CAP_KILL'] }), 'applied'],
+    'process.capabilities.inheritable': [(s) => (s.process.capabilities = { inheritable: ['CAP_KILL'] }), 'applied'],
+    'process.capabilities.ambient': [(s) => ((s.process.user.uid = 1), (s.process.capabilities = { ambient: ['CAP_KILL'] })), 'applied'],
     'process.noNewPrivileges': [(s) => (s.process.noNewPrivileges = true), 'applied'],
     'process.oomScoreAdj': [(s) => (s.process.oomScoreAdj = 5), 'applied'],
     'process.scheduler': [(s) => (s.process.scheduler = { policy: 'SCHED_OTHER' }), /^process\.scheduler$/],

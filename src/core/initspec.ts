@@ -1,8 +1,19 @@
 // What pxoci's init (native/init.c) applies to the container process before exec: the OCI `process`.
 // Wire format, binary-safe and trivial to read in C: records "<tag>\0<value>\0", tags:
 //   arg, env (repeated, in order), cwd, uid, gid, group (one per additional gid), umask (octal),
-//   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom.
+//   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom,
+//   cap.bounding, cap.effective, cap.permitted, cap.inheritable, cap.ambient (hex masks by capability
+//   number; all five or none: none leaves the process the capabilities its uid gets in the CT).
+import { capabilityMask } from './capabilities.js';
 import { ConfigError } from './errors.js';
+
+export interface CapabilitySets {
+  bounding: number[];
+  effective: number[];
+  permitted: number[];
+  inheritable: number[];
+  ambient: number[];
+}
 
 export interface InitSpec {
   args: string[];
@@ -16,6 +27,7 @@ export interface InitSpec {
   noNewPrivileges: boolean;
   rlimits: Array<{ type: string; soft: number; hard: number }>;
   oomScoreAdj?: number;
+  capabilities?: CapabilitySets;
 }
 
 const UNLIMITED = 2 ** 64 - 1;
@@ -37,6 +49,11 @@ export function encodeInitSpec(spec: InitSpec): Buffer {
   records.push(['nnp', spec.noNewPrivileges ? '1' : '0', 'process.noNewPrivileges']);
   for (const r of spec.rlimits) records.push(['rlimit', `${r.type}:${limitText(r.soft)}:${limitText(r.hard)}`, 'process.rlimits']);
   if (spec.oomScoreAdj !== undefined) records.push(['oom', String(spec.oomScoreAdj), 'process.oomScoreAdj']);
+  if (spec.capabilities) {
+    for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
+      records.push([`cap.${set}`, capabilityMask(spec.capabilities[set]), `process.capabilities.${set}`]);
+    }
+  }
   const parts: Buffer[] = [];
   for (const [tag, value, field] of records) {
     if (value.includes('\0')) throw new ConfigError(field, 'contains a NUL byte');

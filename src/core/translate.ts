@@ -5,7 +5,8 @@ import { checkRawLxcKey, isValidHostname, printPropertyString } from '../pve/con
 import type { OciProcess, OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import { rejectionReason } from './fields.js';
-import { encodeInitSpec, type InitSpec } from './initspec.js';
+import { capabilityNumber } from './capabilities.js';
+import { encodeInitSpec, type CapabilitySets, type InitSpec } from './initspec.js';
 
 export interface TranslateContext {
   id: string;
@@ -88,28 +89,24 @@ export function processToInitSpec(p: OciProcess): InitSpec {
     noNewPrivileges: p.noNewPrivileges === true,
     rlimits: (p.rlimits ?? []).map((r) => ({ type: r.type, soft: r.soft, hard: r.hard })),
     oomScoreAdj: p.oomScoreAdj,
+    capabilities: p.capabilities ? capabilitySets(p.capabilities) : undefined,
   };
   encodeInitSpec(spec); // rejects, by field, what the init could not receive (NUL bytes)
   return spec;
 }
 
-/** LXC can only set the bounding set (lxc.cap.keep); what a process then holds follows from its uid,
- *  so a request for anything else must fail rather than yield other capabilities than asked. */
-function checkCapabilitySets(caps: NonNullable<OciProcess['capabilities']>, uid: number): void {
-  if (caps.inheritable?.length) throw new ConfigError('process.capabilities.inheritable', rejectionReason('process.capabilities.inheritable'));
-  const bounding = new Set(caps.bounding ?? []);
-  for (const k of ['effective', 'permitted', 'ambient'] as const) {
-    const set = caps[k];
-    if (uid !== 0) {
-      if (set?.length) throw new ConfigError(`process.capabilities.${k}`, rejectionReason('process.capabilities.effective, permitted, ambient (other uids)'));
-      continue;
-    }
-    // A uid-0 process holds the whole bounding set; its ambient set changes nothing.
-    if (k === 'ambient' || set === undefined) continue;
-    if (set.length !== bounding.size || new Set(set).size !== bounding.size || !set.every((c) => bounding.has(c))) {
-      throw new ConfigError(`process.capabilities.${k}`, 'a uid-0 process in a PVE CT holds its whole bounding set: this set must equal process.capabilities.bounding');
-    }
-  }
+/** What pxoci's init uses before it execs the process (setgroups/setgid/setuid, PR_CAPBSET_DROP). */
+const INIT_CAPABILITIES = ['CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP'];
+
+/** process.capabilities by number, each name checked: an unknown one would make LXC refuse the CT. */
+function capabilitySets(caps: NonNullable<OciProcess['capabilities']>): CapabilitySets {
+  const numbers = (set: keyof CapabilitySets) =>
+    (caps[set] ?? []).map((name) => {
+      const n = capabilityNumber(name);
+      if (n === undefined) throw new ConfigError(`process.capabilities.${set}`, `unknown capability "${name}"`);
+      return n;
+    });
+  return { bounding: numbers('bounding'), effective: numbers('effective'), permitted: numbers('permitted'), inheritable: numbers('inheritable'), ambient: numbers('ambient') };
 }
 
 /** An engine id is not a hostname (64 hex chars exceed a DNS label): derive a valid one. */
@@ -224,11 +221,12 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const netSysctls: Array<[string, string]> = [];
   const caps = spec.process.capabilities;
   if (caps) {
-    const bounding = caps.bounding ?? [];
-    checkCapabilitySets(caps, init.uid);
-    // LXC refuses keep and drop together; an empty drop clears common.conf's list first.
+    // The CT keeps the process's bounding set plus what pxoci's init needs to change uid and to drop
+    // those extras from the bounding set itself before exec; it then lays down the other sets after
+    // the uid change. LXC refuses keep and drop together: an empty drop clears common.conf's list.
+    const keep = [...new Set([...(caps.bounding ?? []), ...INIT_CAPABILITIES])];
     raw('lxc.cap.drop', '');
-    raw('lxc.cap.keep', bounding.length === 0 ? 'none' : bounding.map((c) => c.replace(/^CAP_/, '').toLowerCase()).join(' '));
+    raw('lxc.cap.keep', keep.map((c) => c.replace(/^CAP_/, '').toLowerCase()).join(' '));
   }
   if (spec.process.apparmorProfile) {
     if (!/^[\w.\-/]+$/.test(spec.process.apparmorProfile)) throw new ConfigError('process.apparmorProfile', 'not a profile name');
