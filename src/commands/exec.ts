@@ -13,6 +13,7 @@ import { RuntimeError, checkContainerId } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
 import { helperPath } from '../runtime/native.js';
 import { writeFileAtomic } from '../runtime/state.js';
+import { checkOwned } from '../runtime/pveconf.js';
 
 export interface ExecOptions {
   process?: string;
@@ -59,6 +60,7 @@ export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
   if (o.preserveFds) throw new RuntimeError('exec --preserve-fds: not supported by pxoci (lxc-attach passes only stdio)');
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
   const proc = validateProcess(readProcess(o));
   const init = processToInitSpec(proc);
   if (init.terminal && !o.consoleSocket && o.detach) {
