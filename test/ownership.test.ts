@@ -44,6 +44,19 @@ t.test('a record pointing at a foreign CT: every command refuses it, delete --fo
   t.equal(confText(node, 100), foreign, 'the foreign CT (which even claims our id, without our token) is untouched');
   t.same(ctConfigs(node), [100], 'our own CT 101 was found by its marker and destroyed');
   await c.closed;
+
+  // A container id that equals the foreign VMID is just an id: it names no CT of ours.
+  for (const args of [['state', '100'], ['kill', '100', 'KILL'], ['pause', '100'], ['delete', '100']]) {
+    t.equal(pxoci(node, args).stderr, 'container does not exist\n', `${args[0]} 100`);
+  }
+  t.equal(pxoci(node, ['delete', '--force', '100']).status, 0);
+  const named100 = createWithPipes(node, '100', bundle);
+  t.equal(await named100.exited, 0, named100.err());
+  t.not(recordOf(node, '100').vmid, 100, 'container "100" gets a VMID of its own');
+  t.equal(pxoci(node, ['delete', '--force', '100']).status, 0);
+  t.equal(confText(node, 100), foreign, 'CT 100 is still untouched');
+  t.same(ctConfigs(node), [100]);
+  await named100.closed;
 });
 
 t.test('two state roots, one container id: each removes only its own CT, even from a corrupt record', async (t) => {
