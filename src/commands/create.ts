@@ -12,7 +12,8 @@ import { RuntimeError, checkContainerId, checkPreserveFds } from '../runtime/err
 import { helperPath } from '../runtime/native.js';
 import { startKeeper, type Keeper } from '../runtime/keeper.js';
 import { toolError } from '../runtime/node.js';
-import { ownerLine, removeConfLocked, reserveVmid, writeConfLocked } from '../runtime/pveconf.js';
+import { ownerDescription, removeConfLocked, reserveVmid, writeConfLocked } from '../runtime/pveconf.js';
+import { crashPoint } from '../runtime/crash.js';
 import { processStartTime } from '../runtime/proc.js';
 import { writeFileAtomic, type ContainerRecord } from '../runtime/state.js';
 import { destroyCt } from './delete.js';
@@ -66,7 +67,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
 
   const { store, driver } = ctx;
   const paths = driver.paths;
-  store.claim(id);
+  const token = store.claim(id);
+  crashPoint('create:claimed');
   const record: ContainerRecord = {
     id,
     bundle,
@@ -79,10 +81,13 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
   let started = false;
   try {
     store.save(record);
-    const ownership = [ownerLine(id), `bundle ${bundle}`].join('\n');
+    crashPoint('create:recorded');
+    const ownership = ownerDescription(id, token, bundle);
     const vmid = reserveVmid(paths, { options: { lock: 'create', tags: 'pxoci' }, description: ownership, lxc: [] });
+    crashPoint('create:vmid-reserved');
     record.vmid = vmid;
     store.save(record);
+    crashPoint('create:vmid-recorded');
 
     const ctDir = store.ctDir(id);
     const { config, init, netSysctls } = translate(spec, {
@@ -100,7 +105,9 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
     writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
     copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
-    await writeConfLocked(paths, vmid, config);
+    crashPoint('create:runtime-written');
+    await writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked'));
+    crashPoint('create:conf-written');
 
     keeper = await startKeeper({
       ctDir,
@@ -109,9 +116,11 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       netSysctls,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
     });
+    crashPoint('create:keeper-spawned');
     record.keeperPid = keeper.pid;
     record.keeperStart = processStartTime(keeper.pid);
     store.save(record);
+    crashPoint('create:keeper-recorded');
 
     started = true;
     const result = await driver.pct('start', String(vmid));
@@ -124,9 +133,11 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       ]);
       throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
     }
+    crashPoint('create:ct-started');
     const { initPid, pid } = await keeper.ready;
     Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
     store.save(record);
+    crashPoint('create:ready-recorded');
 
     if (o.pidFile) {
       const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
@@ -134,14 +145,14 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       writeFileAtomic(pidFile, String(keeper.pid), 0o644);
     }
   } catch (e) {
-    await rollback(ctx, record, keeper, started);
+    await rollback(ctx, record, token, keeper, started);
     if (e instanceof ConfigError) throw new RuntimeError(e.message);
     throw e;
   }
 }
 
 /** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. */
-async function rollback(ctx: Context, record: ContainerRecord, keeper: Keeper | undefined, started: boolean) {
+async function rollback(ctx: Context, record: ContainerRecord, token: string, keeper: Keeper | undefined, started: boolean) {
   if (keeper) {
     try {
       process.kill(keeper.pid, 'SIGKILL');
@@ -150,8 +161,8 @@ async function rollback(ctx: Context, record: ContainerRecord, keeper: Keeper | 
     }
   }
   if (record.vmid !== undefined) {
-    if (started) await destroyCt(ctx, record);
-    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id);
+    if (started) await destroyCt(ctx, record, token);
+    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, token);
   }
   rmSync(ctx.store.dir(record.id), { recursive: true, force: true });
 }

@@ -13,6 +13,7 @@ import { RuntimeError, checkContainerId, checkPreserveFds } from '../runtime/err
 import { containerStatus } from '../runtime/container.js';
 import { helperPath } from '../runtime/native.js';
 import { writeFileAtomic } from '../runtime/state.js';
+import { checkOwned } from '../runtime/pveconf.js';
 
 export interface ExecOptions {
   process?: string;
@@ -59,6 +60,7 @@ export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
   const preserveFds = checkPreserveFds(o.preserveFds);
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
   const proc = validateProcess(readProcess(o));
   const init = processToInitSpec(proc);
   if (init.terminal && !o.consoleSocket && o.detach) {

@@ -6,6 +6,7 @@ import { RuntimeError, checkContainerId } from '../runtime/errors.js';
 import { containerStatus, type Status } from '../runtime/container.js';
 import { cgroupDirs } from '../runtime/proc.js';
 import { parseSignal } from '../runtime/signals.js';
+import { ownedBy, readConf } from '../runtime/pveconf.js';
 import type { ContainerRecord } from '../runtime/state.js';
 
 /** Host pids of every process in the CT: the payload cgroup of the container process and below. */
@@ -52,7 +53,7 @@ export async function signalContainer(
     }
   }
   // A frozen process only acts on SIGKILL once thawed: runc thaws too.
-  if (status === 'paused' && signal === 9 && rec.vmid !== undefined) {
+  if (status === 'paused' && signal === 9 && rec.vmid !== undefined && ownedBy(readConf(ctx.driver.paths, rec.vmid), rec.id, ctx.store.token(rec.id))) {
     await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
   }
   if (!delivered && !all) throw new RuntimeError('no such process');

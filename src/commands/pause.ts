@@ -3,12 +3,14 @@ import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
 import { toolError } from '../runtime/node.js';
+import { checkOwned } from '../runtime/pveconf.js';
 
 export async function pause(ctx: Context, rawId: string): Promise<void> {
   const id = checkContainerId(rawId);
   const rec = ctx.store.load(id);
   const status = containerStatus(ctx.store, rec);
   if (status !== 'running' && status !== 'created') throw new RuntimeError('container not running');
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
   const r = await ctx.driver.lxc('lxc-freeze', rec.vmid!);
   if (r.code !== 0) throw new RuntimeError(`lxc-freeze ${rec.vmid} failed: ${toolError(r)}`);
 }
@@ -17,6 +19,7 @@ export async function resume(ctx: Context, rawId: string): Promise<void> {
   const id = checkContainerId(rawId);
   const rec = ctx.store.load(id);
   if (containerStatus(ctx.store, rec) !== 'paused') throw new RuntimeError('container not paused');
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
   const r = await ctx.driver.lxc('lxc-unfreeze', rec.vmid!);
   if (r.code !== 0) throw new RuntimeError(`lxc-unfreeze ${rec.vmid} failed: ${toolError(r)}`);
 }

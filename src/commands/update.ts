@@ -7,7 +7,7 @@ import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
 import { toolError } from '../runtime/node.js';
-import { ownedBy, readConf } from '../runtime/pveconf.js';
+import { checkOwned } from '../runtime/pveconf.js';
 
 const HOT_PLUGGABLE = new Set(['memory.limit', 'memory.swap', 'cpu.shares', 'cpu.quota', 'cpu.period']);
 
@@ -41,7 +41,7 @@ export async function update(ctx: Context, rawId: string, o: { resources?: strin
     throw e;
   }
   if (Object.keys(options).length === 0) return;
-  if (!ownedBy(readConf(ctx.driver.paths, rec.vmid!), id)) throw new RuntimeError(`CT ${rec.vmid} is not a pxoci container of ${id}`);
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
   const args = Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]);
   const r = await ctx.driver.pct('set', String(rec.vmid), ...args);
   if (r.code !== 0) throw new RuntimeError(`pct set ${rec.vmid} failed: ${toolError(r)}`);

@@ -56,7 +56,7 @@ export const FIELDS: FieldRule[] = [
   { path: 'linux.resources.cpu (realtime, burst, idle)', handling: 'rejected', pve: '-', why: 'no cgroup v2 key on PVE' },
   { path: 'linux.resources.pids.limit', handling: 'applied', pve: 'lxc.cgroup2.pids.max' },
   { path: 'linux.resources.devices', handling: 'applied', pve: 'lxc.cgroup2.devices.allow/deny (a leading deny-all is LXC\'s own baseline)' },
-  { path: 'linux.resources.hugepageLimits', handling: 'applied', pve: 'lxc.cgroup2.hugetlb.<size>.max' },
+  { path: 'linux.resources.hugepageLimits', handling: 'rejected', pve: '-', why: "the cgroup files (hugetlb.2MB.max) have capitals, which PVE's config parser does not accept in a raw lxc key" },
   { path: 'linux.resources.blockIO.weight', handling: 'applied', pve: 'lxc.cgroup2.io.weight' },
   { path: 'linux.resources.blockIO.throttle*', handling: 'applied', pve: 'lxc.cgroup2.io.max: <maj:min> rbps|wbps|riops|wiops=N' },
   { path: 'linux.resources.blockIO (leafWeight, weightDevice)', handling: 'rejected', pve: '-', why: 'no cgroup v2 equivalent' },

@@ -49,8 +49,11 @@ function checkPath(field: string, p: string, { absolute = true } = {}): string {
   return p.replace(/\/+$/, '') || '/';
 }
 
-function relative(p: string): string {
-  return p.replace(/^\/+/, '');
+/** A mount target as lxc.mount.entry wants it; '/' would leave an empty field and shift the others. */
+function relative(field: string, p: string): string {
+  const rel = p.replace(/^\/+/, '');
+  if (rel === '') throw new ConfigError(field, 'cannot be / (the rootfs is root.path)');
+  return rel;
 }
 
 function entryOptions(field: string, options: string[], allowed: RegExp): string[] {
@@ -194,6 +197,8 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     const check = checkRawLxcKey(key);
     if (!check.ok) throw new ConfigError(key, `PVE does not accept this raw key (${check.msg})`);
     if (/[\n\r\0]/.test(value)) throw new ConfigError(key, 'value contains a control character');
+    // PVE's parser drops it, so the CT would get another value than the one asked for.
+    if (value !== value.trim()) throw new ConfigError(key, `value "${value}" has leading or trailing white space`);
     lxc.push([key, value]);
   };
 
@@ -246,6 +251,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
     if (m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'idmapped mounts are not supported by pxoci');
     if (!isBind && PROVIDED_BY_LXC[dest]?.includes(m.type ?? '')) return;
+    const target = relative(`${field}.destination`, dest);
     if (isBind) {
       const src = checkPath(`${field}.source`, m.source ?? '');
       const kind = pathKind(src);
@@ -263,7 +269,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
       }
       const bind = flags.includes('rbind') ? 'rbind' : 'bind';
       const rest = flags.filter((f) => f !== 'bind' && f !== 'rbind');
-      raw('lxc.mount.entry', `${src} ${relative(dest)} none ${[bind, ...rest, kind === 'dir' ? 'create=dir' : 'create=file'].join(',')} 0 0`);
+      raw('lxc.mount.entry', `${src} ${target} none ${[bind, ...rest, kind === 'dir' ? 'create=dir' : 'create=file'].join(',')} 0 0`);
       return;
     }
     const type = m.type ?? '';
@@ -272,7 +278,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     }
     const source = m.source && /^[\w-]+$/.test(m.source) ? m.source : type;
     const flags = entryOptions(field, opts, FS_OPTION);
-    raw('lxc.mount.entry', `${source} ${relative(dest)} ${type} ${[...flags, 'create=dir'].join(',')} 0 0`);
+    raw('lxc.mount.entry', `${source} ${target} ${type} ${[...flags, 'create=dir'].join(',')} 0 0`);
   });
 
   const linux = spec.linux ?? {};
@@ -329,10 +335,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
       const rule = all ? 'a' : `${d.type ?? 'a'} ${num(d.major)}:${num(d.minor)} ${d.access ?? 'rwm'}`;
       raw(d.allow ? 'lxc.cgroup2.devices.allow' : 'lxc.cgroup2.devices.deny', rule);
     });
-    (r.hugepageLimits ?? []).forEach((h, i) => {
-      if (!/^\d+[KMG]B$/.test(h.pageSize)) throw new ConfigError(`linux.resources.hugepageLimits[${i}].pageSize`, `"${h.pageSize}" is not a page size`);
-      raw(`lxc.cgroup2.hugetlb.${h.pageSize}.max`, String(h.limit));
-    });
+    if (r.hugepageLimits?.length) throw new ConfigError('linux.resources.hugepageLimits', rejectionReason('linux.resources.hugepageLimits'));
     const b = r.blockIO;
     if (b) {
       if (b.weight !== undefined) raw('lxc.cgroup2.io.weight', `default ${b.weight}`);
@@ -377,13 +380,14 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     const path = checkPath(`linux.maskedPaths[${i}]`, p);
     const kind = pathKind(path);
     if (kind === 'missing') continue;
-    raw('lxc.mount.entry', kind === 'dir' ? `tmpfs ${relative(path)} tmpfs ro,optional 0 0` : `/dev/null ${relative(path)} none bind,optional 0 0`);
+    const target = relative(`linux.maskedPaths[${i}]`, path);
+    raw('lxc.mount.entry', kind === 'dir' ? `tmpfs ${target} tmpfs ro,optional 0 0` : `/dev/null ${target} none bind,optional 0 0`);
   }
   for (const [i, p] of (linux.readonlyPaths ?? []).entries()) {
     const path = checkPath(`linux.readonlyPaths[${i}]`, p);
     if (path === '/proc/sys' || path === '/proc/sysrq-trigger') continue; // proc:mixed
     if (pathKind(path) === 'missing') continue;
-    raw('lxc.mount.entry', `${path} ${relative(path)} none bind,ro,optional 0 0`);
+    raw('lxc.mount.entry', `${path} ${relative(`linux.readonlyPaths[${i}]`, path)} none bind,ro,optional 0 0`);
   }
   if (linux.mountLabel) throw new ConfigError('linux.mountLabel', rejectionReason('linux.mountLabel'));
   if (linux.intelRdt) throw new ConfigError('linux.intelRdt', rejectionReason('linux.intelRdt'));

@@ -28,6 +28,8 @@ function record(level: 'error' | 'warning' | 'debug', msg: string): void {
       ? JSON.stringify({ level, msg, time })
       : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
   try {
+    // A file (and directories) pxoci makes is root's only: messages carry paths and ids. A file the
+    // caller made keeps its mode, as with runc, which never chmods it either.
     mkdirSync(dirname(options.log), { recursive: true, mode: 0o700 });
     appendFileSync(options.log, line + '\n', { mode: 0o600 });
   } catch {

@@ -1,5 +1,5 @@
 // Host process facts read from /proc: cheap enough for `state`, which must not call pct.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Field 22 of /proc/<pid>/stat: with the pid, it names a process uniquely across pid reuse. */
 export function processStartTime(pid: number): string | undefined {
@@ -41,4 +41,24 @@ export function cgroupDirs(pid: number): { unified?: string; controllers: Map<st
     for (const name of names.split(',')) controllers.set(name.replace(/^name=/, ''), path);
   }
   return { unified, controllers };
+}
+
+/**
+ * Keepers serving a CT dir, found by their command line: a create killed between spawning the
+ * keeper and recording its pid leaves one nobody else knows about.
+ */
+export function findKeepers(ctDir: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const at = argv.indexOf('--ct-dir');
+    if (argv[0]?.endsWith('/pxoci-helper') && argv[1] === 'keeper' && at > 0 && argv[at + 1] === ctDir) found.push(Number(name));
+  }
+  return found;
 }

@@ -5,7 +5,7 @@ import { parsePctConfig, writePctConfig, type PveConfig } from '../pve/config.js
 import { withFileLock } from '../pve/lock.js';
 import type { NodePaths } from '../pve/paths.js';
 import { atomicWrite, createExclusive } from '../pve/files.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError, checkContainerId } from './errors.js';
 
 const FIRST_VMID = 100;
 const LAST_VMID = 999_999_999;
@@ -13,9 +13,24 @@ const LAST_VMID = 999_999_999;
 /** PVE waits 10 s for a config lock (5 s during create). */
 const LOCK_TIMEOUT_SECONDS = 10;
 
-/** The description line that marks a CT as pxoci's, and which container it belongs to. */
+/** The description line that says which container a CT is. */
 export function ownerLine(id: string): string {
   return `pxoci container ${id}`;
+}
+
+/** The description line that says which state dir made it: another root with the same id has another token. */
+function tokenLine(token: string): string {
+  return `pxoci owner ${token}`;
+}
+
+/**
+ * The ownership marker written into a CT's description. Only checked parts become lines: the id
+ * (runc's id rule), the token (hex) and the bundle as a JSON string (no raw newline), so nothing
+ * from the caller can add a line that claims another container.
+ */
+export function ownerDescription(id: string, token: string, bundle: string): string {
+  if (!/^[0-9a-f]{32}$/.test(token)) throw new RuntimeError('internal error: malformed owner token');
+  return [ownerLine(checkContainerId(id)), tokenLine(token), `bundle ${JSON.stringify(bundle)}`].join('\n');
 }
 
 function idsIn(dir: string, into: Set<number>): void {
@@ -84,25 +99,52 @@ export function readConf(paths: NodePaths, vmid: number): PveConfig | undefined 
   return parsePctConfig(text, vmid).config;
 }
 
-/** pxoci never touches a CT it did not create: its config must carry our tag and our id. */
-export function ownedBy(conf: PveConfig | undefined, id: string): boolean {
-  if (!conf) return false;
+/** pxoci never touches a CT it did not create: its config must carry our tag, our id and our token. */
+export function ownedBy(conf: PveConfig | undefined, id: string, token: string | undefined): boolean {
+  if (!conf || !token) return false;
   const tags = (conf.options.tags ?? '').split(/[;, ]+/);
   const lines = (conf.description ?? '').split('\n');
-  return tags.includes('pxoci') && lines.includes(ownerLine(id));
+  return tags.includes('pxoci') && lines.includes(ownerLine(id)) && lines.includes(tokenLine(token));
 }
 
-export function writeConfLocked(paths: NodePaths, vmid: number, conf: PveConfig): Promise<void> {
+/** Refuses to act on a VMID whose config does not prove it is this container's CT. */
+export function checkOwned(paths: NodePaths, vmid: number, id: string, token: string | undefined): PveConfig {
+  const conf = readConf(paths, vmid);
+  if (!ownedBy(conf, id, token)) throw new RuntimeError(`CT ${vmid} is not a pxoci container of ${id}: refusing to touch it`);
+  return conf!;
+}
+
+/**
+ * CTs of this node that carry our marker: how delete finds a CT whose VMID a killed create never
+ * recorded. Only a matching token counts, so a CT of another state root is never among them.
+ */
+export function findOwnedCts(paths: NodePaths, id: string, token: string | undefined): number[] {
+  if (!token) return [];
+  const found = new Set<number>();
+  idsIn(paths.lxcConfDir, found);
+  return [...found].filter((vmid) => ownedBy(readConf(paths, vmid), id, token)).sort((a, b) => a - b);
+}
+
+/** Replaces our own config (the placeholder reserveVmid made) under PVE's lock; `locked` runs first. */
+export function writeConfLocked(
+  paths: NodePaths,
+  vmid: number,
+  conf: PveConfig,
+  owner: { id: string; token: string },
+  locked: () => void = () => {},
+): Promise<void> {
   const text = writePctConfig(conf);
   return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
+    locked();
+    checkOwned(paths, vmid, owner.id, owner.token);
     atomicWrite(paths.confPath(vmid), text, 0o640);
   });
 }
 
 /** Removes a config that never started (pct destroy handles the ones that did). */
-export function removeConfLocked(paths: NodePaths, vmid: number, id: string): Promise<void> {
+export function removeConfLocked(paths: NodePaths, vmid: number, id: string, token: string | undefined): Promise<void> {
   return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
-    if (!ownedBy(readConf(paths, vmid), id)) return;
+    if (!ownedBy(readConf(paths, vmid), id, token)) return;
     try {
       unlinkSync(paths.confPath(vmid));
     } catch {

@@ -3,6 +3,8 @@
 //   state.json   what create recorded (written atomically, updated by start)
 //   ct/          bind-mounted read-only into the CT at /.pxoci: init, process, init.sock, start.fifo
 //   exit         the container process's raw wait status, written by the keeper when it ends
+//   owner-token  random, written first; the CT's description carries it too (docs/DESIGN.md, Ownership)
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { atomicWrite } from '../pve/files.js';
 import { join } from 'node:path';
@@ -31,6 +33,34 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
   atomicWrite(path, data, mode);
 }
 
+const isPid = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) > 0);
+const isOptionalString = (v: unknown) => v === undefined || typeof v === 'string';
+
+/** What pxoci wrote, field by field: a record that names a wrong VMID or pid would act on it. */
+function isRecord(r: unknown, id: string): r is ContainerRecord {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+  const o = r as Record<string, unknown>;
+  const vmidOk = o.vmid === undefined || (Number.isSafeInteger(o.vmid) && (o.vmid as number) >= 100);
+  const annotationsOk =
+    o.annotations === undefined ||
+    (typeof o.annotations === 'object' && o.annotations !== null && Object.values(o.annotations).every((v) => typeof v === 'string'));
+  return (
+    o.id === id &&
+    typeof o.bundle === 'string' &&
+    typeof o.rootfs === 'string' &&
+    typeof o.created === 'string' &&
+    typeof o.owner === 'string' &&
+    vmidOk &&
+    annotationsOk &&
+    isPid(o.keeperPid) &&
+    isPid(o.initPid) &&
+    isPid(o.pid) &&
+    isOptionalString(o.keeperStart) &&
+    isOptionalString(o.pidStart) &&
+    (o.started === undefined || typeof o.started === 'boolean')
+  );
+}
+
 export class StateStore {
   constructor(readonly root: string) {}
 
@@ -44,8 +74,11 @@ export class StateStore {
     return join(this.dir(id), 'exit');
   }
 
-  /** Claims the id: mkdir is atomic, so of two racing creates exactly one gets here. */
-  claim(id: string): void {
+  /**
+   * Claims the id: mkdir is atomic, so of two racing creates exactly one gets here. Returns the new
+   * owner token, which exists before anything is made outside the state dir.
+   */
+  claim(id: string): string {
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
       mkdirSync(this.dir(id), { mode: 0o700 });
@@ -53,7 +86,24 @@ export class StateStore {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists();
       throw e;
     }
+    const token = randomBytes(16).toString('hex');
+    writeFileAtomic(this.tokenFile(id), token + '\n');
     mkdirSync(this.ctDir(id), { mode: 0o755 });
+    return token;
+  }
+
+  tokenFile(id: string): string {
+    return join(this.dir(id), 'owner-token');
+  }
+
+  /** The owner token of an id, if its state dir has a well-formed one. */
+  token(id: string): string | undefined {
+    try {
+      const text = readFileSync(this.tokenFile(id), 'utf8').trim();
+      return /^[0-9a-f]{32}$/.test(text) ? text : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   save(record: ContainerRecord): void {
@@ -66,16 +116,23 @@ export class StateStore {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist();
-      throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !this.exists(id)) throw notExist();
+      if (code === 'ENOENT') {
+        throw new RuntimeError(`container ${id} has no state (${path}): its create did not finish; delete --force removes it`);
+      }
+      throw new RuntimeError(`cannot read state of container ${id} (${path}): ${code ?? (e as Error).message}; delete --force removes it`);
     }
+    let record: unknown;
     try {
-      const record = JSON.parse(text) as ContainerRecord;
-      if (record.id !== id || typeof record.bundle !== 'string') throw new Error('wrong shape');
-      return record;
+      record = JSON.parse(text);
     } catch {
+      record = undefined;
+    }
+    if (!isRecord(record, id)) {
       throw new RuntimeError(`state of container ${id} is corrupt (${path}): delete --force removes it`);
     }
+    return record;
   }
 
   /** The id's directory exists (possibly without state.json, after a create that died early). */

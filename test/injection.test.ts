@@ -1,0 +1,173 @@
+// Injection-proof config writing, property-tested: whatever strings a bundle, an id or a path holds,
+// the config pxoci writes parses back with PVE's rules to exactly what was meant, has only keys PVE
+// allows, property strings with only their own properties, and mount entries with only their own
+// fields. Anything else is a rejection that names the field (a ConfigError), never a crash.
+import t from 'tap';
+import fc from 'fast-check';
+import { validateSpec } from '../src/core/bundle.js';
+import { ConfigError } from '../src/core/errors.js';
+import { translate, type TranslateContext } from '../src/core/translate.js';
+import {
+  checkOption,
+  checkRawLxcKey,
+  isIllegalMountPath,
+  parsePctConfig,
+  parsePropertyString,
+  printPropertyString,
+  writePctConfig,
+  type PveConfig,
+} from '../src/pve/config.js';
+import { ownerDescription, ownedBy } from '../src/runtime/pveconf.js';
+
+/** Strings built from the pieces injections are made of, plus arbitrary ones. */
+const piece = fc.constantFrom('\n', '\r', '\0', ',', '=', ';', ' ', '\t', '..', '.', '/', 'lxc.', 'lxc.apparmor.profile: unconfined', 'mp0=', ':', '#', '%0A', 'a', '0', '-', '_', 'ro', 'bind');
+const nasty = fc.oneof(fc.string(), fc.array(piece, { maxLength: 8 }).map((p) => p.join('')), fc.string({ unit: piece, maxLength: 6 }));
+const nastyPath = fc.oneof(nasty, fc.array(nasty, { maxLength: 4 }).map((parts) => '/' + parts.join('/')));
+const word = fc.stringMatching(/^[a-z0-9_-][a-z0-9_.-]{0,7}$/);
+const plainPath = fc.array(word, { minLength: 1, maxLength: 3 }).map((parts) => '/' + parts.join('/'));
+/** Mostly what an engine sends, sometimes an attack: every field gets both, in all combinations. */
+const field = <T>(usual: fc.Arbitrary<T>, attack: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 12, arbitrary: usual }, { weight: 1, arbitrary: attack });
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined, freq: 2 });
+
+const specArb = fc.record({
+  hostname: maybe(field(fc.stringMatching(/^[a-z]([a-z0-9-]{0,8}[a-z0-9])?$/), nasty)),
+  mounts: fc.array(
+    fc.record({
+      destination: field(plainPath, nastyPath),
+      type: field(fc.constantFrom('bind', 'tmpfs', 'proc', 'mqueue', 'devpts', 'sysfs'), nasty),
+      source: field(plainPath, nastyPath),
+      options: maybe(fc.array(field(fc.constantFrom('ro', 'rbind', 'nosuid', 'mode=755', 'size=64k'), nasty), { maxLength: 3 })),
+    }),
+    { maxLength: 3 },
+  ),
+  sysctl: fc.dictionary(field(fc.constantFrom('kernel.shmmax', 'net.ipv4.ip_forward'), nasty), field(fc.stringMatching(/^[0-9]{1,6}$/), nasty), { maxKeys: 2 }),
+  unified: fc.dictionary(field(fc.constantFrom('memory.high', 'pids.max'), nasty), field(fc.stringMatching(/^[0-9]{1,6}$/), nasty), { maxKeys: 2 }),
+  cpus: maybe(field(fc.constantFrom('0', '0-1', '0,2'), nasty)),
+  mems: maybe(field(fc.constantFrom('0', '0-1'), nasty)),
+  apparmor: maybe(field(fc.constantFrom('unconfined', 'lxc-container-default'), nasty)),
+  devicePath: maybe(field(fc.constantFrom('/dev/fuse', '/dev/net/tun'), nastyPath)),
+  masked: fc.array(field(plainPath, nastyPath), { maxLength: 2 }),
+  readonly: fc.array(field(plainPath, nastyPath), { maxLength: 2 }),
+  id: field(fc.constantFrom('web', 'a'.repeat(64), 'My_Container.1'), nasty),
+  rootfs: field(plainPath, nastyPath),
+  runtimeDir: field(plainPath, nastyPath),
+});
+
+type Generated = typeof specArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildSpec(g: Generated): unknown {
+  const resources: Record<string, unknown> = {};
+  if (Object.keys(g.unified).length) resources.unified = g.unified;
+  if (g.cpus !== undefined || g.mems !== undefined) resources.cpu = { cpus: g.cpus, mems: g.mems };
+  return JSON.parse(
+    JSON.stringify({
+      ociVersion: '1.2.0',
+      hostname: g.hostname,
+      process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, apparmorProfile: g.apparmor },
+      root: { path: 'rootfs' },
+      mounts: g.mounts,
+      linux: {
+        sysctl: g.sysctl,
+        resources,
+        devices: g.devicePath === undefined ? undefined : [{ type: 'c', path: g.devicePath, major: 10, minor: 229 }],
+        maskedPaths: g.masked,
+        readonlyPaths: g.readonly,
+      },
+    }),
+  );
+}
+
+function context(g: Generated): TranslateContext {
+  return {
+    id: g.id,
+    bundle: '/b',
+    vmid: 100,
+    runtimeDir: g.runtimeDir,
+    arch: 'amd64',
+    rootfs: g.rootfs,
+    pathKind: (p) => (p.includes('file') ? 'file' : 'dir'),
+    deviceNumbers: () => ({ major: 10, minor: 229 }),
+  };
+}
+
+/** What PVE's parser does to one written config; the problems it would have, as text. */
+function problems(config: PveConfig): string[] {
+  const out: string[] = [];
+  let text: string;
+  try {
+    text = writePctConfig(config);
+  } catch (e) {
+    return [`the writer refused what the translator made: ${(e as Error).message}`];
+  }
+  const back = parsePctConfig(text, 100);
+  out.push(...back.warnings);
+  const sorted = (o: Record<string, string>) => JSON.stringify(Object.entries(o).sort());
+  if (sorted(back.config.options) !== sorted(config.options)) out.push(`options changed: ${sorted(back.config.options)}`);
+  if (JSON.stringify(back.config.lxc) !== JSON.stringify(config.lxc)) out.push(`raw keys changed: ${JSON.stringify(back.config.lxc)}`);
+  if (back.config.pending || back.config.snapshots) out.push('a section appeared');
+  for (const [key, value] of Object.entries(config.options)) {
+    const err = checkOption(key, value);
+    if (err) out.push(`${key}: ${err}`);
+    const format = /^(mp|dev)\d+$/.exec(key)?.[1] ?? (key === 'rootfs' ? 'rootfs' : undefined);
+    if (!format) continue;
+    const props = parsePropertyString(format, value);
+    if (printPropertyString(format, props) !== value) out.push(`${key}: property string does not print back`);
+    for (const path of [props.volume, props.mp, props.path].filter((p): p is string => p !== undefined)) {
+      if (!path.startsWith('/') || path.split('/').some((c) => c === '..' || c === '.') || isIllegalMountPath(path)) out.push(`${key}: path ${path}`);
+    }
+  }
+  for (const [key, value] of config.lxc) {
+    const check = checkRawLxcKey(key);
+    if (!check.ok || check.warning) out.push(`raw key ${key} is not plainly allowed`);
+    if (key === 'lxc.mount.entry') {
+      const fields = value.split(' ');
+      if (fields.length !== 6 || fields.some((f) => f === '')) out.push(`mount entry has other fields: ${value}`);
+      if (fields[1]?.startsWith('/')) out.push(`mount target is absolute: ${value}`);
+      for (const f of fields.slice(0, 2)) if (f.split('/').includes('..')) out.push(`'..' in a mount entry: ${value}`);
+    }
+    if (value !== value.trim()) out.push(`${key}: value with surrounding white space does not survive PVE's parser`);
+  }
+  return out;
+}
+
+const RUNS = 5000;
+
+t.test('property: every translated config parses back unchanged, with allowed keys only', async (t) => {
+  let accepted = 0;
+  fc.assert(
+    fc.property(specArb, (g) => {
+      let config: PveConfig;
+      try {
+        config = translate(validateSpec(buildSpec(g)), context(g)).config;
+      } catch (e) {
+        if (e instanceof ConfigError) return true; // rejected, by field name
+        throw e;
+      }
+      accepted++;
+      const found = problems(config);
+      if (found.length) throw new Error(found.join("\n"));
+      return true;
+    }),
+    { numRuns: RUNS },
+  );
+  // The rest were rejected by field name; enough must get through for the checks to mean something.
+  t.ok(accepted > RUNS / 20, `${accepted} of ${RUNS} random configs were accepted and checked`);
+});
+
+t.test('the owner marker: no bundle path can add a line, and so no claim on another container', async (t) => {
+  const token = 'ab'.repeat(16);
+  fc.assert(
+    fc.property(nastyPath, (bundle) => {
+      const description = ownerDescription('web', token, bundle);
+      const lines = description.split('\n');
+      const conf = parsePctConfig(writePctConfig({ options: { tags: 'pxoci' }, description, lxc: [] }), 100).config;
+      return lines.length === 3 && conf.description === description + '\n' && !ownedBy(conf, 'other', token) && ownedBy(conf, 'web', token);
+    }),
+    { numRuns: 2000 },
+  );
+  const forged = ownerDescription('web', token, `/b\npxoci container admin`);
+  t.equal(forged.split('\n').length, 3);
+  t.notOk(ownedBy({ options: { tags: 'pxoci' }, description: forged, lxc: [] }, 'admin', token), 'a newline in the bundle path claims nothing');
+  t.throws(() => ownerDescription('a\nb', token, '/b'), /invalid container ID format/);
+});

@@ -1,0 +1,67 @@
+// The state dir and logs: readable by root only; a corrupt or unreadable record gives a clear error
+// naming the file (never a stack trace), and delete --force clears it together with its CT.
+import t from 'tap';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWithPipes, makeBundle, pxoci, startSimNode, type SimNode } from './helpers/env.js';
+import { ctConfigs, leftovers } from './helpers/node-checks.js';
+
+const node: SimNode = startSimNode('statefiles');
+t.teardown(() => node.down());
+const work = mkdtempSync(join(tmpdir(), 'pxoci-statefiles-'));
+const bundle = makeBundle(work, 'sleeper', { args: ['sleep', '1000'] });
+const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+
+t.test('state root 0700, records 0600; a log file pxoci makes is 0600, a caller-made one keeps its mode', async (t) => {
+  const log = join(work, 'logs', 'new.log');
+  const callers = join(work, 'callers.log');
+  writeFileSync(callers, '');
+  chmodSync(callers, 0o644);
+  const c = createWithPipes(node, 'perms', bundle, []);
+  t.equal(await c.exited, 0, c.err());
+  t.equal(mode(node.stateRoot), '700');
+  t.equal(mode(join(node.stateRoot, 'perms')), '700');
+  t.equal(mode(join(node.stateRoot, 'perms', 'state.json')), '600');
+  t.equal(mode(join(node.stateRoot, 'perms', 'owner-token')), '600');
+  for (const file of [log, callers]) t.equal(pxoci(node, ['--log', file, 'state', 'nope']).status, 1);
+  t.equal(mode(join(work, 'logs')), '700', 'the log directory pxoci made');
+  t.equal(mode(log), '600', 'the log file pxoci made');
+  t.equal(mode(callers), '644', "the caller's own log file is not chmodded (runc does not either)");
+  t.equal(pxoci(node, ['delete', '--force', 'perms']).status, 0);
+  await c.closed;
+});
+
+const corruptions: Array<[string, (path: string, id: string) => void, RegExp]> = [
+  ['garbage', (p) => writeFileSync(p, '\0\0 not json'), /^state of container (\S+) is corrupt \(.*\/state\.json\): delete --force removes it\n$/],
+  ['truncated', (p) => writeFileSync(p, '{"id": "x", "bund'), /is corrupt \(.*\/state\.json\)/],
+  ['null', (p) => writeFileSync(p, 'null'), /is corrupt \(.*\/state\.json\)/],
+  ['VMID as a string', (p, id) => writeFileSync(p, JSON.stringify({ id, bundle: '/b', rootfs: '/b/r', created: 'x', owner: '', vmid: '100; x' })), /is corrupt/],
+  ['a directory', (p) => {
+    rmSync(p);
+    mkdirSync(p);
+  }, /^cannot read state of container \S+ \(.*\/state\.json\): EISDIR; delete --force removes it\n$/],
+  ['missing', (p) => rmSync(p), /^container \S+ has no state \(.*\/state\.json\): its create did not finish; delete --force removes it\n$/],
+];
+
+for (const [name, corrupt, message] of corruptions) {
+  t.test(`state.json ${name}: clear errors, list goes on, delete --force removes record and CT`, async (t) => {
+    const id = `corrupt-${name.replace(/\W+/g, '-')}`;
+    const c = createWithPipes(node, id, bundle);
+    t.equal(await c.exited, 0, c.err());
+    t.equal(ctConfigs(node).length, 1);
+    corrupt(join(node.stateRoot, id, 'state.json'), id);
+    for (const cmd of ['state', 'start', 'kill', 'delete', 'pause', 'exec']) {
+      const r = pxoci(node, cmd === 'exec' ? [cmd, id, 'true'] : [cmd, id]);
+      t.equal(r.status, 1, `${cmd}: exit 1`);
+      t.match(r.stderr, message, `${cmd}: names the file`);
+      t.notMatch(r.stderr, /\n\s+at /, `${cmd}: no stack trace`);
+    }
+    const list = pxoci(node, ['list', '--format', 'json']);
+    t.equal(list.status, 0, 'list does not fail on it');
+    const d = pxoci(node, ['delete', '--force', id]);
+    t.equal(d.status, 0, d.stderr);
+    t.same(leftovers(node, id), {}, 'the CT (proved ours by the token) and the record are gone');
+    await c.closed;
+  });
+}
