@@ -16,6 +16,7 @@ import { ownerLine, removeConfLocked, reserveVmid, writeConfLocked } from '../ru
 import { processStartTime } from '../runtime/proc.js';
 import { writeFileAtomic, type ContainerRecord } from '../runtime/state.js';
 import { destroyCt } from './delete.js';
+import { runCreateHooks, runPoststopHooks, saveHooks } from '../runtime/hooks.js';
 
 export interface CreateOptions {
   bundle?: string;
@@ -88,7 +89,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     store.save(record);
 
     const ctDir = store.ctDir(id);
-    const { config, init, netSysctls } = translate(spec, {
+    const { config, init, netSysctls, seccomp } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -102,6 +103,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
     mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
     writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
+    if (seccomp !== undefined) writeFileAtomic(`${ctDir}/seccomp`, seccomp, 0o644);
     copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
     await writeConfLocked(paths, vmid, config);
 
@@ -130,6 +132,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     const { initPid, pid } = await keeper.ready;
     Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
     store.save(record);
+    saveHooks(store.dir(id), spec.hooks);
+    await runCreateHooks(spec.hooks ?? {}, record, pid);
 
     if (o.pidFile) {
       const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
@@ -138,6 +142,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     }
   } catch (e) {
     await rollback(ctx, record, keeper, started);
+    // The lifecycle goes on to destroy and poststop whenever the CT had been started (runc too).
+    if (started) await runPoststopHooks(spec.hooks ?? {}, record);
     if (e instanceof ConfigError) throw new RuntimeError(e.message);
     throw e;
   }

@@ -6,6 +6,7 @@ import { toolError } from '../runtime/node.js';
 import { ownedBy, readConf } from '../runtime/pveconf.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { signalContainer } from './kill.js';
+import { loadHooks, runPoststopHooks } from '../runtime/hooks.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -66,6 +67,8 @@ export async function deleteContainer(ctx: Context, rawId: string, o: { force?: 
     await signalContainer(ctx, rec, status, 9, true);
     await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
   }
+  const hooks = loadHooks(store.dir(id));
   await destroyCt(ctx, rec);
   store.remove(id);
+  await runPoststopHooks(hooks, rec);
 }

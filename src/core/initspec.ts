@@ -1,8 +1,11 @@
 // What pxoci's init (native/init.c) applies to the container process before exec: the OCI `process`.
 // Wire format, binary-safe and trivial to read in C: records "<tag>\0<value>\0", tags:
 //   arg, env (repeated, in order), cwd, uid, gid, group (one per additional gid), umask (octal),
-//   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom.
+//   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom,
+//   statehead + statetail (the startContainer hooks' state JSON before and after the pid), then per
+//   startContainer hook: hook (its path), hookarg, hookenv (repeated), hooktimeout (seconds).
 import { ConfigError } from './errors.js';
+import type { Hook } from './hooks.js';
 
 export interface InitSpec {
   args: string[];
@@ -16,6 +19,8 @@ export interface InitSpec {
   noNewPrivileges: boolean;
   rlimits: Array<{ type: string; soft: number; hard: number }>;
   oomScoreAdj?: number;
+  /** startContainer hooks, run by the init in the CT right before exec, and their state JSON. */
+  startHooks?: { hooks: Hook[]; state: [string, string] };
 }
 
 const UNLIMITED = 2 ** 64 - 1;
@@ -37,6 +42,16 @@ export function encodeInitSpec(spec: InitSpec): Buffer {
   records.push(['nnp', spec.noNewPrivileges ? '1' : '0', 'process.noNewPrivileges']);
   for (const r of spec.rlimits) records.push(['rlimit', `${r.type}:${limitText(r.soft)}:${limitText(r.hard)}`, 'process.rlimits']);
   if (spec.oomScoreAdj !== undefined) records.push(['oom', String(spec.oomScoreAdj), 'process.oomScoreAdj']);
+  if (spec.startHooks) {
+    records.push(['statehead', spec.startHooks.state[0], 'hooks.startContainer'], ['statetail', spec.startHooks.state[1], 'hooks.startContainer']);
+    spec.startHooks.hooks.forEach((h, i) => {
+      const field = `hooks.startContainer[${i}]`;
+      records.push(['hook', h.path, `${field}.path`]);
+      (h.args ?? [h.path]).forEach((a, j) => records.push(['hookarg', a, `${field}.args[${j}]`]));
+      (h.env ?? []).forEach((e, j) => records.push(['hookenv', e, `${field}.env[${j}]`]));
+      if (h.timeout !== undefined) records.push(['hooktimeout', String(h.timeout), `${field}.timeout`]);
+    });
+  }
   const parts: Buffer[] = [];
   for (const [tag, value, field] of records) {
     if (value.includes('\0')) throw new ConfigError(field, 'contains a NUL byte');

@@ -6,6 +6,8 @@ import type { OciProcess, OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import { rejectionReason } from './fields.js';
 import { encodeInitSpec, type InitSpec } from './initspec.js';
+import { seccompPolicy } from './seccomp.js';
+import { checkHooks, hookState, stateAroundPid } from './hooks.js';
 
 export interface TranslateContext {
   id: string;
@@ -27,6 +29,8 @@ export interface Translation {
   /** Sysctls of the CT's own network namespace, which PVE's raw keys cannot reach: the keeper sets
    *  them from the host, inside that namespace, before the process starts. */
   netSysctls: Array<[string, string]>;
+  /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
+  seccomp?: string;
 }
 
 const PROVIDED_BY_LXC: Record<string, string[]> = {
@@ -181,10 +185,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   };
 
   if (spec.domainname) throw new ConfigError('domainname', rejectionReason('domainname'));
-  if (spec.hooks && Object.values(spec.hooks).some((h) => h && h.length > 0)) {
-    const name = Object.entries(spec.hooks).find(([, h]) => h && h.length > 0)![0];
-    throw new ConfigError(`hooks.${name}`, rejectionReason('hooks.*'));
-  }
+  checkHooks(spec.hooks);
 
   options.arch = ctx.arch;
   options.ostype = 'unmanaged';
@@ -201,6 +202,10 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     raw(`lxc.prlimit.${r.type.replace(/^RLIMIT_/, '').toLowerCase()}`, `${limit(r.soft)}:${limit(r.hard)}`);
   }
   init.rlimits = [];
+  if (spec.hooks?.startContainer?.length) {
+    const state = hookState({ id: ctx.id, bundle: ctx.bundle, annotations: spec.annotations as Record<string, string> | undefined }, 'created', 1);
+    init.startHooks = { hooks: spec.hooks.startContainer, state: stateAroundPid(state) };
+  }
   const netSysctls: Array<[string, string]> = [];
   const caps = spec.process.capabilities;
   if (caps) {
@@ -367,10 +372,15 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     if (pathKind(path) === 'missing') continue;
     raw('lxc.mount.entry', `${path} ${relative(path)} none bind,ro,optional 0 0`);
   }
+  let seccomp: string | undefined;
+  if (linux.seccomp) {
+    seccomp = seccompPolicy(linux.seccomp, ctx.arch);
+    raw('lxc.seccomp.profile', `${runtimeDir}/seccomp`);
+  }
   if (linux.mountLabel) throw new ConfigError('linux.mountLabel', rejectionReason('linux.mountLabel'));
   if (linux.intelRdt) throw new ConfigError('linux.intelRdt', rejectionReason('linux.intelRdt'));
   if (linux.personality) throw new ConfigError('linux.personality', rejectionReason('linux.personality'));
   if (linux.timeOffsets) throw new ConfigError('linux.timeOffsets', rejectionReason('linux.timeOffsets'));
 
-  return { config: { options, lxc }, init, netSysctls };
+  return { config: { options, lxc }, init, netSysctls, seccomp };
 }
