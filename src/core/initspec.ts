@@ -47,7 +47,7 @@ export function encodeInitSpec(spec: InitSpec): Buffer {
     spec.startHooks.hooks.forEach((h, i) => {
       const field = `hooks.startContainer[${i}]`;
       records.push(['hook', h.path, `${field}.path`]);
-      (h.args ?? [h.path]).forEach((a, j) => records.push(['hookarg', a, `${field}.args[${j}]`]));
+      (h.args?.length ? h.args : [h.path]).forEach((a, j) => records.push(['hookarg', a, `${field}.args[${j}]`]));
       (h.env ?? []).forEach((e, j) => records.push(['hookenv', e, `${field}.env[${j}]`]));
       if (h.timeout !== undefined) records.push(['hooktimeout', String(h.timeout), `${field}.timeout`]);
     });
