@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <time.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define RUNTIME_DIR "/.pxoci"
 #define MAX_ITEMS 4096
@@ -284,6 +285,22 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A startContainer hook failed: `pxoci start` learns why through the keeper, the container's stderr
+ * gets the same line, and the process never runs. */
+static void start_hook_failed(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void start_hook_failed(const char *fmt, ...)
+{
+	char msg[3072];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "pxoci-init: %s\n", msg);
+	if (sock >= 0)
+		wire_send(sock, FRAME_STARTED, msg, (uint32_t)strlen(msg), 0, NULL, 0);
+	_exit(127);
+}
+
 /* OCI startContainer hooks: in the container, as the container process is about to exec, each with
  * the state on stdin. A hook without env gets the process's env (as runc does). The first failure
  * ends the container process: it never runs. */
@@ -302,15 +319,11 @@ static void run_start_hooks(struct process_spec *p)
 		h->args[h->nargs] = NULL;
 		h->env[h->nenv] = NULL;
 		int in[2], out[2];
-		if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-			fprintf(stderr, "pxoci-init: startContainer hook #%d: pipe: %s\n", i, strerror(errno));
-			_exit(127);
-		}
+		if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+			start_hook_failed("startContainer hook #%d: pipe: %s", i, strerror(errno));
 		pid_t child = fork();
-		if (child < 0) {
-			fprintf(stderr, "pxoci-init: startContainer hook #%d: fork: %s\n", i, strerror(errno));
-			_exit(127);
-		}
+		if (child < 0)
+			start_hook_failed("startContainer hook #%d: fork: %s", i, strerror(errno));
 		if (child == 0) {
 			dup2(in[0], 0);
 			dup2(out[1], 1);
@@ -358,20 +371,17 @@ static void run_start_hooks(struct process_spec *p)
 		int status;
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 			;
-		if (timed_out) {
-			fprintf(stderr, "pxoci-init: startContainer hook #%d (%s): ran past its timeout of %d s\n", i, h->path, h->timeout);
-			_exit(127);
-		}
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			if (WIFSIGNALED(status))
-				fprintf(stderr, "pxoci-init: startContainer hook #%d (%s): killed by signal %d, output: %s\n", i, h->path, WTERMSIG(status), output);
-			else
-				fprintf(stderr, "pxoci-init: startContainer hook #%d (%s): exit status %d, output: %s\n", i, h->path, WEXITSTATUS(status), output);
-			_exit(127);
-		}
+		if (timed_out)
+			start_hook_failed("startContainer hook #%d (%s): ran past its timeout of %d s", i, h->path, h->timeout);
+		if (WIFSIGNALED(status))
+			start_hook_failed("startContainer hook #%d (%s): killed by signal %d, output: %s", i, h->path, WTERMSIG(status), output);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			start_hook_failed("startContainer hook #%d (%s): exit status %d, output: %s", i, h->path, WEXITSTATUS(status), output);
 	}
 	signal(SIGPIPE, SIG_DFL);
 	free(state);
+	if (sock >= 0 && wire_send(sock, FRAME_STARTED, NULL, 0, 0, NULL, 0) != 0)
+		_exit(127);
 }
 
 static void child_main(struct process_spec *p, int *fds, int nfds)
@@ -413,7 +423,7 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	close(fifo);
 	if (r != 1)
 		_exit(127); /* the fifo was closed without a start: nothing to run */
-	close(sock);
+	/* The connection (close-on-exec) stays open for the startContainer hooks' report. */
 
 	become_process(p, exe);
 }

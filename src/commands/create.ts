@@ -16,7 +16,7 @@ import { ownerLine, removeConfLocked, reserveVmid, writeConfLocked } from '../ru
 import { processStartTime } from '../runtime/proc.js';
 import { writeFileAtomic, type ContainerRecord } from '../runtime/state.js';
 import { destroyCt } from './delete.js';
-import { runCreateHooks, runPoststopHooks, saveHooks } from '../runtime/hooks.js';
+import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from '../runtime/hooks.js';
 
 export interface CreateOptions {
   bundle?: string;
@@ -113,6 +113,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       preserveFds,
       netSysctls,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
+      startResultFile: startResultFile(store.dir(id)),
     });
     record.keeperPid = keeper.pid;
     record.keeperStart = processStartTime(keeper.pid);

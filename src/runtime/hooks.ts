@@ -80,9 +80,17 @@ export async function runCreateHooks(hooks: Hooks, rec: ContainerRecord, hostPid
   if (hooks.createContainer?.length) await runHooks('createContainer', hooks, hookState(rec, 'creating', pidInContainer(hostPid)), hostPid);
 }
 
-/** poststart: a failure kills the container process and fails start (runc, runtime-spec 1.2). */
-export async function runPoststartHooks(stateDir: string, rec: ContainerRecord): Promise<void> {
+export const startResultFile = (stateDir: string) => join(stateDir, 'start-result');
+
+/** After start released the process: the startContainer hooks' outcome (reported by pxoci's init
+ *  through the keeper; a failure has ended the process), then poststart, whose failure kills the
+ *  process (runc, runtime-spec 1.2). Either failure fails start. */
+export async function afterStart(stateDir: string, rec: ContainerRecord): Promise<void> {
   const hooks = loadHooks(stateDir);
+  if (hooks.startContainer?.length) {
+    const result = await startContainerResult(stateDir, rec);
+    if (result !== 'ok') throw new RuntimeError(result);
+  }
   if (!hooks.poststart?.length) return;
   try {
     await runHooks('poststart', hooks, hookState(rec, 'running', rec.pid));
@@ -93,6 +101,27 @@ export async function runPoststartHooks(stateDir: string, rec: ContainerRecord):
       // already gone
     }
     throw e;
+  }
+}
+
+async function startContainerResult(stateDir: string, rec: ContainerRecord): Promise<string> {
+  for (;;) {
+    try {
+      return readFileSync(startResultFile(stateDir), 'utf8').trim();
+    } catch {
+      // not yet
+    }
+    // The keeper writes the result before it can learn of the process's end: no result and no
+    // process means it died some other way.
+    if (!isSameProcessAlive(rec.pid, rec.pidStart)) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        return readFileSync(startResultFile(stateDir), 'utf8').trim();
+      } catch {
+        return 'the container process ended before its startContainer hooks had run';
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
