@@ -159,6 +159,25 @@ t.test('hooks: a failing prestart fails create, leaves nothing behind, and posts
   t.same(readLog(log).map((e) => e.name), ['prestart', 'poststop']);
 });
 
+t.test("hooks: env replaces the runtime's environment; a timeout kills the hook and fails create", async (t) => {
+  const out = join(work, 'env-hook.out');
+  const envHook = join(work, 'env-hook.sh');
+  writeFileSync(envHook, `#!/bin/sh\necho "FOO=$FOO HOME=$HOME" > '${out}'\n`);
+  chmodSync(envHook, 0o755);
+  const id = `hooks-env-${runtimeName}`;
+  const bundle = makeBundle(work, id, {
+    args: ['true'],
+    patch: (s) => (s.hooks = { createRuntime: [{ path: envHook, env: ['FOO=bar'] }, { path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }),
+  });
+  const started = Date.now();
+  const c = createOnPipes(id, bundle);
+  t.not(await c.exited, 0, 'create fails');
+  t.ok(Date.now() - started < 20_000, 'the hook was killed at its timeout, not waited for');
+  t.match(c.err(), /timeout/, c.err());
+  t.equal(readFileSync(out, 'utf8'), 'FOO=bar HOME=\n', 'only the given env');
+  t.not(runtime(['state', id]).status, 0, 'no container left');
+});
+
 t.test('hooks: a failing startContainer hook keeps the process from running', async (t) => {
   const id = `hooks-start-fail-${runtimeName}`;
   const bundle = makeBundle(work, id, {

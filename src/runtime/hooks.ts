@@ -45,15 +45,21 @@ function runOne(kind: HookKind, i: number, hook: Hook, state: HookState, nsPid?:
   child.stdin.end(JSON.stringify(state));
   const what = `${kind} hook #${i} (${hook.path})`;
   return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = hook.timeout ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), hook.timeout * 1000) : undefined;
+    // A hook's own children may hold its output open: a timeout does not wait for them.
+    const timer = hook.timeout
+      ? setTimeout(() => {
+          child.kill('SIGKILL');
+          child.stdout.destroy();
+          child.stderr.destroy();
+          reject(new RuntimeError(`${what}: ran past its timeout of ${hook.timeout} s`));
+        }, hook.timeout * 1000)
+      : undefined;
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new RuntimeError(`${what}: ${e.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) return reject(new RuntimeError(`${what}: ran past its timeout of ${hook.timeout} s`));
       if (code === 0) return resolve();
       const how = signal ? `killed by ${signal}` : `exit status ${code}`;
       reject(new RuntimeError(`${what}: ${how}, stdout: ${out.trim()}, stderr: ${err.trim()}`));
