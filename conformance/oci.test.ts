@@ -3,63 +3,11 @@
 //   npx tap conformance/oci.test.ts                              (pxoci on a simulated PVE node)
 // The same checks pass on runc: that is the proof they test something real.
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { makeBundle, pxociJs, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
-
-const runtimePath = process.env.RUNTIME;
-const runtimeName = runtimePath ? basename(runtimePath) : 'pxoci';
-const work = mkdtempSync(join(tmpdir(), `pxoci-conformance-${runtimeName}-`));
-const stateRoot = join(work, 'state');
-let node: SimNode | undefined;
-let env: NodeJS.ProcessEnv = process.env;
-if (!runtimePath) {
-  node = startSimNode('conformance');
-  env = node.env;
-  t.teardown(() => node!.down());
-}
-const argv0 = runtimePath ? [runtimePath] : [process.execPath, pxociJs];
-
-function runtime(args: string[]) {
-  return spawnSync(argv0[0]!, [...argv0.slice(1), '--root', stateRoot, ...args], { env, encoding: 'utf8', timeout: 60_000 });
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-let counter = 0;
-/** create (stdio on our pipes) + start, wait for the process to end, delete; returns its output. */
-async function runInside(o: BundleOptions): Promise<{ stdout: string; stderr: string; createError?: string }> {
-  const id = `conf-${runtimeName}-${++counter}`;
-  const bundle = makeBundle(work, id, o);
-  const child = spawn(argv0[0]!, [...argv0.slice(1), '--root', stateRoot, 'create', '--bundle', bundle, id], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  if (code !== 0) {
-    await sleep(50);
-    return { stdout, stderr, createError: stderr.trim() };
-  }
-  const closed = new Promise<void>((r) => {
-    let n = 0;
-    const one = () => ++n === 2 && r();
-    child.stdout.on('close', one);
-    child.stderr.on('close', one);
-  });
-  const s = runtime(['start', id]);
-  if (s.status !== 0) throw new Error(`start: ${s.stderr}`);
-  await Promise.race([closed, sleep(30_000)]);
-  for (let i = 0; i < 100 && JSON.parse(runtime(['state', id]).stdout || '{"status":"stopped"}').status !== 'stopped'; i++) {
-    await sleep(50);
-  }
-  runtime(['delete', '--force', id]);
-  return { stdout, stderr };
-}
+import { join } from 'node:path';
+import { makeBundle } from '../test/helpers/env.js';
+import { argv0, env, runInside, runtime, runtimeName, runtimeArgs, sleep, work } from './harness.js';
 
 t.test('lifecycle MUSTs: created before start, process not run, state fields, stopped after exit', async (t) => {
   const id = `conf-${runtimeName}-life`;
@@ -67,7 +15,7 @@ t.test('lifecycle MUSTs: created before start, process not run, state fields, st
   // The container inherits create's stdio: give it a file, not a pipe spawnSync would wait on.
   const errFile = join(work, `${id}.stderr`);
   const errFd = openSync(errFile, 'w');
-  const c = spawnSync(argv0[0]!, [...argv0.slice(1), '--root', stateRoot, 'create', '--bundle', bundle, id], {
+  const c = spawnSync(argv0[0]!, runtimeArgs(['create', '--bundle', bundle, id]), {
     env,
     stdio: ['ignore', 'ignore', errFd],
   });

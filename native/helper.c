@@ -31,7 +31,9 @@ int main(int argc, char **argv)
 			return cmd_keeper(argc - 1, argv + 1);
 		if (strcmp(argv[1], "run") == 0)
 			return cmd_run(argc - 1, argv + 1);
+		if (strcmp(argv[1], "nsexec") == 0)
+			return cmd_nsexec(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "usage: pxoci-helper lock|keeper|run ...\n");
+	fprintf(stderr, "usage: pxoci-helper lock|keeper|run|nsexec ...\n");
 	return 2;
 }

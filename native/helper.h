@@ -8,6 +8,7 @@ int write_all(int fd, const void *buf, size_t len);
 int cmd_lock(int argc, char **argv);
 int cmd_keeper(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_nsexec(int argc, char **argv);
 int open_console(const char *socket_path);
 void exit_like(int status) __attribute__((noreturn));
 

@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -25,9 +27,21 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #define RUNTIME_DIR "/.pxoci"
 #define MAX_ITEMS 4096
+#define MAX_HOOKS 64
+#define MAX_HOOK_ITEMS 256
+
+struct hook {
+	const char *path;
+	char *args[MAX_HOOK_ITEMS + 1];
+	int nargs;
+	char *env[MAX_HOOK_ITEMS + 1];
+	int nenv;
+	int timeout;
+};
 
 struct rlimit_item {
 	int resource;
@@ -55,6 +69,9 @@ struct process_spec {
 	/* process.capabilities as masks by capability number; only applied when given. */
 	int have_caps;
 	uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+	const char *state_head, *state_tail;
+	struct hook hooks[MAX_HOOKS];
+	int nhooks;
 };
 
 static int sock = -1;
@@ -185,6 +202,23 @@ static void read_spec(struct process_spec *p, const char *path)
 			else if (strcmp(tag, "cap.ambient") == 0)
 				p->cap_ambient = mask;
 		}
+		else if (strcmp(tag, "statehead") == 0)
+			p->state_head = value;
+		else if (strcmp(tag, "statetail") == 0)
+			p->state_tail = value;
+		else if (strcmp(tag, "hook") == 0) {
+			if (p->nhooks >= MAX_HOOKS)
+				fail("more than %s startContainer hooks", "64");
+			p->hooks[p->nhooks++].path = value;
+		} else if (strncmp(tag, "hook", 4) == 0 && p->nhooks > 0) {
+			struct hook *h = &p->hooks[p->nhooks - 1];
+			if (strcmp(tag, "hookarg") == 0 && h->nargs < MAX_HOOK_ITEMS)
+				h->args[h->nargs++] = value;
+			else if (strcmp(tag, "hookenv") == 0 && h->nenv < MAX_HOOK_ITEMS)
+				h->env[h->nenv++] = value;
+			else if (strcmp(tag, "hooktimeout") == 0)
+				h->timeout = atoi(value);
+		}
 	}
 	p->args[p->nargs] = NULL;
 	p->env[p->nenv] = NULL;
@@ -263,6 +297,112 @@ static void apply_limits(struct process_spec *p)
 
 static void become_process(struct process_spec *p, char *exe);
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A startContainer hook failed: `pxoci start` learns why through the keeper, the container's stderr
+ * gets the same line, and the process never runs. */
+static void start_hook_failed(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void start_hook_failed(const char *fmt, ...)
+{
+	char msg[3072];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "pxoci-init: %s\n", msg);
+	if (sock >= 0)
+		wire_send(sock, FRAME_STARTED, msg, (uint32_t)strlen(msg), 0, NULL, 0);
+	_exit(127);
+}
+
+/* OCI startContainer hooks: in the container, as the container process is about to exec, each with
+ * the state on stdin. A hook without env gets the process's env (as runc does). The first failure
+ * ends the container process: it never runs. */
+static void run_start_hooks(struct process_spec *p)
+{
+	if (p->nhooks == 0 || !p->state_head || !p->state_tail)
+		return;
+	size_t len = strlen(p->state_head) + strlen(p->state_tail) + 24;
+	char *state = malloc(len);
+	if (!state)
+		_exit(127);
+	len = (size_t)snprintf(state, len, "%s%d%s", p->state_head, (int)getpid(), p->state_tail);
+	signal(SIGPIPE, SIG_IGN); /* a hook need not read its stdin */
+	for (int i = 0; i < p->nhooks; i++) {
+		struct hook *h = &p->hooks[i];
+		h->args[h->nargs] = NULL;
+		h->env[h->nenv] = NULL;
+		int in[2], out[2];
+		if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+			start_hook_failed("startContainer hook #%d: pipe: %s", i, strerror(errno));
+		pid_t child = fork();
+		if (child < 0)
+			start_hook_failed("startContainer hook #%d: fork: %s", i, strerror(errno));
+		if (child == 0) {
+			dup2(in[0], 0);
+			dup2(out[1], 1);
+			dup2(out[1], 2);
+			signal(SIGPIPE, SIG_DFL);
+			execve(h->path, h->args, h->nenv ? h->env : p->env);
+			fprintf(stderr, "cannot run %s: %s", h->path, strerror(errno));
+			_exit(127);
+		}
+		close(in[0]);
+		close(out[1]);
+		if (write(in[1], state, len) < 0 && errno != EPIPE) {
+			/* the hook's own status says what went wrong */
+		}
+		close(in[1]);
+		char output[2048];
+		size_t got = 0;
+		long long deadline = h->timeout > 0 ? now_ms() + (long long)h->timeout * 1000 : -1;
+		int timed_out = 0;
+		for (;;) {
+			struct pollfd pfd = {out[0], POLLIN, 0};
+			int wait = deadline < 0 ? -1 : (int)(deadline - now_ms());
+			if (deadline >= 0 && wait <= 0) {
+				timed_out = 1;
+				kill(child, SIGKILL);
+				break;
+			}
+			int r = poll(&pfd, 1, wait);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0)
+				continue;
+			char buf[512];
+			ssize_t n = read(out[0], buf, sizeof buf);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			size_t keep = (size_t)n < sizeof output - 1 - got ? (size_t)n : sizeof output - 1 - got;
+			memcpy(output + got, buf, keep);
+			got += keep;
+		}
+		close(out[0]);
+		output[got] = '\0';
+		int status;
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+		if (timed_out)
+			start_hook_failed("startContainer hook #%d (%s): ran past its timeout of %d s", i, h->path, h->timeout);
+		if (WIFSIGNALED(status))
+			start_hook_failed("startContainer hook #%d (%s): killed by signal %d, output: %s", i, h->path, WTERMSIG(status), output);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			start_hook_failed("startContainer hook #%d (%s): exit status %d, output: %s", i, h->path, WEXITSTATUS(status), output);
+	}
+	signal(SIGPIPE, SIG_DFL);
+	free(state);
+	if (sock >= 0 && wire_send(sock, FRAME_STARTED, NULL, 0, 0, NULL, 0) != 0)
+		_exit(127);
+}
+
 static void child_main(struct process_spec *p, int *fds, int nfds)
 {
 	sigset_t none;
@@ -302,7 +442,7 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	close(fifo);
 	if (r != 1)
 		_exit(127); /* the fifo was closed without a start: nothing to run */
-	close(sock);
+	/* The connection (close-on-exec) stays open for the startContainer hooks' report. */
 
 	become_process(p, exe);
 }
@@ -385,6 +525,7 @@ static void become_process(struct process_spec *p, char *exe)
 		fprintf(stderr, "pxoci-init: no_new_privs: %s\n", strerror(errno));
 		_exit(127);
 	}
+	run_start_hooks(p);
 	execve(exe, p->args, p->env);
 	int err = errno;
 	fprintf(stderr, "pxoci-init: exec %s: %s\n", p->args[0], strerror(err));

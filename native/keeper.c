@@ -1,7 +1,7 @@
 /* pxoci-helper keeper: the host-side half of a pxoci container (see docs/DESIGN.md).
  *
  *   pxoci-helper keeper --ct-dir DIR --exit-file FILE --report-fd N --nfds K
- *                       [--console-socket PATH] [--timeout SECONDS]
+ *                       [--console-socket PATH] [--timeout SECONDS] [--start-result FILE]
  *
  * It forks once and the parent exits, so the keeper is reparented to the caller's child subreaper
  * (conmon, the containerd shim): its pid is the one written to --pid-file, the only process such a
@@ -58,19 +58,24 @@ static void close_report(void)
 	report_fd = -1;
 }
 
-static void write_exit_file(const char *path, int status)
+static void write_file_atomic(const char *path, const char *text)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	char text[32];
-	int n = snprintf(text, sizeof text, "%d\n", status);
-	write_all(fd, text, (size_t)n);
+	write_all(fd, text, strlen(text));
 	fsync(fd);
 	close(fd);
 	rename(tmp, path);
+}
+
+static void write_exit_file(const char *path, int status)
+{
+	char text[32];
+	snprintf(text, sizeof text, "%d\n", status);
+	write_file_atomic(path, text);
 }
 
 /* Exit the way the container process did, so our reaper sees the same status. */
@@ -185,7 +190,7 @@ static int apply_net_sysctls(pid_t init_pid, const char **sysctls, int n)
 
 int cmd_keeper(int argc, char **argv)
 {
-	const char *ct_dir = NULL, *exit_file = NULL, *console_socket = NULL;
+	const char *ct_dir = NULL, *exit_file = NULL, *console_socket = NULL, *start_result = NULL;
 	int nfds = 3;
 	double timeout = 30;
 	const char *sysctls[64];
@@ -209,6 +214,8 @@ int cmd_keeper(int argc, char **argv)
 			console_socket = v;
 		else if (strcmp(a, "--timeout") == 0)
 			timeout = atof(v);
+		else if (strcmp(a, "--start-result") == 0)
+			start_result = v;
 		else if (strcmp(a, "--sysctl") == 0 && nsysctls < 64)
 			sysctls[nsysctls++] = v;
 		else {
@@ -328,6 +335,14 @@ int cmd_keeper(int argc, char **argv)
 		case FRAME_ERROR:
 			report("error %s", frame.payload);
 			_exit(1);
+		case FRAME_STARTED:
+			/* `pxoci start` waits for this when there are startContainer hooks: "ok" or their error. */
+			if (start_result) {
+				char text[sizeof frame.payload + 8];
+				snprintf(text, sizeof text, "%s\n", frame.len ? frame.payload : "ok");
+				write_file_atomic(start_result, text);
+			}
+			break;
 		case FRAME_EXIT: {
 			uint32_t raw = (uint32_t)(unsigned char)frame.payload[0] |
 				       ((uint32_t)(unsigned char)frame.payload[1] << 8) |

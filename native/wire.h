@@ -24,6 +24,7 @@ enum {
 	FRAME_CHILD_READY = 'C',  /* init's child -> keeper, with creds: the container process exists and waits */
 	FRAME_ERROR = 'E',        /* init -> keeper: text, create must fail with it */
 	FRAME_EXIT = 'X',         /* init -> keeper: 4-byte raw wait status of the container process */
+	FRAME_STARTED = 'S',      /* init's child -> keeper: startContainer hooks done; payload: empty, or the error */
 };
 
 #define WIRE_MAX_FDS 253

@@ -33,6 +33,7 @@ function spec(patch: (s: any) => void = () => {}): any {
 }
 
 const privateNs = ['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type }));
+const amd64Abis = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
 const lxcOf = (s: any, c = ctx) => translate(s, c).config.lxc.map(([k, v]) => `${k}: ${v}`);
 
 t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
@@ -178,7 +179,8 @@ t.test('rejections name the field', async (t) => {
     ['NUL in env', (s) => (s.process.env = ['A=\0']), /^process\.env\[0\]: contains a NUL byte$/],
     ['namespace path', (s) => (s.linux = { namespaces: [{ type: 'network', path: '/proc/1/ns/net' }] }), /^linux\.namespaces\[0\]\.path: a PVE CT cannot join another namespace$/],
     ['host sysctl', (s) => (s.linux = { sysctl: { 'kernel.panic': '1' } }), /^linux\.sysctl\["kernel\.panic"\]: PVE accepts only the IPC sysctls/],
-    ['hooks', (s) => (s.hooks = { prestart: [{ path: '/bin/true' }] }), /^hooks\.prestart: /],
+    ['NUL in a hook argument', (s) => (s.hooks = { prestart: [{ path: '/bin/true', args: ['true', 'a\0b'] }] }), /^hooks\.prestart\[0\]\.args\[1\]: contains a NUL byte$/],
+    ['hook env without =', (s) => (s.hooks = { poststop: [{ path: '/bin/true', env: ['A'] }] }), /^hooks\.poststop\[0\]\.env\[0\]: must be NAME=value$/],
     ['tiny memory', (s) => (s.linux = { resources: { memory: { limit: 1024 } } }), /^linux\.resources\.memory\.limit: .*16 MiB/],
     ['unlimited swap', (s) => (s.linux = { resources: { memory: { limit: 1 << 30, swap: -1 } } }), /^linux\.resources\.memory\.swap: /],
     ['mount type', (s) => (s.mounts = [{ destination: '/x', type: 'nfs', source: 'srv:/x' }]), /^mounts\[0\]\.type: mount type "nfs"/],
@@ -262,7 +264,7 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
       },
       maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-      seccomp: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] },
+      seccomp: { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: ['kexec_load'], action: 'SCMP_ACT_ERRNO' }] },
     };
   });
   const { config, init } = translate(s, GPU_CTX);
@@ -289,6 +291,7 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.mount.entry: /proc/bus proc/bus none bind,ro,optional 0 0',
     'lxc.mount.entry: /proc/fs proc/fs none bind,ro,optional 0 0',
     'lxc.mount.entry: /proc/irq proc/irq none bind,ro,optional 0 0',
+    'lxc.seccomp.profile: /run/pxoci/test/ct/seccomp',
   ]);
   const kept = [29, 0, 1, 4, 3, 5, 10, 13, 6, 7, 8, 18, 31, 27].sort((a, b) => a - b);
   const sets = init.capabilities!;
@@ -392,15 +395,22 @@ t.test('no config.json field is silently ignored: each is applied, accepted as p
     'linux.resources.rdma': [(s) => (s.linux.resources = { rdma: { mlx: { hcaHandles: 1 } } }), /^linux\.resources\.rdma$/],
     'linux.intelRdt': [(s) => (s.linux.intelRdt = { closID: 'x' }), /^linux\.intelRdt$/],
     'linux.sysctl': [(s) => (s.linux.sysctl = { 'kernel.shmmax': '1' }), 'applied'],
-    'linux.seccomp': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), 'accepted'],
+    'linux.seccomp.defaultAction': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: amd64Abis }), 'applied'],
+    'linux.seccomp.defaultErrnoRet': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 1, architectures: amd64Abis }), /^linux\.seccomp\.defaultErrnoRet$/],
+    'linux.seccomp.flags': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'], architectures: amd64Abis }), /^linux\.seccomp\.flags\[0\]$/],
+    'linux.seccomp.listenerPath': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' }), /^linux\.seccomp\.listenerPath$/],
+    'linux.seccomp.listenerMetadata': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }), /^linux\.seccomp\.listenerMetadata$/],
+    'linux.seccomp.architectures': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'] }), /^linux\.seccomp\.architectures$/],
+    'linux.seccomp.syscalls[].names': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: amd64Abis, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 5, args: [{ index: 1, value: 1, valueTwo: 0, op: 'SCMP_CMP_EQ' }] }] }), 'applied'],
     'linux.rootfsPropagation': [(s) => (s.linux.rootfsPropagation = 'private'), 'accepted'],
     'linux.maskedPaths': [(s) => (s.linux.maskedPaths = ['/proc/kcore']), 'applied'],
     'linux.readonlyPaths': [(s) => (s.linux.readonlyPaths = ['/proc/bus']), 'applied'],
     'linux.mountLabel': [(s) => (s.linux.mountLabel = 'x'), /^linux\.mountLabel$/],
     'linux.personality': [(s) => (s.linux.personality = { domain: 'LINUX' }), /^linux\.personality$/],
   };
+  // Hooks run at create, start and delete (src/runtime/hooks.ts); only startContainer's go into the CT.
   for (const hook of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']) {
-    table[`hooks.${hook}[].path`] = [(s) => (s.hooks = { [hook]: [{ path: '/bin/true', args: ['true'], env: ['A=1'], timeout: 1 }] }), new RegExp(`^hooks\\.${hook}$`)];
+    table[`hooks.${hook}[].path`] = [(s) => (s.hooks = { [hook]: [{ path: '/bin/true', args: ['true'], env: ['A=1'], timeout: 1 }] }), hook === 'startContainer' ? 'applied' : 'accepted'];
   }
   for (const k of ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice']) {
     table[`linux.resources.blockIO.${k}[].major`] = [(s) => (s.linux.resources = { blockIO: { [k]: [{ ...dev, rate: 1 }] } }), 'applied'];

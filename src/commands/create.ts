@@ -17,6 +17,7 @@ import { crashPoint } from '../runtime/crash.js';
 import { processStartTime } from '../runtime/proc.js';
 import { writeFileAtomic, type ContainerRecord } from '../runtime/state.js';
 import { destroyCt } from './delete.js';
+import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from '../runtime/hooks.js';
 
 export interface CreateOptions {
   bundle?: string;
@@ -90,7 +91,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     crashPoint('create:vmid-recorded');
 
     const ctDir = store.ctDir(id);
-    const { config, init, netSysctls } = translate(spec, {
+    const { config, init, netSysctls, seccomp } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -104,6 +105,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
     mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
     writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
+    if (seccomp !== undefined) writeFileAtomic(`${ctDir}/seccomp`, seccomp, 0o644);
     copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
     crashPoint('create:runtime-written');
     await writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked'));
@@ -115,6 +117,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       preserveFds,
       netSysctls,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
+      startResultFile: startResultFile(store.dir(id)),
     });
     crashPoint('create:keeper-spawned');
     record.keeperPid = keeper.pid;
@@ -138,6 +141,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
     store.save(record);
     crashPoint('create:ready-recorded');
+    saveHooks(store.dir(id), spec.hooks);
+    await runCreateHooks(spec.hooks ?? {}, record, pid);
 
     if (o.pidFile) {
       const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
@@ -146,6 +151,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     }
   } catch (e) {
     await rollback(ctx, record, token, keeper, started);
+    // The lifecycle goes on to destroy and poststop whenever the CT had been started (runc too).
+    if (started) await runPoststopHooks(spec.hooks ?? {}, record);
     if (e instanceof ConfigError) throw new RuntimeError(e.message);
     throw e;
   }

@@ -11,6 +11,7 @@ import { findKeepers, isSameProcessAlive } from '../runtime/proc.js';
 import { findOwnedCts, ownedBy, readConf, removeConfLocked } from '../runtime/pveconf.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { signalContainer } from './kill.js';
+import { loadHooks, runPoststopHooks } from '../runtime/hooks.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,8 +109,11 @@ export async function deleteContainer(ctx: Context, rawId: string, o: { force?: 
       await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
     }
   }
+  const hooks = loadHooks(store.dir(id));
   await destroyCt(ctx, rec, token, id);
   await stopKeepers(ctx, rec, id);
   crashPoint('delete:ct-destroyed');
   store.remove(id);
+  // Without a readable record there is no state to give the hooks.
+  if (rec) await runPoststopHooks(hooks, rec);
 }

@@ -3,6 +3,7 @@ import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
+import { afterStart } from '../runtime/hooks.js';
 
 export async function start(ctx: Context, rawId: string): Promise<void> {
   const id = checkContainerId(rawId);
@@ -29,4 +30,5 @@ export async function start(ctx: Context, rawId: string): Promise<void> {
     closeSync(fd);
   }
   unlinkSync(fifo);
+  await afterStart(store.dir(id), rec);
 }

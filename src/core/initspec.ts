@@ -3,9 +3,12 @@
 //   arg, env (repeated, in order), cwd, uid, gid, group (one per additional gid), umask (octal),
 //   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom,
 //   cap.bounding, cap.effective, cap.permitted, cap.inheritable, cap.ambient (hex masks by capability
-//   number; all five or none: none leaves the process the capabilities its uid gets in the CT).
+//   number; all five or none: none leaves the process the capabilities its uid gets in the CT),
+//   statehead + statetail (the startContainer hooks' state JSON before and after the pid), then per
+//   startContainer hook: hook (its path), hookarg, hookenv (repeated), hooktimeout (seconds).
 import { capabilityMask } from './capabilities.js';
 import { ConfigError } from './errors.js';
+import type { Hook } from './hooks.js';
 
 export interface CapabilitySets {
   bounding: number[];
@@ -28,6 +31,8 @@ export interface InitSpec {
   rlimits: Array<{ type: string; soft: number; hard: number }>;
   oomScoreAdj?: number;
   capabilities?: CapabilitySets;
+  /** startContainer hooks, run by the init in the CT right before exec, and their state JSON. */
+  startHooks?: { hooks: Hook[]; state: [string, string] };
 }
 
 const UNLIMITED = 2 ** 64 - 1;
@@ -53,6 +58,16 @@ export function encodeInitSpec(spec: InitSpec): Buffer {
     for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
       records.push([`cap.${set}`, capabilityMask(spec.capabilities[set]), `process.capabilities.${set}`]);
     }
+  }
+  if (spec.startHooks) {
+    records.push(['statehead', spec.startHooks.state[0], 'hooks.startContainer'], ['statetail', spec.startHooks.state[1], 'hooks.startContainer']);
+    spec.startHooks.hooks.forEach((h, i) => {
+      const field = `hooks.startContainer[${i}]`;
+      records.push(['hook', h.path, `${field}.path`]);
+      (h.args?.length ? h.args : [h.path]).forEach((a, j) => records.push(['hookarg', a, `${field}.args[${j}]`]));
+      (h.env ?? []).forEach((e, j) => records.push(['hookenv', e, `${field}.env[${j}]`]));
+      if (h.timeout !== undefined) records.push(['hooktimeout', String(h.timeout), `${field}.timeout`]);
+    });
   }
   const parts: Buffer[] = [];
   for (const [tag, value, field] of records) {

@@ -7,6 +7,8 @@ import { ConfigError } from './errors.js';
 import { rejectionReason } from './fields.js';
 import { capabilityNumber } from './capabilities.js';
 import { encodeInitSpec, type CapabilitySets, type InitSpec } from './initspec.js';
+import { seccompPolicy } from './seccomp.js';
+import { checkHooks, hookState, stateAroundPid } from './hooks.js';
 
 export interface TranslateContext {
   id: string;
@@ -28,6 +30,8 @@ export interface Translation {
   /** Sysctls of the CT's own network namespace, which PVE's raw keys cannot reach: the keeper sets
    *  them from the host, inside that namespace, before the process starts. */
   netSysctls: Array<[string, string]>;
+  /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
+  seccomp?: string;
 }
 
 const PROVIDED_BY_LXC: Record<string, string[]> = {
@@ -203,10 +207,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   };
 
   if (spec.domainname) throw new ConfigError('domainname', rejectionReason('domainname'));
-  if (spec.hooks && Object.values(spec.hooks).some((h) => h && h.length > 0)) {
-    const name = Object.entries(spec.hooks).find(([, h]) => h && h.length > 0)![0];
-    throw new ConfigError(`hooks.${name}`, rejectionReason('hooks.*'));
-  }
+  checkHooks(spec.hooks);
 
   options.arch = ctx.arch;
   options.ostype = 'unmanaged';
@@ -223,6 +224,10 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     raw(`lxc.prlimit.${r.type.replace(/^RLIMIT_/, '').toLowerCase()}`, `${limit(r.soft)}:${limit(r.hard)}`);
   }
   init.rlimits = [];
+  if (spec.hooks?.startContainer?.length) {
+    const state = hookState({ id: ctx.id, bundle: ctx.bundle, annotations: spec.annotations as Record<string, string> | undefined }, 'created', 1);
+    init.startHooks = { hooks: spec.hooks.startContainer, state: stateAroundPid(state) };
+  }
   const netSysctls: Array<[string, string]> = [];
   const caps = spec.process.capabilities;
   if (caps) {
@@ -389,6 +394,11 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     if (pathKind(path) === 'missing') continue;
     raw('lxc.mount.entry', `${path} ${relative(`linux.readonlyPaths[${i}]`, path)} none bind,ro,optional 0 0`);
   }
+  let seccomp: string | undefined;
+  if (linux.seccomp) {
+    seccomp = seccompPolicy(linux.seccomp, ctx.arch);
+    raw('lxc.seccomp.profile', `${runtimeDir}/seccomp`);
+  }
   if (linux.mountLabel) throw new ConfigError('linux.mountLabel', rejectionReason('linux.mountLabel'));
   if (linux.intelRdt) throw new ConfigError('linux.intelRdt', rejectionReason('linux.intelRdt'));
   if (linux.personality) throw new ConfigError('linux.personality', rejectionReason('linux.personality'));
@@ -397,5 +407,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const notes = annotationLines(spec.annotations as Record<string, string> | undefined);
   const config: PveConfig = { options, lxc };
   if (notes.length) config.description = notes.join('\n');
-  return { config, init, netSysctls };
+  return { config, init, netSysctls, seccomp };
 }

@@ -11,6 +11,8 @@ export interface KeeperOptions {
   consoleSocket?: string;
   timeoutSeconds?: number;
   netSysctls?: Array<[string, string]>;
+  /** Where the keeper records how the startContainer hooks ended ("ok" or their error). */
+  startResultFile?: string;
 }
 
 export interface Keeper {
@@ -25,6 +27,7 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   const args = ['keeper', '--ct-dir', o.ctDir, '--exit-file', o.exitFile, '--report-fd', String(nfds)];
   args.push('--nfds', String(nfds), '--timeout', String(o.timeoutSeconds ?? 30));
   if (o.consoleSocket) args.push('--console-socket', o.consoleSocket);
+  if (o.startResultFile) args.push('--start-result', o.startResultFile);
   for (const [k, v] of o.netSysctls ?? []) args.push('--sysctl', `${k}=${v}`);
   // The keeper gets exactly the caller's fds 0..2 (+ --preserve-fds), nothing else we hold:
   // a leaked fd (containerd's shim socket is fd 3) must not reach the container.

@@ -763,7 +763,159 @@ export const configSchema = {
           }
         },
         "seccomp": {
-          "type": "object"
+          "type": "object",
+          "required": [
+            "defaultAction"
+          ],
+          "properties": {
+            "defaultAction": {
+              "type": "string",
+              "enum": [
+                "SCMP_ACT_KILL",
+                "SCMP_ACT_KILL_PROCESS",
+                "SCMP_ACT_KILL_THREAD",
+                "SCMP_ACT_TRAP",
+                "SCMP_ACT_ERRNO",
+                "SCMP_ACT_TRACE",
+                "SCMP_ACT_ALLOW",
+                "SCMP_ACT_LOG",
+                "SCMP_ACT_NOTIFY"
+              ]
+            },
+            "defaultErrnoRet": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 4294967295
+            },
+            "flags": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "enum": [
+                  "SECCOMP_FILTER_FLAG_TSYNC",
+                  "SECCOMP_FILTER_FLAG_LOG",
+                  "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"
+                ]
+              }
+            },
+            "listenerPath": {
+              "type": "string"
+            },
+            "listenerMetadata": {
+              "type": "string"
+            },
+            "architectures": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "enum": [
+                  "SCMP_ARCH_X86",
+                  "SCMP_ARCH_X86_64",
+                  "SCMP_ARCH_X32",
+                  "SCMP_ARCH_ARM",
+                  "SCMP_ARCH_AARCH64",
+                  "SCMP_ARCH_LOONGARCH64",
+                  "SCMP_ARCH_M68K",
+                  "SCMP_ARCH_MIPS",
+                  "SCMP_ARCH_MIPS64",
+                  "SCMP_ARCH_MIPS64N32",
+                  "SCMP_ARCH_MIPSEL",
+                  "SCMP_ARCH_MIPSEL64",
+                  "SCMP_ARCH_MIPSEL64N32",
+                  "SCMP_ARCH_PPC",
+                  "SCMP_ARCH_PPC64",
+                  "SCMP_ARCH_PPC64LE",
+                  "SCMP_ARCH_S390",
+                  "SCMP_ARCH_S390X",
+                  "SCMP_ARCH_SH",
+                  "SCMP_ARCH_SHEB",
+                  "SCMP_ARCH_PARISC",
+                  "SCMP_ARCH_PARISC64",
+                  "SCMP_ARCH_RISCV64"
+                ]
+              }
+            },
+            "syscalls": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "names",
+                  "action"
+                ],
+                "properties": {
+                  "names": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "minItems": 1
+                  },
+                  "action": {
+                    "type": "string",
+                    "enum": [
+                      "SCMP_ACT_KILL",
+                      "SCMP_ACT_KILL_PROCESS",
+                      "SCMP_ACT_KILL_THREAD",
+                      "SCMP_ACT_TRAP",
+                      "SCMP_ACT_ERRNO",
+                      "SCMP_ACT_TRACE",
+                      "SCMP_ACT_ALLOW",
+                      "SCMP_ACT_LOG",
+                      "SCMP_ACT_NOTIFY"
+                    ]
+                  },
+                  "errnoRet": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 4294967295
+                  },
+                  "args": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "index",
+                        "value",
+                        "op"
+                      ],
+                      "properties": {
+                        "index": {
+                          "type": "integer",
+                          "minimum": 0,
+                          "maximum": 4294967295
+                        },
+                        "value": {
+                          "type": "integer",
+                          "minimum": 0
+                        },
+                        "valueTwo": {
+                          "type": "integer",
+                          "minimum": 0
+                        },
+                        "op": {
+                          "type": "string",
+                          "enum": [
+                            "SCMP_CMP_NE",
+                            "SCMP_CMP_LT",
+                            "SCMP_CMP_LE",
+                            "SCMP_CMP_EQ",
+                            "SCMP_CMP_GE",
+                            "SCMP_CMP_GT",
+                            "SCMP_CMP_MASKED_EQ"
+                          ]
+                        }
+                      },
+                      "additionalProperties": false
+                    }
+                  }
+                },
+                "additionalProperties": false
+              }
+            }
+          },
+          "additionalProperties": false
         },
         "rootfsPropagation": {
           "type": "string",
