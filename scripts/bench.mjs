@@ -1,24 +1,44 @@
 #!/usr/bin/env node
-// pxoci against runc on the same bundle, measured side by side in one run (medians of N rounds):
-//   --version, state, kill (signal 0-like SIGCONT to a running container), create+start+delete,
-//   and LXC's own start time (lxc-start directly) to isolate pxoci's overhead.
-// Usage: node scripts/bench.mjs [rounds]   (root; after `npm run build`)
+// pxoci against runc, measured side by side in one run (medians; each round runs both runtimes back to
+// back, so load from elsewhere on the machine hits both alike):
+//   --version, state, kill (SIGCONT to a running container), create+start+delete on the same bundle,
+//   LXC's own start+stop of an equivalent plain container (lxc-start/lxc-stop directly), hence pxoci's
+//   overhead beyond LXC, and `podman run --rm` with each runtime (private podman storage, cleaned up).
+// A report, not a test: exit 0 whether or not a target is met; non-zero only if a measurement fails.
+// Usage (root, after `npm run build`): node scripts/bench.mjs [--quick] [--rounds N] [--no-podman]
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
-const rounds = Number(process.argv[2] ?? 10);
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const roundsAt = argv.indexOf('--rounds');
+const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : quick ? 3 : 10;
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds needs a positive integer');
+const withPodman = !argv.includes('--no-podman');
 const pxociJs = join(top, 'dist/pxoci.js');
+const runcBin = '/usr/sbin/runc';
+const podmanBin = '/usr/bin/podman';
+
+// Variables that change every Node start-up but are no part of pxoci: NODE_EXTRA_CA_CERTS makes Node
+// parse its whole CA store before running a line (tens of ms), NODE_OPTIONS can load anything. An
+// engine on a PVE node runs pxoci without them; their cost here is measured and printed apart.
+const nodeStartupVars = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+const baseEnv = { ...process.env };
+for (const v of nodeStartupVars) delete baseEnv[v];
+
 const work = mkdtempSync(join(tmpdir(), 'pxoci-bench-'));
 const simRoot = join(work, 'node');
 const errFile = join(work, 'stderr');
+const pctTimes = join(work, 'pct-times');
+const cleanups = [];
 
-function sh(cmd, args, env = process.env) {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { env: baseEnv, encoding: 'utf8', maxBuffer: 1 << 30, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.error?.message ?? r.stderr}`);
   return r.stdout;
 }
 function time(fn) {
@@ -26,101 +46,303 @@ function time(fn) {
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
 
-const env = { ...process.env };
-for (const line of sh(process.execPath, [join(top, 'dist/pvesim.js'), 'env', '--root', simRoot]).split('\n')) {
-  const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
-  if (m) env[m[1]] = m[2].replace(/"\$PATH"/g, process.env.PATH ?? '').replace(/'([^']*)'/g, '$1');
+/**
+ * A private simulated PVE node. Its `pct` is wrapped to log how long each call takes: on a real node pct
+ * is PVE's Perl, here it is the simulator's Node program, and neither is pxoci's own time.
+ */
+function simulatedNode() {
+  const env = { ...baseEnv };
+  for (const line of sh(process.execPath, [join(top, 'dist/pvesim.js'), 'env', '--root', simRoot]).split('\n')) {
+    const m = /^export ([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2].replace(/"\$PATH"|\$PATH/g, baseEnv.PATH ?? '').replace(/'([^']*)'/g, '$1');
+  }
+  cleanups.push(() => spawnSync(process.execPath, [join(top, 'dist/pvesim.js'), 'down', '--root', simRoot]));
+  const pct = join(simRoot, 'usr/sbin/pct');
+  renameSync(pct, `${pct}.untimed`);
+  writeFileSync(
+    pct,
+    `#!/bin/sh\nt0=$(date +%s%N)\n'${pct}.untimed' "$@"\nrc=$?\necho "$1 $t0 $(date +%s%N)" >> '${pctTimes}'\nexit $rc\n`,
+  );
+  chmodSync(pct, 0o755);
+  return env;
 }
-const bundle = join(work, 'bundle');
-mkdirSync(bundle);
-sh('sh', [join(top, 'scripts/make-busybox-rootfs.sh'), join(bundle, 'rootfs')]);
-const spec = {
-  ociVersion: '1.2.0',
-  process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['sleep', '1000'], env: ['PATH=/bin'], cwd: '/' },
-  root: { path: 'rootfs' },
-  hostname: 'bench',
-  mounts: [
-    { destination: '/proc', type: 'proc', source: 'proc' },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-  ],
-  linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
-};
-writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
 
-const runtimes = {
-  runc: (args) => ['/usr/sbin/runc', ['--root', join(work, 'runc-state'), ...args]],
-  pxoci: (args) => [process.execPath, [pxociJs, '--root', join(work, 'pxoci-state'), ...args]],
-};
-const results = {};
-for (const [name, cmd] of Object.entries(runtimes)) {
-  const run = (...args) => {
-    const [c, a] = cmd(args);
-    // The container inherits create's stdio: a file, not a pipe spawnSync would wait on.
-    const errFd = openSync(errFile, 'w');
-    const r = spawnSync(c, a, { env, cwd: bundle, stdio: ['ignore', 'ignore', errFd] });
-    closeSync(errFd);
-    if (r.status !== 0) throw new Error(`${name} ${args.join(' ')}: ${readFileSync(errFile, 'utf8')}`);
+/** Milliseconds spent in pct since the last call, by subcommand. */
+function takePctTimes() {
+  const spent = {};
+  if (!existsSync(pctTimes)) return spent;
+  for (const line of readFileSync(pctTimes, 'utf8').split('\n')) {
+    const [sub, t0, t1] = line.split(' ');
+    if (t1) spent[sub] = (spent[sub] ?? 0) + Number(BigInt(t1) - BigInt(t0)) / 1e6;
+  }
+  rmSync(pctTimes);
+  return spent;
+}
+
+function makeBundle() {
+  const bundle = join(work, 'bundle');
+  mkdirSync(bundle);
+  sh('sh', [join(top, 'scripts/make-busybox-rootfs.sh'), join(bundle, 'rootfs')]);
+  const spec = {
+    ociVersion: '1.2.0',
+    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['sleep', '1000'], env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    hostname: 'bench',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }] },
   };
-  const m = { version: [], state: [], kill: [], lifecycle: [] };
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  return bundle;
+}
+
+/** One runtime call as an engine makes it: a new process, stdio on files (the container inherits them). */
+function runtimeCall(name, [cmd, ...fixed], globals, env, cwd) {
+  const call = (args) => {
+    const errFd = openSync(errFile, 'w');
+    const r = spawnSync(cmd, [...fixed, ...args], { env, cwd, stdio: ['ignore', 'ignore', errFd] });
+    closeSync(errFd);
+    if (r.status !== 0) throw new Error(`${name} ${args.join(' ')}: ${r.error?.message ?? readFileSync(errFile, 'utf8')}`);
+  };
+  const run = (...args) => call([...globals, ...args]);
+  /** Without global options, as engines ask for the version. */
+  run.bare = (...args) => call(args);
+  return run;
+}
+
+function benchRuntimes(env, bundle) {
+  const runtimes = {
+    pxoci: runtimeCall('pxoci', [process.execPath, pxociJs], ['--root', join(work, 'pxoci-state')], env, bundle),
+    runc: runtimeCall('runc', [runcBin], ['--root', join(work, 'runc-state')], env, bundle),
+  };
+  const live = new Set();
+  cleanups.push(() => {
+    for (const key of live) {
+      const [name, id] = key.split('\0');
+      try {
+        runtimes[name]('delete', '--force', id);
+      } catch {
+        // already gone
+      }
+    }
+  });
+  const up = (name, id) => {
+    live.add(`${name}\0${id}`);
+    runtimes[name]('create', '--bundle', bundle, id);
+    runtimes[name]('start', id);
+  };
+  const down = (name, id) => {
+    runtimes[name]('delete', '--force', id);
+    live.delete(`${name}\0${id}`);
+  };
+  const m = {};
+  for (const name of Object.keys(runtimes)) m[name] = { version: [], state: [], kill: [], create: [], start: [], delete: [], lifecycle: [] };
+  // The quick calls on one running container each, apart from any create or delete: a CT being set up
+  // or torn down meanwhile would load the 2 cores and blur what one call costs.
+  for (const name of Object.keys(runtimes)) up(name, `bench-${name}-quick`);
+  takePctTimes();
   for (let i = 0; i < rounds; i++) {
-    const id = `bench-${name}-${i}`;
-    m.version.push(time(() => run('--version')));
-    m.lifecycle.push(
+    for (const [name, run] of Object.entries(runtimes)) {
+      const id = `bench-${name}-quick`;
+      m[name].version.push(time(() => run.bare('--version')));
+      m[name].state.push(time(() => run('state', id)));
+      m[name].kill.push(time(() => run('kill', id, 'CONT')));
+    }
+  }
+  for (const name of Object.keys(runtimes)) down(name, `bench-${name}-quick`);
+  const pctInLifecycle = [];
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, run] of Object.entries(runtimes)) {
+      const id = `bench-${name}-${i}`;
+      const r = m[name];
+      takePctTimes();
+      live.add(`${name}\0${id}`);
+      r.create.push(time(() => run('create', '--bundle', bundle, id)));
+      r.start.push(time(() => run('start', id)));
+      r.delete.push(time(() => down(name, id)));
+      r.lifecycle.push(r.create[i] + r.start[i] + r.delete[i]);
+      if (name === 'pxoci') pctInLifecycle.push(takePctTimes());
+    }
+  }
+  return { m, pctInLifecycle };
+}
+
+/** LXC's own start+stop of a plain container on the same rootfs: what any CT start costs before pxoci. */
+function benchLxc(bundle) {
+  const lxcPath = join(work, 'lxc');
+  mkdirSync(join(lxcPath, 'b'), { recursive: true });
+  writeFileSync(
+    join(lxcPath, 'b/config'),
+    [
+      'lxc.uts.name = b',
+      `lxc.rootfs.path = dir:${join(bundle, 'rootfs')}`,
+      'lxc.include = /usr/share/lxc/config/common.conf',
+      'lxc.apparmor.profile = unconfined',
+      'lxc.net.0.type = empty',
+      'lxc.init.cmd = /bin/sleep 1000',
+      '',
+    ].join('\n'),
+  );
+  cleanups.push(() => spawnSync('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', 'b', '-k']));
+  const times = [];
+  for (let i = 0; i < rounds; i++) {
+    times.push(
       time(() => {
-        run('create', '--bundle', bundle, id);
-        run('start', id);
+        sh('/usr/bin/lxc-start', ['-P', lxcPath, '-n', 'b']);
+        sh('/usr/bin/lxc-wait', ['-P', lxcPath, '-n', 'b', '-s', 'RUNNING']);
+        sh('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', 'b', '-k']);
       }),
     );
-    m.state.push(time(() => run('state', id)));
-    m.kill.push(time(() => run('kill', id, 'CONT')));
-    m.lifecycle[i] += time(() => run('delete', '--force', id));
   }
-  results[name] = Object.fromEntries(Object.entries(m).map(([k, v]) => [k, median(v)]));
+  return times;
 }
 
-// LXC's own start+stop of an equivalent CT, which pxoci's create+start+delete necessarily contains.
-const lxcPath = join(work, 'lxc');
-mkdirSync(join(lxcPath, 'b'), { recursive: true });
-writeFileSync(
-  join(lxcPath, 'b/config'),
-  [
-    'lxc.uts.name = b',
-    `lxc.rootfs.path = dir:${join(bundle, 'rootfs')}`,
-    'lxc.include = /usr/share/lxc/config/common.conf',
-    'lxc.apparmor.profile = unconfined',
-    'lxc.net.0.type = empty',
-    'lxc.init.cmd = /bin/sleep 1000',
-    '',
-  ].join('\n'),
-);
-const lxcTimes = [];
-for (let i = 0; i < rounds; i++) {
-  lxcTimes.push(
-    time(() => {
-      sh('/usr/bin/lxc-start', ['-P', lxcPath, '-n', 'b']);
-      sh('/usr/bin/lxc-wait', ['-P', lxcPath, '-n', 'b', '-s', 'RUNNING']);
-      sh('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', 'b', '-k']);
-    }),
+/** `podman run --rm` through each runtime; podman's storage, run and tmp dirs private to this run. */
+function benchPodman(simEnv, bundle) {
+  const dir = join(work, 'podman');
+  mkdirSync(dir);
+  // podman passes runtimes no PVE environment and no PATH worth relying on: wrappers with absolute paths
+  // carry both, alike for both runtimes so neither pays for a shell the other does not.
+  const wrapper = (name, command) => {
+    const path = join(dir, name);
+    writeFileSync(path, `#!/bin/sh\n${command} "$@"\n`);
+    chmodSync(path, 0o755);
+    return path;
+  };
+  const pxociWrapper = wrapper(
+    'pxoci',
+    `PXOCI_PVE_ROOT='${simEnv.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${simEnv.PXOCI_PVE_NODE}' exec '${process.execPath}' '${pxociJs}' --root '${join(dir, 'pxoci-state')}'`,
   );
+  const runcWrapper = wrapper('runc', `exec '${runcBin}' --root '${join(dir, 'runc-state')}'`);
+  const conf = join(dir, 'containers.conf');
+  writeFileSync(
+    conf,
+    [
+      '[containers]',
+      // The simulated node's limits are below podman's defaults, which runc then may not raise.
+      'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
+      '[engine]',
+      'runtime_supports_json = ["crun", "runc", "pxoci"]',
+      '[engine.runtimes]',
+      `pxoci = ["${pxociWrapper}"]`,
+      `runc = ["${runcWrapper}"]`,
+      '',
+    ].join('\n'),
+  );
+  const env = { ...simEnv, CONTAINERS_CONF: conf };
+  const global = ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp')];
+  global.push('--cgroup-manager', 'cgroupfs', '--events-backend', 'none');
+  const podman = (...args) => sh(podmanBin, [...global, ...args], { env });
+  cleanups.push(() => {
+    spawnSync(podmanBin, [...global, 'rm', '-af', '-t', '0'], { env });
+    spawnSync(podmanBin, [...global, 'system', 'reset', '-f'], { env });
+    // The overlay driver keeps its home bind-mounted; nothing of it may outlive the work dir.
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((p) => p && p.startsWith(dir + '/'))
+      .sort((a, b) => b.length - a.length);
+    for (const p of mounts) spawnSync('umount', ['-l', p]);
+  });
+  const image = 'localhost/pxoci-bench-busybox:latest';
+  podman('import', join(bundle, 'rootfs') + '.tar', image);
+  const times = { pxoci: [], runc: [] };
+  // One unmeasured run each: podman's first run sets up its storage and runtime dirs.
+  for (const name of Object.keys(times)) podman('--runtime', name, 'run', '--rm', '--network', 'none', image, 'true');
+  for (let i = 0; i < rounds; i++) {
+    for (const name of Object.keys(times)) {
+      times[name].push(time(() => podman('--runtime', name, 'run', '--rm', '--network', 'none', image, 'true')));
+    }
+  }
+  return times;
 }
-const lxc = median(lxcTimes);
-spawnSync(process.execPath, [join(top, 'dist/pvesim.js'), 'down', '--root', simRoot]);
-rmSync(work, { recursive: true, force: true });
 
-const r = results;
-const fmt = (x) => `${x.toFixed(1)} ms`;
-const rows = [
-  ['--version', r.pxoci.version, r.runc.version, 'pxoci ≤ 50 ms'],
-  ['state', r.pxoci.state, r.runc.state, 'ratio ≤ 3'],
-  ['kill', r.pxoci.kill, r.runc.kill, ''],
-  ['create+start+delete', r.pxoci.lifecycle, r.runc.lifecycle, ''],
-];
-console.log(`medians of ${rounds} rounds on ${process.arch}, node ${process.version}`);
-console.log('command'.padEnd(22) + 'pxoci'.padStart(12) + 'runc'.padStart(12) + 'ratio'.padStart(9) + '  target');
-for (const [name, p, q, target] of rows) {
-  console.log(name.padEnd(22) + fmt(p).padStart(12) + fmt(q).padStart(12) + (p / q).toFixed(2).padStart(9) + '  ' + target);
+/** What NODE_EXTRA_CA_CERTS & co., as set in the caller's environment, add to one pxoci call. */
+function benchNodeStartupVars() {
+  const set = nodeStartupVars.filter((v) => process.env[v] !== undefined);
+  if (set.length === 0) return undefined;
+  const withVars = [];
+  const without = [];
+  for (let i = 0; i < rounds; i++) {
+    withVars.push(time(() => sh(process.execPath, [pxociJs, '--version'], { env: process.env })));
+    without.push(time(() => sh(process.execPath, [pxociJs, '--version'])));
+  }
+  return { set, with: median(withVars), without: median(without) };
 }
-console.log(`lxc-start+wait+stop alone: ${fmt(lxc)}`);
-console.log(`pxoci overhead in create+start+delete beyond LXC: ${fmt(r.pxoci.lifecycle - lxc)} (target ≤ 150 ms)`);
+
+function report({ m, pctInLifecycle }, lxcTimes, podmanTimes, startupVars) {
+  const p = Object.fromEntries(Object.entries(m.pxoci).map(([k, v]) => [k, median(v)]));
+  const r = Object.fromEntries(Object.entries(m.runc).map(([k, v]) => [k, median(v)]));
+  const lxc = median(lxcTimes);
+  const overhead = median(m.pxoci.lifecycle) - lxc;
+  const fmt = (x) => (x === undefined ? '' : `${x.toFixed(1)} ms`);
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  const rows = [
+    ['--version', p.version, r.version, `pxoci ≤ 50 ms: ${verdict(p.version <= 50)}`],
+    ['state', p.state, r.state, `ratio ≤ 3: ${verdict(p.state / r.state <= 3)}`],
+    ['kill', p.kill, r.kill, ''],
+    ['create', p.create, r.create, ''],
+    ['start', p.start, r.start, ''],
+    ['delete --force', p.delete, r.delete, ''],
+    ['create+start+delete', median(m.pxoci.lifecycle), median(m.runc.lifecycle), ''],
+  ];
+  if (podmanTimes) rows.push(['podman run --rm', median(podmanTimes.pxoci), median(podmanTimes.runc), '']);
+  const model = cpus()[0]?.model ?? 'unknown cpu';
+  console.log(`medians of ${rounds} rounds; ${cpus().length} cores (${model}); node ${process.version}; ${process.arch}`);
+  console.log('command'.padEnd(22) + 'pxoci'.padStart(11) + 'runc'.padStart(11) + 'ratio'.padStart(8) + '  target');
+  for (const [name, a, b, target] of rows) {
+    console.log(name.padEnd(22) + fmt(a).padStart(11) + fmt(b).padStart(11) + (a / b).toFixed(2).padStart(8) + '  ' + target);
+  }
+  console.log(`LXC's own start+stop (lxc-start, lxc-wait RUNNING, lxc-stop -k; plain CT, same rootfs): ${fmt(lxc)}`);
+  console.log(`pxoci overhead in create+start+delete beyond LXC's own: ${fmt(overhead)}  (≤ 150 ms: ${verdict(overhead <= 150)})`);
+  const pctTime = median(pctInLifecycle.map((spent) => Object.values(spent).reduce((a, b) => a + b, 0)));
+  const subcommands = [...new Set(pctInLifecycle.flatMap((spent) => Object.keys(spent)))];
+  const each = subcommands.map((sub) => `${sub} ${fmt(median(pctInLifecycle.map((spent) => spent[sub] ?? 0)))}`);
+  console.log(
+    `  of which in pct (the simulator's, a Node program here; PVE's Perl on a real node), LXC's start+stop ` +
+      `included: ${fmt(pctTime)} (${each.join(', ')}); in pxoci's own processes: ${fmt(median(m.pxoci.lifecycle) - pctTime)}`,
+  );
+  if (startupVars) {
+    console.log(
+      `note: ${startupVars.set.join(', ')} set in this environment; measured without it (as an engine on a PVE node ` +
+        `runs pxoci). With it, --version takes ${fmt(startupVars.with)} instead of ${fmt(startupVars.without)}.`,
+    );
+  }
+}
+
+let failed = false;
+try {
+  for (const f of [pxociJs, join(top, 'dist/pvesim.js'), runcBin]) if (!existsSync(f)) throw new Error(`${f} is missing (npm run build?)`);
+  const simEnv = simulatedNode();
+  const bundle = makeBundle();
+  const runtimes = benchRuntimes(simEnv, bundle);
+  const lxcTimes = benchLxc(bundle);
+  let podmanTimes;
+  if (withPodman) {
+    if (!existsSync(podmanBin)) throw new Error(`${podmanBin} is missing (or pass --no-podman)`);
+    sh('tar', ['-C', join(bundle, 'rootfs'), '-cf', join(bundle, 'rootfs') + '.tar', '.']);
+    podmanTimes = benchPodman(simEnv, bundle);
+  }
+  report(runtimes, lxcTimes, podmanTimes, benchNodeStartupVars());
+} catch (e) {
+  failed = true;
+  console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+} finally {
+  for (const undo of cleanups.reverse()) {
+    try {
+      undo();
+    } catch {
+      // cleanup goes on with the next step
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,7 +1,6 @@
 // PVE serialises every change of a CT config with flock(LOCK_EX) on
 // run/lock/lxc/pve-config-<vmid>.lock. Node cannot flock, so pxoci-helper holds the lock for us for as
 // long as we keep its stdin open; if we die, the pipe closes and the lock goes with us.
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { helperPath } from '../runtime/native.js';
@@ -10,6 +9,8 @@ export class LockError extends Error {}
 
 export async function withFileLock<T>(file: string, timeoutSeconds: number, body: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(file), { recursive: true });
+  // Loaded on first use, as in runtime/node.ts: `state` and `kill` must not pay for it.
+  const { spawn } = await import('node:child_process');
   const child = spawn(helperPath('pxoci-helper'), ['lock', file, String(timeoutSeconds)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });

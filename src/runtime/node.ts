@@ -1,7 +1,6 @@
 // The node driver: the only place pxoci runs PVE's and LXC's tools. It uses only what a real PVE
 // node has (pct, lxc-info/attach/stop/freeze/unfreeze) and calls them by absolute path, because podman
 // runs the runtime with no PATH at all.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { nodePaths, type NodePaths } from '../pve/paths.js';
 import { logDebug } from './log.js';
@@ -15,8 +14,11 @@ export interface ToolResult {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export function run(file: string, args: string[], input?: string): Promise<ToolResult> {
+export async function run(file: string, args: string[], input?: string): Promise<ToolResult> {
   logDebug(`exec ${file} ${args.join(' ')}`);
+  // Loaded on first use: node:child_process brings net and streams, ~5 ms of every start-up, and the
+  // most frequent calls (state, most kills) never run a tool.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     // Never hand the caller's stdio to a tool: a long-lived descendant holding the engine's pipes
     // would make the engine wait forever.

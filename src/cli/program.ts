@@ -1,0 +1,140 @@
+// pxoci's full command line, loaded only when the fast parser in main.ts is not certain (help, errors,
+// create, exec and the other commands with valued options): yargs and its parsing cost stay off the
+// hot path.
+import yargs from 'yargs';
+import { list } from '../commands/list.js';
+import { exec } from '../commands/exec.js';
+import { ps } from '../commands/ps.js';
+import { update } from '../commands/update.js';
+import { features } from '../commands/features.js';
+import { spec } from '../commands/spec.js';
+import { makeContext, type Globals } from '../runtime/context.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { versionText } from '../version.js';
+import { COMMANDS, GLOBAL_OPTIONS, announce, runCommand, toGlobals, usage, type Dispatch, type Values } from './grammar.js';
+
+export async function runProgram(argv: string[], dispatch: Dispatch = runCommand): Promise<void> {
+  // `exec ID sh -c …`: what follows the id is the command, options included; yargs must not see it.
+  let execCommand: string[] = [];
+  const execAt = argv.indexOf('exec');
+  if (execAt >= 0) {
+    const takesValue = /^(--process|-p|--pid-file|--console-socket|--cwd|--env|-e|--user|-u|--preserve-fds|--process-label|--apparmor|--cap|-c|--additional-gids|-g)$/;
+    for (let i = execAt + 1; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === '--') continue;
+      if (a.startsWith('-')) {
+        if (takesValue.test(a)) i++;
+        continue;
+      }
+      execCommand = argv.slice(i + 1).filter((x, j) => !(j === 0 && x === '--'));
+      argv = argv.slice(0, i + 1);
+      break;
+    }
+  }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(versionText());
+    return;
+  }
+  let globals: Globals | undefined;
+  const ctx = () => makeContext(globals!);
+  const parser = yargs(argv)
+    .scriptName('pxoci')
+    // runc's --no-pivot and --no-new-keyring are options of their own, not negated `pivot`/`new-keyring`.
+    .parserConfiguration({ 'boolean-negation': false })
+    .usage('pxoci [global options] <command> [command options] <container-id>')
+    .options(GLOBAL_OPTIONS)
+    // Before validation, so that a usage error reaches --log too.
+    .middleware((a) => {
+      globals = toGlobals(a);
+      announce(globals, argv);
+    }, true);
+  for (const [name, command] of Object.entries(COMMANDS)) {
+    parser.command(
+      usage(name, command),
+      command.describe,
+      (y) => {
+        for (const p of command.positionals) y.positional(p.replace(/\?$/, ''), { type: 'string' });
+        for (const [option, spec] of Object.entries(command.options)) y.option(option, spec);
+        return y;
+      },
+      (a) => dispatch(command, globals!, a as Values),
+    );
+  }
+  parser
+    .command(
+      'list',
+      'list containers',
+      (y) => y.option('format', { alias: 'f', type: 'string', default: 'table' }).option('quiet', { alias: 'q', type: 'boolean' }),
+      async (a) => {
+        list(ctx(), { format: a.format, quiet: a.quiet });
+      },
+    )
+    .command(
+      'exec <container-id> [command...]',
+      'run a process in a running container',
+      (y) =>
+        y
+          .option('process', { alias: 'p', type: 'string', describe: 'process.json (- for stdin)' })
+          .option('detach', { alias: 'd', type: 'boolean' })
+          .option('pid-file', { type: 'string' })
+          .option('tty', { alias: 't', type: 'boolean' })
+          .option('console-socket', { type: 'string' })
+          .option('preserve-fds', { type: 'number', default: 0 })
+          .option('cwd', { type: 'string' })
+          .option('env', { alias: 'e', type: 'string', array: true })
+          .option('user', { alias: 'u', type: 'string' }),
+      async (a) => {
+        await exec(ctx(), String(a['container-id']), {
+          process: a.process,
+          detach: a.detach,
+          pidFile: a['pid-file'],
+          tty: a.tty,
+          consoleSocket: a['console-socket'],
+          preserveFds: a['preserve-fds'],
+          cwd: a.cwd,
+          env: a.env,
+          user: a.user,
+          args: execCommand,
+        });
+      },
+    )
+    .command(
+      'ps <container-id> [ps-args..]',
+      'list the processes of a container (host pids)',
+      (y) => y.option('format', { alias: 'f', type: 'string', default: 'table' }),
+      async (a) => {
+        await ps(ctx(), String(a['container-id']), { format: a.format, psArgs: ((a['ps-args'] as unknown[]) ?? []).map(String) });
+      },
+    )
+    .command(
+      'update <container-id>',
+      'change the resources of a running container (what PVE hot-plugs)',
+      (y) => y.option('resources', { alias: 'r', type: 'string', describe: 'LinuxResources JSON file, - for stdin' }),
+      async (a) => {
+        await update(ctx(), String(a['container-id']), { resources: a.resources });
+      },
+    )
+    .command('features', 'print the features this runtime supports as JSON', {}, async () => {
+      features();
+    })
+    .command(
+      'spec',
+      'write a default config.json',
+      (y) => y.option('bundle', { alias: 'b', type: 'string' }).option('rootless', { type: 'boolean' }),
+      async (a) => {
+        spec({ bundle: a.bundle, rootless: a.rootless === true });
+      },
+    );
+  await parser
+    .version(false)
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .demandCommand(1, 'a command is required')
+    .strict()
+    .help()
+    .wrap(null)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new RuntimeError(msg);
+    })
+    .parseAsync();
+}
