@@ -96,6 +96,16 @@ void exit_like(int status)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
 }
 
+/* Wait for our one child and end as it did (the helper's `run` and `nsexec`). */
+void exit_like_child(pid_t child)
+{
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(1);
+	exit_like(status);
+}
+
 static int send_console(const char *socket_path, int master, const char *name)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

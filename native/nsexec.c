@@ -86,10 +86,5 @@ int cmd_nsexec(int argc, char **argv)
 		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	exit_like(status);
-	return 1;
+	exit_like_child(child);
 }

@@ -94,10 +94,5 @@ int cmd_run(int argc, char **argv)
 		if (devnull > 2)
 			close(devnull);
 	}
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	exit_like(status);
-	return 1;
+	exit_like_child(child);
 }
