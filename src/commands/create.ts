@@ -88,7 +88,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     store.save(record);
 
     const ctDir = store.ctDir(id);
-    const { config, init, netSysctls } = translate(spec, {
+    const { config, init, namespacedSysctls, ctRoot } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -109,7 +109,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       ctDir,
       exitFile: store.exitFile(id),
       preserveFds,
-      netSysctls,
+      namespacedSysctls,
+      ctRoot,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
     });
     record.keeperPid = keeper.pid;

@@ -24,9 +24,12 @@ export interface TranslateContext {
 export interface Translation {
   config: PveConfig;
   init: InitSpec;
-  /** Sysctls of the CT's own network namespace, which PVE's raw keys cannot reach: the keeper sets
-   *  them from the host, inside that namespace, before the process starts. */
-  netSysctls: Array<[string, string]>;
+  /** Sysctls of the CT's own network and IPC namespaces, which PVE's raw keys cannot set (net.* has
+   *  no key; LXC writes lxc.sysctl.kernel.* after proc:mixed made /proc/sys read-only, and the CT fails
+   *  to start): the keeper sets them from the host, inside those namespaces, before the process starts. */
+  namespacedSysctls: Array<[string, string]>;
+  /** Host uid/gid of the CT's root when it has a user namespace. */
+  ctRoot?: { uid: number; gid: number };
 }
 
 const PROVIDED_BY_LXC: Record<string, string[]> = {
@@ -201,7 +204,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     raw(`lxc.prlimit.${r.type.replace(/^RLIMIT_/, '').toLowerCase()}`, `${limit(r.soft)}:${limit(r.hard)}`);
   }
   init.rlimits = [];
-  const netSysctls: Array<[string, string]> = [];
+  const namespacedSysctls: Array<[string, string]> = [];
   const caps = spec.process.capabilities;
   if (caps) {
     const bounding = caps.bounding ?? [];
@@ -221,13 +224,17 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   raw('lxc.mount.entry', `${runtimeDir} .pxoci none bind,ro,create=dir 0 0`);
 
   let mp = 0;
+  let cgroupMount: 'ro' | 'mixed' | undefined;
   (spec.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
     const dest = checkPath(`${field}.destination`, m.destination);
     const opts = m.options ?? [];
     const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
     if (m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'idmapped mounts are not supported by pxoci');
-    if (!isBind && PROVIDED_BY_LXC[dest]?.includes(m.type ?? '')) return;
+    if (!isBind && PROVIDED_BY_LXC[dest]?.includes(m.type ?? '')) {
+      if (dest === '/sys/fs/cgroup') cgroupMount = opts.includes('ro') ? 'ro' : 'mixed';
+      return;
+    }
     if (isBind) {
       const src = checkPath(`${field}.source`, m.source ?? '');
       const kind = pathKind(src);
@@ -257,6 +264,10 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     raw('lxc.mount.entry', `${source} ${relative(dest)} ${type} ${[...flags, 'create=dir'].join(',')} 0 0`);
   });
 
+  // LXC leaves /sys/fs/cgroup empty when the CT keeps CAP_SYS_ADMIN (it expects the CT's init to
+  // mount it); an OCI config that lists the mount gets it regardless.
+  if (cgroupMount) raw('lxc.mount.auto', `cgroup:${cgroupMount}:force`);
+
   const linux = spec.linux ?? {};
   for (const [i, ns] of (linux.namespaces ?? []).entries()) {
     if (ns.path) throw new ConfigError(`linux.namespaces[${i}].path`, rejectionReason('linux.namespaces[].path'));
@@ -271,7 +282,14 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     }
   }
   const userns = (linux.namespaces ?? []).some((n) => n.type === 'user');
+  let ctRoot: Translation['ctRoot'];
   if (userns) {
+    const hostOf = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
+      (maps ?? [{ containerID: 0, hostID: 100000, size: 65536 }]).find((m) => m.containerID === 0)?.hostID;
+    const uid = hostOf(linux.uidMappings);
+    const gid = hostOf(linux.gidMappings);
+    if (uid === undefined || gid === undefined) throw new ConfigError('linux.uidMappings', 'must map the container root (containerID 0)');
+    ctRoot = { uid, gid };
     options.unprivileged = '1';
     const isDefault = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
       maps?.length === 1 && maps[0]!.containerID === 0 && maps[0]!.hostID === 100000 && maps[0]!.size === 65536;
@@ -311,10 +329,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
       const rule = all ? 'a' : `${d.type ?? 'a'} ${num(d.major)}:${num(d.minor)} ${d.access ?? 'rwm'}`;
       raw(d.allow ? 'lxc.cgroup2.devices.allow' : 'lxc.cgroup2.devices.deny', rule);
     });
-    (r.hugepageLimits ?? []).forEach((h, i) => {
-      if (!/^\d+[KMG]B$/.test(h.pageSize)) throw new ConfigError(`linux.resources.hugepageLimits[${i}].pageSize`, `"${h.pageSize}" is not a page size`);
-      raw(`lxc.cgroup2.hugetlb.${h.pageSize}.max`, String(h.limit));
-    });
+    if (r.hugepageLimits?.length) throw new ConfigError('linux.resources.hugepageLimits', rejectionReason('linux.resources.hugepageLimits'));
     const b = r.blockIO;
     if (b) {
       if (b.weight !== undefined) raw('lxc.cgroup2.io.weight', `default ${b.weight}`);
@@ -346,13 +361,10 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   });
 
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
-    if (/^net\.[a-z0-9_.\-]+$/.test(k) && !k.includes('..')) {
-      if (/[\0\n]/.test(v)) throw new ConfigError(`linux.sysctl["${k}"]`, 'value contains a control character');
-      netSysctls.push([k, v]);
-      continue;
-    }
-    if (!IPC_SYSCTLS.has(k)) throw new ConfigError(`linux.sysctl["${k}"]`, rejectionReason('linux.sysctl (other keys)'));
-    raw(`lxc.sysctl.${k}`, v);
+    const inNetns = /^net\.[a-z0-9_.\-]+$/.test(k) && !k.includes('..');
+    if (!inNetns && !IPC_SYSCTLS.has(k)) throw new ConfigError(`linux.sysctl["${k}"]`, rejectionReason('linux.sysctl (other keys)'));
+    if (/[\0\n]/.test(v)) throw new ConfigError(`linux.sysctl["${k}"]`, 'value contains a control character');
+    namespacedSysctls.push([k, v]);
   }
 
   for (const [i, p] of (linux.maskedPaths ?? []).entries()) {
@@ -372,5 +384,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (linux.personality) throw new ConfigError('linux.personality', rejectionReason('linux.personality'));
   if (linux.timeOffsets) throw new ConfigError('linux.timeOffsets', rejectionReason('linux.timeOffsets'));
 
-  return { config: { options, lxc }, init, netSysctls };
+  return { config: { options, lxc }, init, namespacedSysctls, ctRoot };
 }

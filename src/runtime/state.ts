@@ -46,9 +46,11 @@ export class StateStore {
 
   /** Claims the id: mkdir is atomic, so of two racing creates exactly one gets here. */
   claim(id: string): void {
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    // 0711: the root of a user-namespaced CT is an unprivileged host uid, and LXC mounts ct/ with its
+    // credentials; it may pass through, not list (the files in here are 0640).
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
-      mkdirSync(this.dir(id), { mode: 0o700 });
+      mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists();
       throw e;
