@@ -251,9 +251,14 @@ function consoleRecv(): string {
   return (consoleRecvBin = out);
 }
 
-check('terminal: the process runs on a pty whose master comes over --console-socket', ['process.terminal'], async (t) => {
+check('terminal: the process runs on a pty of the asked size, whose master comes over --console-socket', ['process.terminal', 'process.consoleSize'], async (t) => {
   const id = `conf-${runtimeName}-tty`;
-  const bundle = makeBundle(work, id, { terminal: true, args: ['sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-on-the-tty'] });
+  const bundle = makeBundle(work, id, {
+    terminal: true,
+    // The pause lets the reader drain the pty before the hangup, which may discard unread output.
+    args: ['sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-on-the-tty; stty size; sleep 0.3'],
+    patch: (s) => (s.process.consoleSize = { height: 33, width: 101 }),
+  });
   const socket = join(work, `${id}.sock`);
   const recv = spawn(consoleRecv(), [socket], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -273,7 +278,7 @@ check('terminal: the process runs on a pty whose master comes over --console-soc
   recv.kill();
   for (let i = 0; i < 100 && JSON.parse(runtime(['state', id]).stdout || '{"status":"stopped"}').status !== 'stopped'; i++) await sleep(50);
   runtime(['delete', '--force', id]);
-  t.match(out, /^\/dev\/pts\/\d+\r?\nall-on-the-tty\r?\n$/);
+  t.match(out, /^\/dev\/pts\/\d+\r?\nall-on-the-tty\r?\n33 101\r?\n$/, JSON.stringify(out));
 });
 
 check('hostname is applied', ['hostname'], async (t) => {
@@ -508,8 +513,8 @@ check('cpu quota/period limit the CPU time the container gets', ['linux.resource
 });
 
 check('cpuset cpus and mems are the allowed lists', ['linux.resources.cpu.cpus', 'linux.resources.cpu.mems'], async (t) => {
-  const cpus = readFileSync('/sys/fs/cgroup/cpuset/cpuset.effective_cpus', 'utf8').trim();
-  t.not(cpus, '1', 'the host has more than CPU 1, so the check can tell');
+  const online = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+  t.match(online, /^0-[1-9]/, 'the host has CPUs 0 and 1, so CPU 1 alone can be told apart');
   const r = await runInside({ args: ['grep', '_allowed_list', '/proc/self/status'], patch: (s) => (s.linux.resources = { cpu: { cpus: '1', mems: '0' } }) });
   t.match(r.stdout, /Cpus_allowed_list:\s+1\n/, why(r));
   t.match(r.stdout, /Mems_allowed_list:\s+0\n/, why(r));

@@ -46,6 +46,7 @@ struct process_spec {
 	mode_t umask_value;
 	int have_umask;
 	int terminal;
+	struct winsize winsize; /* all zero: leave the pty's size alone */
 	int no_new_privs;
 	struct rlimit_item rlimits[64];
 	int nrlimits;
@@ -166,6 +167,9 @@ static void read_spec(struct process_spec *p, const char *path)
 			parse_rlimit(p, value);
 		else if (strcmp(tag, "oom") == 0)
 			p->oom_score_adj = value;
+		else if (strcmp(tag, "winsize") == 0 &&
+			 sscanf(value, "%hu:%hu", &p->winsize.ws_row, &p->winsize.ws_col) != 2)
+			fail("bad winsize record %s", value);
 	}
 	p->args[p->nargs] = NULL;
 	p->env[p->nenv] = NULL;
@@ -361,6 +365,8 @@ int main(int argc, char **argv)
 		int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
 		if (slave < 0)
 			fail("cannot allocate a pty in the CT: %s", strerror(errno));
+		if ((spec.winsize.ws_row || spec.winsize.ws_col) && ioctl(slave, TIOCSWINSZ, &spec.winsize) != 0)
+			fail("cannot size the pty: %s", strerror(errno));
 		if (wire_send(sock, FRAME_CONSOLE, name, (uint32_t)strlen(name), 0, &master, 1) != 0)
 			fail("cannot pass the console: %s", strerror(errno));
 		close(master);

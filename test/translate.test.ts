@@ -127,6 +127,7 @@ t.test('process fields', async (t) => {
       cwd: '/w',
       env: ['A=1', 'B=two words'],
       terminal: true,
+      consoleSize: { height: 33, width: 101 },
       user: { uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22 },
       noNewPrivileges: true,
       oomScoreAdj: 100,
@@ -136,7 +137,7 @@ t.test('process fields', async (t) => {
     };
   });
   const { init, config } = translate(s, ctx);
-  t.same(init, { args: ['/bin/x', 'a b'], env: ['A=1', 'B=two words'], cwd: '/w', uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22, terminal: true, noNewPrivileges: true, rlimits: [], oomScoreAdj: 100 });
+  t.same(init, { args: ['/bin/x', 'a b'], env: ['A=1', 'B=two words'], cwd: '/w', uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22, terminal: true, noNewPrivileges: true, rlimits: [], oomScoreAdj: 100, consoleSize: { height: 33, width: 101 } });
   t.same(config.lxc.slice(0, 4), [
     ['lxc.prlimit.nofile', '10:20'],
     ['lxc.cap.drop', ''],
@@ -145,7 +146,7 @@ t.test('process fields', async (t) => {
   ]);
   t.equal(
     encodeInitSpec(init).toString('utf8'),
-    'arg\0/bin/x\0arg\0a b\0env\0A=1\0env\0B=two words\0cwd\0/w\0uid\x001000\0gid\x00100\0group\x005\0group\x006\0umask\x0022\0terminal\x001\0nnp\x001\0oom\x00100\0',
+    'arg\0/bin/x\0arg\0a b\0env\0A=1\0env\0B=two words\0cwd\0/w\0uid\x001000\0gid\x00100\0group\x005\0group\x006\0umask\x0022\0terminal\x001\0nnp\x001\0oom\x00100\0winsize\x0033:101\0',
   );
 });
 

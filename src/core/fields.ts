@@ -40,7 +40,7 @@ export const FIELDS: FieldRule[] = [
   { path: 'process.capabilities.inheritable', handling: 'rejected', pve: '-', why: "pxoci's init leaves the inheritable set empty (engines stopped sending it after CVE-2022-24769)" },
   { path: 'process.user.username', handling: 'rejected', pve: '-', why: 'Windows only' },
   { path: 'process.apparmorProfile', handling: 'applied', pve: 'lxc.apparmor.profile' },
-  { path: 'process.consoleSize', handling: 'recorded', pve: 'the engine sizes the pty it receives over --console-socket' },
+  { path: 'process.consoleSize', handling: 'applied', pve: "pxoci's init sizes the pty (TIOCSWINSZ) before it sends the master over --console-socket" },
   { path: 'process.selinuxLabel', handling: 'rejected', pve: '-', why: 'PVE hosts run AppArmor, not SELinux' },
   { path: 'process.scheduler', handling: 'rejected', pve: '-', why: 'no PVE key sets a scheduling policy' },
   { path: 'process.ioPriority', handling: 'rejected', pve: '-', why: 'no PVE key sets an I/O priority' },

@@ -1,7 +1,8 @@
 // What pxoci's init (native/init.c) applies to the container process before exec: the OCI `process`.
 // Wire format, binary-safe and trivial to read in C: records "<tag>\0<value>\0", tags:
 //   arg, env (repeated, in order), cwd, uid, gid, group (one per additional gid), umask (octal),
-//   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom.
+//   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom,
+//   winsize ("rows:cols", the size of the pty of a terminal process).
 import { ConfigError } from './errors.js';
 
 export interface InitSpec {
@@ -16,6 +17,7 @@ export interface InitSpec {
   noNewPrivileges: boolean;
   rlimits: Array<{ type: string; soft: number; hard: number }>;
   oomScoreAdj?: number;
+  consoleSize?: { height: number; width: number };
 }
 
 const UNLIMITED = 2 ** 64 - 1;
@@ -37,6 +39,7 @@ export function encodeInitSpec(spec: InitSpec): Buffer {
   records.push(['nnp', spec.noNewPrivileges ? '1' : '0', 'process.noNewPrivileges']);
   for (const r of spec.rlimits) records.push(['rlimit', `${r.type}:${limitText(r.soft)}:${limitText(r.hard)}`, 'process.rlimits']);
   if (spec.oomScoreAdj !== undefined) records.push(['oom', String(spec.oomScoreAdj), 'process.oomScoreAdj']);
+  if (spec.consoleSize) records.push(['winsize', `${spec.consoleSize.height}:${spec.consoleSize.width}`, 'process.consoleSize']);
   const parts: Buffer[] = [];
   for (const [tag, value, field] of records) {
     if (value.includes('\0')) throw new ConfigError(field, 'contains a NUL byte');

@@ -92,6 +92,11 @@ export function processToInitSpec(p: OciProcess): InitSpec {
     rlimits: (p.rlimits ?? []).map((r) => ({ type: r.type, soft: r.soft, hard: r.hard })),
     oomScoreAdj: p.oomScoreAdj,
   };
+  if (p.terminal && p.consoleSize) {
+    const { height, width } = p.consoleSize;
+    if (!(height <= 0xffff && width <= 0xffff)) throw new ConfigError('process.consoleSize', 'height and width must be at most 65535');
+    spec.consoleSize = { height, width };
+  }
   encodeInitSpec(spec); // rejects, by field, what the init could not receive (NUL bytes)
   return spec;
 }
