@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // docs/fields.md from src/core/fields.ts (the table the translator itself uses) and the conformance
-// results committed in conformance/results/<runtime>.json (written by conformance/oci.test.ts).
+// results committed in conformance/results/ (conformance/oci.test.ts writes <runtime>.json; another
+// suite may write <runtime>.<suite>.json in the same shape: {runtime, fields: {row: {result, …}}}).
 // `--check`: fail if docs/fields.md is not what the table and the results give.
 import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -23,23 +24,23 @@ const { FIELDS } = await import(pathToFileURL(join(out, 'fields.mjs')).href);
 const { DIFFERENCES } = await import(pathToFileURL(join(out, 'differences.mjs')).href);
 rmSync(out, { recursive: true, force: true });
 
+// Every conformance file writes conformance/results/<runtime>[.<suite>].json; a row checked by several
+// suites shows the worst outcome.
 const RUNTIMES = ['pxoci', 'runc'];
-const results = Object.fromEntries(
-  RUNTIMES.map((r) => {
-    try {
-      return [r, JSON.parse(readFileSync(join(top, 'conformance/results', `${r}.json`), 'utf8')).fields];
-    } catch {
-      return [r, {}];
-    }
-  }),
-);
+const rank = { pass: 0, rejected: 1, difference: 2, fail: 3 };
+const resultsDir = join(top, 'conformance/results');
+const results = Object.fromEntries(RUNTIMES.map((r) => [r, {}]));
 const rows = new Set(FIELDS.map((f) => f.path));
-for (const r of RUNTIMES) {
-  for (const path of Object.keys(results[r])) {
+for (const file of existsSync(resultsDir) ? readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort() : []) {
+  const { runtime, fields } = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
+  if (!results[runtime]) continue;
+  for (const [path, outcome] of Object.entries(fields)) {
     if (!rows.has(path)) {
-      console.error(`conformance/results/${r}.json: "${path}" is not a row of src/core/fields.ts; run the conformance suite again`);
+      console.error(`conformance/results/${file}: "${path}" is not a row of src/core/fields.ts; run the conformance suite again`);
       process.exit(1);
     }
+    const seen = results[runtime][path];
+    if (!seen || rank[outcome.result] > rank[seen.result]) results[runtime][path] = outcome;
   }
 }
 
