@@ -6,7 +6,7 @@
 // scripts/gen-fields-doc.mjs fills the pxoci/runc columns of docs/fields.md.
 import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, lchownSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, rmSync, lchownSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,8 @@ t.teardown(() => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${runtimeName}.json`), JSON.stringify({ runtime: runtimeName, fields }, null, 2) + '\n');
 });
+// After the node's teardown (registered first), which unmounts what its CTs had mounted from here.
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 // ---- running a container ------------------------------------------------------------------------
 
