@@ -62,6 +62,7 @@ struct process_spec {
 	mode_t umask_value;
 	int have_umask;
 	int terminal;
+	struct winsize winsize; /* all zero: leave the pty's size alone */
 	int no_new_privs;
 	struct rlimit_item rlimits[64];
 	int nrlimits;
@@ -219,6 +220,9 @@ static void read_spec(struct process_spec *p, const char *path)
 			else if (strcmp(tag, "hooktimeout") == 0)
 				h->timeout = atoi(value);
 		}
+		else if (strcmp(tag, "winsize") == 0 &&
+			 sscanf(value, "%hu:%hu", &p->winsize.ws_row, &p->winsize.ws_col) != 2)
+			fail("bad winsize record %s", value);
 	}
 	p->args[p->nargs] = NULL;
 	p->env[p->nenv] = NULL;
@@ -577,6 +581,8 @@ int main(int argc, char **argv)
 		int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
 		if (slave < 0)
 			fail("cannot allocate a pty in the CT: %s", strerror(errno));
+		if ((spec.winsize.ws_row || spec.winsize.ws_col) && ioctl(slave, TIOCSWINSZ, &spec.winsize) != 0)
+			fail("cannot size the pty: %s", strerror(errno));
 		if (wire_send(sock, FRAME_CONSOLE, name, (uint32_t)strlen(name), 0, &master, 1) != 0)
 			fail("cannot pass the console: %s", strerror(errno));
 		close(master);

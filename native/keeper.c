@@ -158,20 +158,28 @@ int open_console(const char *socket_path)
 	return slave;
 }
 
-/* /proc/sys/net shows the network namespace of whoever writes it: a child that joins the CT's
- * netns sets the CT's values (the CT's own capabilities may not allow it, e.g. no CAP_NET_ADMIN). */
-static int apply_net_sysctls(pid_t init_pid, const char **sysctls, int n)
+/* /proc/sys/net and the IPC keys of /proc/sys/kernel show the namespaces of whoever writes them: a
+ * child that joins the CT's netns and ipcns sets the CT's values (the CT's own capabilities may not
+ * allow it, and LXC's lxc.sysctl.* fails once proc:mixed has made /proc/sys read-only). */
+static int apply_sysctls(pid_t init_pid, const char **sysctls, int n)
 {
 	pid_t child = fork();
 	if (child < 0)
 		return -1;
 	if (child == 0) {
-		char ns[64];
-		snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)init_pid);
-		int fd = open(ns, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-			report("error cannot enter the CT's network namespace: %s", strerror(errno));
-			_exit(1);
+		static const struct {
+			const char *name;
+			int type;
+		} namespaces[] = { { "net", CLONE_NEWNET }, { "ipc", CLONE_NEWIPC } };
+		for (size_t k = 0; k < sizeof namespaces / sizeof namespaces[0]; k++) {
+			char ns[64];
+			snprintf(ns, sizeof ns, "/proc/%d/ns/%s", (int)init_pid, namespaces[k].name);
+			int fd = open(ns, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, namespaces[k].type) != 0) {
+				report("error cannot enter the CT's %s namespace: %s", namespaces[k].name, strerror(errno));
+				_exit(1);
+			}
+			close(fd);
 		}
 		for (int i = 0; i < n; i++) {
 			const char *eq = strchr(sysctls[i], '=');
@@ -205,6 +213,8 @@ int cmd_keeper(int argc, char **argv)
 	double timeout = 30;
 	const char *sysctls[64];
 	int nsysctls = 0;
+	/* The host ids of a user-namespaced CT's root, which must open the socket and the fifo. */
+	long owner_uid = -1, owner_gid = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -228,6 +238,8 @@ int cmd_keeper(int argc, char **argv)
 			start_result = v;
 		else if (strcmp(a, "--sysctl") == 0 && nsysctls < 64)
 			sysctls[nsysctls++] = v;
+		else if (strcmp(a, "--owner") == 0 && sscanf(v, "%ld:%ld", &owner_uid, &owner_gid) == 2)
+			;
 		else {
 			fprintf(stderr, "keeper: unknown option %s\n", a);
 			return 2;
@@ -276,6 +288,11 @@ int cmd_keeper(int argc, char **argv)
 		report("error cannot listen on %s: %s", sock_path, strerror(errno));
 		_exit(1);
 	}
+	if (owner_uid >= 0 && (chown(sock_path, (uid_t)owner_uid, (gid_t)owner_gid) != 0 ||
+			       chown(fifo_path, (uid_t)owner_uid, (gid_t)owner_gid) != 0)) {
+		report("error cannot hand %s and %s to the CT's root: %s", sock_path, fifo_path, strerror(errno));
+		_exit(1);
+	}
 
 	int stdio[WIRE_MAX_FDS];
 	for (int i = 0; i < nfds; i++)
@@ -307,7 +324,7 @@ int cmd_keeper(int argc, char **argv)
 		switch (frame.tag) {
 		case FRAME_INIT_HELLO:
 			init_pid = frame.has_creds ? frame.creds.pid : 0;
-			if (nsysctls > 0 && apply_net_sysctls(init_pid, sysctls, nsysctls) != 0)
+			if (nsysctls > 0 && apply_sysctls(init_pid, sysctls, nsysctls) != 0)
 				_exit(1);
 			if (wire_send(conn, FRAME_STDIO, "s", 1, 0, stdio, nfds) != 0) {
 				report("error cannot pass stdio to the CT's init: %s", strerror(errno));

@@ -13,15 +13,15 @@ const work = mkdtempSync(join(tmpdir(), 'pxoci-statefiles-'));
 const bundle = makeBundle(work, 'sleeper', { args: ['sleep', '1000'] });
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
 
-t.test('state root 0700, records 0600; a log file pxoci makes is 0600, a caller-made one keeps its mode', async (t) => {
+t.test('state dirs 0711 (a user-namespaced CT\'s root passes through, nobody else lists), records 0600; a log file pxoci makes is 0600, a caller-made one keeps its mode', async (t) => {
   const log = join(work, 'logs', 'new.log');
   const callers = join(work, 'callers.log');
   writeFileSync(callers, '');
   chmodSync(callers, 0o644);
   const c = createWithPipes(node, 'perms', bundle, []);
   t.equal(await c.exited, 0, c.err());
-  t.equal(mode(node.stateRoot), '700');
-  t.equal(mode(join(node.stateRoot, 'perms')), '700');
+  t.equal(mode(node.stateRoot), '711');
+  t.equal(mode(join(node.stateRoot, 'perms')), '711');
   t.equal(mode(join(node.stateRoot, 'perms', 'state.json')), '600');
   t.equal(mode(join(node.stateRoot, 'perms', 'owner-token')), '600');
   for (const file of [log, callers]) t.equal(pxoci(node, ['--log', file, 'state', 'nope']).status, 1);

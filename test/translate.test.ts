@@ -62,13 +62,13 @@ t.test('runc-style default spec (pxoci spec) translates', async (t) => {
 t.test('a real podman 4.3 config translates (file binds as mount entries)', async (t) => {
   const podman = JSON.parse(readFileSync(join(top, 'test/fixtures/podman-4.3-run.json'), 'utf8'));
   const kinds: TranslateContext['pathKind'] = (p) => (/\/(hosts|hostname|resolv\.conf|\.containerenv)$/.test(p) ? 'file' : 'dir');
-  const { config, init, netSysctls } = translate(validateSpec(podman), { ...ctx, pathKind: kinds, rootfs: '/var/lib/x/merged' });
+  const { config, init, namespacedSysctls } = translate(validateSpec(podman), { ...ctx, pathKind: kinds, rootfs: '/var/lib/x/merged' });
   const lxc = config.lxc.map(([k, v]) => `${k}: ${v}`);
   t.ok(lxc.some((l) => /^lxc\.mount\.entry: \S+\/userdata\/hosts etc\/hosts none bind,create=file 0 0$/.test(l)), lxc.join('\n'));
   t.ok(lxc.some((l) => /^lxc\.mount\.entry: \S+\/userdata\/shm dev\/shm none bind,nosuid,noexec,nodev,create=dir 0 0$/.test(l)));
   t.ok(lxc.includes('lxc.cgroup2.pids.max: 2048'));
   t.equal(init.args[0], 'sh');
-  t.same(netSysctls, podman.linux.sysctl ? Object.entries(podman.linux.sysctl) : []);
+  t.same(namespacedSysctls, podman.linux.sysctl ? Object.entries(podman.linux.sysctl) : []);
 });
 
 t.test('resources', async (t) => {
@@ -128,6 +128,7 @@ t.test('process fields', async (t) => {
       cwd: '/w',
       env: ['A=1', 'B=two words'],
       terminal: true,
+      consoleSize: { height: 33, width: 101 },
       user: { uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22 },
       noNewPrivileges: true,
       oomScoreAdj: 100,
@@ -138,7 +139,7 @@ t.test('process fields', async (t) => {
   });
   const { init, config } = translate(s, ctx);
   const none = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
-  t.same(init, { args: ['/bin/x', 'a b'], env: ['A=1', 'B=two words'], cwd: '/w', uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22, terminal: true, noNewPrivileges: true, rlimits: [], oomScoreAdj: 100, capabilities: none });
+  t.same(init, { args: ['/bin/x', 'a b'], env: ['A=1', 'B=two words'], cwd: '/w', uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o22, terminal: true, noNewPrivileges: true, rlimits: [], oomScoreAdj: 100, capabilities: none, consoleSize: { height: 33, width: 101 } });
   t.same(config.lxc.slice(0, 4), [
     ['lxc.prlimit.nofile', '10:20'],
     ['lxc.cap.drop', ''],
@@ -148,7 +149,7 @@ t.test('process fields', async (t) => {
   t.equal(
     encodeInitSpec(init).toString('utf8'),
     'arg\0/bin/x\0arg\0a b\0env\0A=1\0env\0B=two words\0cwd\0/w\0uid\x001000\0gid\x00100\0group\x005\0group\x006\0umask\x0022\0terminal\x001\0nnp\x001\0oom\x00100\0' +
-      'cap.bounding\x000\0cap.effective\x000\0cap.permitted\x000\0cap.inheritable\x000\0cap.ambient\x000\0',
+      'cap.bounding\x000\0cap.effective\x000\0cap.permitted\x000\0cap.inheritable\x000\0cap.ambient\x000\0winsize\x0033:101\0',
   );
 });
 
@@ -282,6 +283,7 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0',
     'lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0',
     'lxc.mount.entry: mqueue dev/mqueue mqueue nosuid,noexec,nodev,create=dir 0 0',
+    'lxc.mount.auto: cgroup:ro:force',
     ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '195:*', '226:*'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
     'lxc.mount.entry: tmpfs proc/acpi tmpfs ro,optional 0 0',
     'lxc.mount.entry: tmpfs proc/asound tmpfs ro,optional 0 0',

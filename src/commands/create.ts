@@ -91,7 +91,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     crashPoint('create:vmid-recorded');
 
     const ctDir = store.ctDir(id);
-    const { config, init, netSysctls, seccomp } = translate(spec, {
+    const { config, init, namespacedSysctls, ctRoot, seccomp } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -115,7 +115,8 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       ctDir,
       exitFile: store.exitFile(id),
       preserveFds,
-      netSysctls,
+      namespacedSysctls,
+      ctRoot,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
       startResultFile: startResultFile(store.dir(id)),
     });

@@ -11,6 +11,8 @@ export interface FieldRule {
   why?: string;
 }
 
+const INIT_APPLIES = "pxoci's init (lxc.init.cmd: /.pxoci/init) applies it before exec";
+
 export const FIELDS: FieldRule[] = [
   { path: 'ociVersion', handling: 'recorded', pve: '1.0.0 … 1.2.x accepted' },
   { path: 'root.path', handling: 'applied', pve: 'rootfs: <abs path> (bind rootfs)' },
@@ -18,17 +20,25 @@ export const FIELDS: FieldRule[] = [
   { path: 'hostname', handling: 'applied', pve: 'hostname (→ lxc.uts.name); derived from the id when absent' },
   { path: 'domainname', handling: 'rejected', pve: '-', why: 'PVE sets no NIS domain name for a CT' },
   { path: 'mounts[] bind/rbind (directory)', handling: 'applied', pve: 'mpN: <src>,mp=<dst>[,ro=1][,mountoptions=…]' },
-  { path: 'mounts[] bind (file, or below /dev)', handling: 'applied', pve: 'lxc.mount.entry: <src> <dst> none bind[,ro…],create=file|dir 0 0' },
+  { path: 'mounts[] bind (file, or below /dev)', handling: 'applied', pve: 'lxc.mount.entry: <src> <dst> none bind[,ro…],create=file|dir 0 0 (LXC applies nosuid/nodev/noexec only together with ro)' },
   { path: 'mounts[] tmpfs, mqueue', handling: 'applied', pve: 'lxc.mount.entry: <src> <dst> <type> <options>,create=dir 0 0' },
-  { path: 'mounts[] /proc, /sys, /sys/fs/cgroup', handling: 'provided', pve: 'LXC common.conf: lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed' },
+  { path: 'mounts[] /proc (proc), /sys (sysfs)', handling: 'provided', pve: 'LXC common.conf: lxc.mount.auto = proc:mixed sys:mixed' },
+  { path: 'mounts[] /sys/fs/cgroup (cgroup)', handling: 'applied', pve: 'lxc.mount.auto: cgroup:ro:force (cgroup:mixed:force without ro): LXC alone skips it when the CT keeps CAP_SYS_ADMIN' },
   { path: 'mounts[] /dev (tmpfs), /dev/pts (devpts)', handling: 'provided', pve: 'LXC autodev and its own devpts instance' },
-  { path: 'process.args, env, cwd, user.*, terminal, noNewPrivileges, oomScoreAdj', handling: 'applied', pve: "pxoci's init (lxc.init.cmd: /.pxoci/init) applies them before exec" },
+  { path: 'process.args', handling: 'applied', pve: INIT_APPLIES },
+  { path: 'process.env', handling: 'applied', pve: INIT_APPLIES },
+  { path: 'process.cwd', handling: 'applied', pve: INIT_APPLIES },
+  { path: 'process.user.uid, gid, additionalGids', handling: 'applied', pve: INIT_APPLIES },
+  { path: 'process.user.umask', handling: 'applied', pve: INIT_APPLIES },
+  { path: 'process.noNewPrivileges', handling: 'applied', pve: INIT_APPLIES },
+  { path: 'process.oomScoreAdj', handling: 'applied', pve: INIT_APPLIES },
+  { path: 'process.terminal', handling: 'applied', pve: "pxoci's init opens a pty of the CT's own devpts and sends its master over --console-socket" },
   { path: 'process.rlimits', handling: 'applied', pve: 'lxc.prlimit.<name>: soft:hard (set by LXC before capabilities are dropped)' },
   { path: 'process.capabilities.bounding', handling: 'applied', pve: "lxc.cap.keep: <bounding set> + setgid setuid setpcap for pxoci's init, which drops those from the bounding set itself before exec (and narrows it for an exec'd process)" },
   { path: 'process.capabilities.effective, permitted, inheritable, ambient', handling: 'applied', pve: "pxoci's init: keepcaps across the uid change, then capset and ambient raise, as runc (after exec the kernel's rules apply: uid 0 gets its bounding set)" },
   { path: 'process.user.username', handling: 'rejected', pve: '-', why: 'Windows only' },
   { path: 'process.apparmorProfile', handling: 'applied', pve: 'lxc.apparmor.profile' },
-  { path: 'process.consoleSize', handling: 'recorded', pve: 'the engine sizes the pty it receives over --console-socket' },
+  { path: 'process.consoleSize', handling: 'applied', pve: "pxoci's init sizes the pty (TIOCSWINSZ) before it sends the master over --console-socket" },
   { path: 'process.selinuxLabel', handling: 'rejected', pve: '-', why: 'PVE hosts run AppArmor, not SELinux' },
   { path: 'process.scheduler', handling: 'rejected', pve: '-', why: 'no PVE key sets a scheduling policy' },
   { path: 'process.ioPriority', handling: 'rejected', pve: '-', why: 'no PVE key sets an I/O priority' },
@@ -68,7 +78,7 @@ export const FIELDS: FieldRule[] = [
   { path: 'linux.resources.network, rdma', handling: 'rejected', pve: '-', why: 'cgroup v1 net_cls/net_prio and rdma are not set by PVE' },
   { path: 'linux.devices', handling: 'applied', pve: 'devN: <path>[,mode=][,uid=][,gid=] (the host device with the same major:minor)' },
   { path: 'linux.cgroupsPath', handling: 'recorded', pve: 'PVE places every CT in lxc/<vmid>' },
-  { path: 'linux.sysctl (IPC keys)', handling: 'applied', pve: 'lxc.sysctl.kernel.{msgmax,msgmnb,msgmni,sem,shmall,shmmax,shmmni,shm_rmid_forced}' },
+  { path: 'linux.sysctl (IPC keys)', handling: 'applied', pve: "kernel.{msgmax,msgmnb,msgmni,sem,shmall,shmmax,shmmni,shm_rmid_forced}: pxoci's keeper writes them from inside the CT's own IPC namespace (setns) before start (LXC's lxc.sysctl.* fails once proc:mixed made /proc/sys read-only)" },
   { path: 'linux.sysctl (net.*)', handling: 'applied', pve: "pxoci's keeper writes /proc/sys/net/… from inside the CT's own network namespace (setns) before start" },
   { path: 'linux.sysctl (other keys)', handling: 'rejected', pve: '-', why: 'PVE accepts only the IPC sysctls as raw keys, and other non-namespaced sysctls would change the host' },
   { path: 'linux.seccomp', handling: 'applied', pve: "an LXC policy file (<state>/<id>/ct/seccomp) + lxc.seccomp.profile; it replaces LXC's common.seccomp and PVE's rules.seccomp, and binds the whole CT from its start, pxoci's init included (a profile that denies what the init needs is rejected)" },

@@ -5,7 +5,8 @@
 //   cap.bounding, cap.effective, cap.permitted, cap.inheritable, cap.ambient (hex masks by capability
 //   number; all five or none: none leaves the process the capabilities its uid gets in the CT),
 //   statehead + statetail (the startContainer hooks' state JSON before and after the pid), then per
-//   startContainer hook: hook (its path), hookarg, hookenv (repeated), hooktimeout (seconds).
+//   startContainer hook: hook (its path), hookarg, hookenv (repeated), hooktimeout (seconds),
+//   winsize ("rows:cols", the size of the pty of a terminal process).
 import { capabilityMask } from './capabilities.js';
 import { ConfigError } from './errors.js';
 import type { Hook } from './hooks.js';
@@ -33,6 +34,7 @@ export interface InitSpec {
   capabilities?: CapabilitySets;
   /** startContainer hooks, run by the init in the CT right before exec, and their state JSON. */
   startHooks?: { hooks: Hook[]; state: [string, string] };
+  consoleSize?: { height: number; width: number };
 }
 
 const UNLIMITED = 2 ** 64 - 1;
@@ -69,6 +71,7 @@ export function encodeInitSpec(spec: InitSpec): Buffer {
       if (h.timeout !== undefined) records.push(['hooktimeout', String(h.timeout), `${field}.timeout`]);
     });
   }
+  if (spec.consoleSize) records.push(['winsize', `${spec.consoleSize.height}:${spec.consoleSize.width}`, 'process.consoleSize']);
   const parts: Buffer[] = [];
   for (const [tag, value, field] of records) {
     if (value.includes('\0')) throw new ConfigError(field, 'contains a NUL byte');

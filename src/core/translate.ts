@@ -27,9 +27,12 @@ export interface TranslateContext {
 export interface Translation {
   config: PveConfig;
   init: InitSpec;
-  /** Sysctls of the CT's own network namespace, which PVE's raw keys cannot reach: the keeper sets
-   *  them from the host, inside that namespace, before the process starts. */
-  netSysctls: Array<[string, string]>;
+  /** Sysctls of the CT's own network and IPC namespaces, which PVE's raw keys cannot set (net.* has
+   *  no key; LXC writes lxc.sysctl.kernel.* after proc:mixed made /proc/sys read-only, and the CT fails
+   *  to start): the keeper sets them from the host, inside those namespaces, before the process starts. */
+  namespacedSysctls: Array<[string, string]>;
+  /** Host uid/gid of the CT's root when it has a user namespace. */
+  ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
   seccomp?: string;
 }
@@ -98,6 +101,11 @@ export function processToInitSpec(p: OciProcess): InitSpec {
     oomScoreAdj: p.oomScoreAdj,
     capabilities: p.capabilities ? capabilitySets(p.capabilities) : undefined,
   };
+  if (p.terminal && p.consoleSize) {
+    const { height, width } = p.consoleSize;
+    if (!(height <= 0xffff && width <= 0xffff)) throw new ConfigError('process.consoleSize', 'height and width must be at most 65535');
+    spec.consoleSize = { height, width };
+  }
   encodeInitSpec(spec); // rejects, by field, what the init could not receive (NUL bytes)
   return spec;
 }
@@ -228,7 +236,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     const state = hookState({ id: ctx.id, bundle: ctx.bundle, annotations: spec.annotations as Record<string, string> | undefined }, 'created', 1);
     init.startHooks = { hooks: spec.hooks.startContainer, state: stateAroundPid(state) };
   }
-  const netSysctls: Array<[string, string]> = [];
+  const namespacedSysctls: Array<[string, string]> = [];
   const caps = spec.process.capabilities;
   if (caps) {
     // The CT keeps the process's bounding set plus what pxoci's init needs to change uid and to drop
@@ -249,13 +257,17 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   raw('lxc.mount.entry', `${runtimeDir} .pxoci none bind,ro,create=dir 0 0`);
 
   let mp = 0;
+  let cgroupMount: 'ro' | 'mixed' | undefined;
   (spec.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
     const dest = checkPath(`${field}.destination`, m.destination);
     const opts = m.options ?? [];
     const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
     if (m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'idmapped mounts are not supported by pxoci');
-    if (!isBind && PROVIDED_BY_LXC[dest]?.includes(m.type ?? '')) return;
+    if (!isBind && PROVIDED_BY_LXC[dest]?.includes(m.type ?? '')) {
+      if (dest === '/sys/fs/cgroup') cgroupMount = opts.includes('ro') ? 'ro' : 'mixed';
+      return;
+    }
     const target = relative(`${field}.destination`, dest);
     if (isBind) {
       const src = checkPath(`${field}.source`, m.source ?? '');
@@ -286,6 +298,10 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     raw('lxc.mount.entry', `${source} ${target} ${type} ${[...flags, 'create=dir'].join(',')} 0 0`);
   });
 
+  // LXC leaves /sys/fs/cgroup empty when the CT keeps CAP_SYS_ADMIN (it expects the CT's init to
+  // mount it); an OCI config that lists the mount gets it regardless.
+  if (cgroupMount) raw('lxc.mount.auto', `cgroup:${cgroupMount}:force`);
+
   const linux = spec.linux ?? {};
   for (const [i, ns] of (linux.namespaces ?? []).entries()) {
     if (ns.path) throw new ConfigError(`linux.namespaces[${i}].path`, rejectionReason('linux.namespaces[].path'));
@@ -300,7 +316,14 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     }
   }
   const userns = (linux.namespaces ?? []).some((n) => n.type === 'user');
+  let ctRoot: Translation['ctRoot'];
   if (userns) {
+    const hostOf = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
+      (maps ?? [{ containerID: 0, hostID: 100000, size: 65536 }]).find((m) => m.containerID === 0)?.hostID;
+    const uid = hostOf(linux.uidMappings);
+    const gid = hostOf(linux.gidMappings);
+    if (uid === undefined || gid === undefined) throw new ConfigError('linux.uidMappings', 'must map the container root (containerID 0)');
+    ctRoot = { uid, gid };
     options.unprivileged = '1';
     const isDefault = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
       maps?.length === 1 && maps[0]!.containerID === 0 && maps[0]!.hostID === 100000 && maps[0]!.size === 65536;
@@ -372,13 +395,10 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   });
 
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
-    if (/^net\.[a-z0-9_.\-]+$/.test(k) && !k.includes('..')) {
-      if (/[\0\n]/.test(v)) throw new ConfigError(`linux.sysctl["${k}"]`, 'value contains a control character');
-      netSysctls.push([k, v]);
-      continue;
-    }
-    if (!IPC_SYSCTLS.has(k)) throw new ConfigError(`linux.sysctl["${k}"]`, rejectionReason('linux.sysctl (other keys)'));
-    raw(`lxc.sysctl.${k}`, v);
+    const inNetns = /^net\.[a-z0-9_.\-]+$/.test(k) && !k.includes('..');
+    if (!inNetns && !IPC_SYSCTLS.has(k)) throw new ConfigError(`linux.sysctl["${k}"]`, rejectionReason('linux.sysctl (other keys)'));
+    if (/[\0\n]/.test(v)) throw new ConfigError(`linux.sysctl["${k}"]`, 'value contains a control character');
+    namespacedSysctls.push([k, v]);
   }
 
   for (const [i, p] of (linux.maskedPaths ?? []).entries()) {
@@ -407,5 +427,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const notes = annotationLines(spec.annotations as Record<string, string> | undefined);
   const config: PveConfig = { options, lxc };
   if (notes.length) config.description = notes.join('\n');
-  return { config, init, netSysctls, seccomp };
+  return { config, init, namespacedSysctls, ctRoot, seccomp };
 }

@@ -10,7 +10,9 @@ export interface KeeperOptions {
   preserveFds: number;
   consoleSocket?: string;
   timeoutSeconds?: number;
-  netSysctls?: Array<[string, string]>;
+  namespacedSysctls?: Array<[string, string]>;
+  /** Host uid/gid of a user-namespaced CT's root: its init must open the socket and the fifo. */
+  ctRoot?: { uid: number; gid: number };
   /** Where the keeper records how the startContainer hooks ended ("ok" or their error). */
   startResultFile?: string;
 }
@@ -28,7 +30,8 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   args.push('--nfds', String(nfds), '--timeout', String(o.timeoutSeconds ?? 30));
   if (o.consoleSocket) args.push('--console-socket', o.consoleSocket);
   if (o.startResultFile) args.push('--start-result', o.startResultFile);
-  for (const [k, v] of o.netSysctls ?? []) args.push('--sysctl', `${k}=${v}`);
+  for (const [k, v] of o.namespacedSysctls ?? []) args.push('--sysctl', `${k}=${v}`);
+  if (o.ctRoot) args.push('--owner', `${o.ctRoot.uid}:${o.ctRoot.gid}`);
   // The keeper gets exactly the caller's fds 0..2 (+ --preserve-fds), nothing else we hold:
   // a leaked fd (containerd's shim socket is fd 3) must not reach the container.
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'];

@@ -79,9 +79,11 @@ export class StateStore {
    * owner token, which exists before anything is made outside the state dir.
    */
   claim(id: string): string {
-    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    // 0711: the root of a user-namespaced CT is an unprivileged host uid, and LXC mounts ct/ with its
+    // credentials; it may pass through, not list (the files in here are 0600, ct/'s 0644).
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
-      mkdirSync(this.dir(id), { mode: 0o700 });
+      mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists();
       throw e;
