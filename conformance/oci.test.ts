@@ -597,6 +597,8 @@ check('net sysctls in the container network namespace', ['linux.sysctl (net.*)']
 
 // runc applies or ignores these as it sees fit: what is checked is pxoci's documented refusal.
 if (isPxoci) {
+  // Every seccomp ABI of this node, so that only the field under test is refused.
+  const nodeAbis = process.arch === 'arm64' ? ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'] : ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
   const refused: Array<[string, string, (s: Record<string, any>) => void]> = [
     ['domainname', 'domainname', (s) => (s.domainname = 'example.org')],
     ['process.selinuxLabel', 'process.selinuxLabel', (s) => (s.process.selinuxLabel = 'system_u:system_r:container_t:s0')],
@@ -612,6 +614,10 @@ if (isPxoci) {
     ['linux.resources.blockIO (leafWeight, weightDevice)', 'linux.resources.blockIO.weightDevice', (s) => (s.linux.resources = { blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 10 }] } })],
     ['linux.resources.network, rdma', 'linux.resources.network', (s) => (s.linux.resources = { network: { classID: 1 } })],
     ['linux.sysctl (other keys)', 'linux.sysctl["kernel.panic"]', (s) => (s.linux.sysctl = { 'kernel.panic': '1' })],
+    ['linux.seccomp.architectures (not every ABI of the node)', 'linux.seccomp.architectures', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'] })],
+    ['linux.seccomp SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRACE, SCMP_ACT_LOG, SCMP_ACT_NOTIFY', 'linux.seccomp.defaultAction', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_LOG', architectures: nodeAbis })],
+    ['linux.seccomp.listenerPath, listenerMetadata', 'linux.seccomp.listenerPath', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' })],
+    ['linux.seccomp.flags (LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV)', 'linux.seccomp.flags[0]', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'] })],
     ['linux.mountLabel', 'linux.mountLabel', (s) => (s.linux.mountLabel = 'system_u:object_r:container_file_t:s0')],
     ['linux.intelRdt', 'linux.intelRdt', (s) => (s.linux.intelRdt = { closID: 'x' })],
     ['linux.personality', 'linux.personality', (s) => (s.linux.personality = { domain: 'LINUX32' })],
