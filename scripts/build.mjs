@@ -63,8 +63,8 @@ for (const file of split.outputFiles) {
     minifyWhitespace: true,
     logLevel: 'warning',
   });
-  // The entry's own hashbang (src/main.ts) stays first.
-  const banner = file.text.includes('import.meta.url') ? fileUrlBanner + '\n' : '';
+  // The entry's own hashbang (src/main.ts) stays first; ES modules are strict code, and so stays each piece.
+  const banner = '"use strict";\n' + (file.text.includes('import.meta.url') ? fileUrlBanner + '\n' : '');
   const text = code.startsWith('#!') ? code.replace(/^(#![^\n]*\n)/, `$1${banner}`) : banner + code;
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, text);
@@ -79,7 +79,7 @@ const tools = {
 for (const [name, entry] of Object.entries(tools)) {
   if (!existsSync(join(top, entry))) continue;
   const out = join(dist, `${name}.js`);
-  await build({ ...common, format: 'cjs', define: { ...common.define, ...fileUrl }, entryPoints: [join(top, entry)], outfile: out, banner: { js: `#!/usr/bin/env node\n${fileUrlBanner}` } });
+  await build({ ...common, format: 'cjs', define: { ...common.define, ...fileUrl }, entryPoints: [join(top, entry)], outfile: out, banner: { js: `#!/usr/bin/env node\n"use strict";\n${fileUrlBanner}` } });
   chmodSync(out, 0o755);
 }
 
