@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Builds everything pxoci runs: the bundled CLIs and the
 // native helpers Node cannot replace (flock, SCM_RIGHTS, ptys, the in-container init).
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, existsSync, chmodSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,33 +21,54 @@ try {
 
 // pxoci is split: the entry file holds only what every call needs (the fast parser, --version, error
 // reporting) and each command, yargs and the validators come as chunks loaded on first use, because a
-// call that parses 800 KB of JavaScript it never runs pays for it on every `state`. The simulator's
-// tools are single files: they are test fixtures, not on an engine's hot path.
-const requireShim = "import { createRequire as __pxociCreateRequire } from 'node:module'; const require = __pxociCreateRequire(import.meta.url);";
+// call that parses 800 KB of JavaScript it never runs pays for it on every `state`. Everything in dist/
+// is CommonJS (dist/package.json says so): Node's ES module loader alone adds ~10 ms to every start-up,
+// which a runtime started for each engine call, and the simulator's pct started for each CT operation,
+// pay again and again. esbuild splits only ES modules, so pxoci is split as ES modules first and each
+// piece then becomes a CommonJS file, its dynamic import() a require() on first use.
 const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   external: ['ssh2', 'cpu-features', '@grpc/grpc-js'],
   logLevel: 'warning',
   define: { __PXOCI_VERSION__: JSON.stringify(pkg.version), __PXOCI_COMMIT__: JSON.stringify(commit) },
 };
+// helperPath and pvesim find dist/ from their own file's URL.
+const fileUrl = { 'import.meta.url': '__pxociFileUrl' };
+const fileUrlBanner = "var __pxociFileUrl = require('node:url').pathToFileURL(__filename).href;";
 
+writeFileSync(join(dist, 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');
 const chunks = join(dist, 'pxoci-lib');
 rmSync(chunks, { recursive: true, force: true });
-await build({
+const split = await build({
   ...common,
+  format: 'esm',
   entryPoints: { pxoci: join(top, 'src/main.ts') },
   outdir: dist,
   splitting: true,
+  write: false,
   // Less text to parse on every call; identifiers stay, so stack traces (--debug) still read.
   minifyWhitespace: true,
   minifySyntax: true,
   chunkNames: 'pxoci-lib/[name]-[hash]',
-  // The entry's own hashbang (src/main.ts) stays first; chunks need no hashbang.
-  banner: { js: requireShim },
 });
+for (const file of split.outputFiles) {
+  const { code } = await transform(file.text, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    supported: { 'dynamic-import': false },
+    define: file.text.includes('import.meta.url') ? fileUrl : {},
+    minifyWhitespace: true,
+    logLevel: 'warning',
+  });
+  // The entry's own hashbang (src/main.ts) stays first; ES modules are strict code, and so stays each piece.
+  const banner = '"use strict";\n' + (file.text.includes('import.meta.url') ? fileUrlBanner + '\n' : '');
+  const text = code.startsWith('#!') ? code.replace(/^(#![^\n]*\n)/, `$1${banner}`) : banner + code;
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, text);
+}
 chmodSync(join(dist, 'pxoci.js'), 0o755);
 
 const tools = {
@@ -58,7 +79,7 @@ const tools = {
 for (const [name, entry] of Object.entries(tools)) {
   if (!existsSync(join(top, entry))) continue;
   const out = join(dist, `${name}.js`);
-  await build({ ...common, entryPoints: [join(top, entry)], outfile: out, banner: { js: `#!/usr/bin/env node\n${requireShim}` } });
+  await build({ ...common, format: 'cjs', define: { ...common.define, ...fileUrl }, entryPoints: [join(top, entry)], outfile: out, banner: { js: `#!/usr/bin/env node\n"use strict";\n${fileUrlBanner}` } });
   chmodSync(out, 0o755);
 }
 

@@ -228,8 +228,10 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     });
     closeSync(errFd);
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 255)));
-    const waited = code === 0 ? spawnSync(LXC('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']) : { status: 1 };
-    if (code !== 0 || waited.status !== 0 || !driver.isRunning(vmid)) {
+    // lxc-start -d itself returns once the CT is RUNNING (or has failed): lxc-wait only for a CT
+    // that is not there yet.
+    const running = code === 0 && (driver.isRunning(vmid) || spawnSync(LXC('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
+    if (!running || !driver.isRunning(vmid)) {
       unmountVolumes(p, vmid);
       throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
     }

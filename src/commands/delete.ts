@@ -15,11 +15,15 @@ import { loadHooks, runPoststopHooks } from '../runtime/hooks.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The checks read a file or two under /proc: polling often costs little and every ms waited counts
+ *  twice in a delete, once for the container process's end and once for the CT's. */
+const POLL_MS = 4;
+
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() >= deadline) return false;
-    await sleep(20);
+    await sleep(POLL_MS);
   }
   return true;
 }

@@ -6,7 +6,6 @@
 //   poststop                 delete (and a failed create), on the host, after the CT is gone
 // Each gets the container's state JSON on stdin. Not PVE's hookscript: that runs from PVE's own start
 // task with PVE's arguments, cannot receive the state, and could not fail `pxoci create`.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookState, type HookKind, type Hook, type Hooks, type HookState } from '../core/hooks.js';
@@ -32,7 +31,9 @@ export function loadHooks(stateDir: string): Hooks {
   }
 }
 
-function runOne(kind: HookKind, i: number, hook: Hook, state: HookState, nsPid?: number): Promise<void> {
+async function runOne(kind: HookKind, i: number, hook: Hook, state: HookState, nsPid?: number): Promise<void> {
+  // Loaded on first use, as in runtime/node.ts: start, state and kill without hooks never spawn.
+  const { spawn } = await import('node:child_process');
   const argv = hook.args?.length ? hook.args : [hook.path];
   const [file, args] = nsPid ? [helperPath('pxoci-helper'), ['nsexec', '--pid', String(nsPid), '--', hook.path, ...argv]] : [hook.path, argv.slice(1)];
   // Like runc: a hook without env inherits the runtime's environment.

@@ -1,5 +1,5 @@
 // Starting the keeper (native/keeper.c) and following its progress reports.
-import { spawn, type StdioOptions } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { helperPath } from './native.js';
 import { RuntimeError } from './errors.js';
@@ -35,6 +35,8 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   // The keeper gets exactly the caller's fds 0..2 (+ --preserve-fds), nothing else we hold:
   // a leaked fd (containerd's shim socket is fd 3) must not reach the container.
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'];
+  // Loaded on first use: this module shares a chunk with the commands that never spawn.
+  const { spawn } = await import('node:child_process');
   const child = spawn(helperPath('pxoci-helper'), args, { stdio });
   const reportStream = child.stdio[nfds] as Readable;
   reportStream.setEncoding('utf8');

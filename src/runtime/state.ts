@@ -4,7 +4,6 @@
 //   ct/          bind-mounted read-only into the CT at /.pxoci: init, process, init.sock, start.fifo
 //   exit         the container process's raw wait status, written by the keeper when it ends
 //   owner-token  random, written first; the CT's description carries it too (docs/DESIGN.md, Ownership)
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { atomicWrite } from '../pve/files.js';
 import { join } from 'node:path';
@@ -88,7 +87,8 @@ export class StateStore {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists();
       throw e;
     }
-    const token = randomBytes(16).toString('hex');
+    // Web crypto, set up on first use: node:crypto would load on every `state`, which shares this module.
+    const token = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16))).toString('hex');
     writeFileAtomic(this.tokenFile(id), token + '\n');
     mkdirSync(this.ctDir(id), { mode: 0o755 });
     return token;
