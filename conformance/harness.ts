@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeBundle, pxociJs, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
+import { captureStdio, makeBundle, pxociJs, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
 import { FIELDS } from '../src/core/fields.js';
 import { DIFFERENCES, type DifferenceName } from './differences.js';
 
@@ -40,19 +40,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `create` with its stdio on our pipes (the container inherits them, as under conmon). */
 export function createOnPipes(id: string, bundle: string) {
-  const child = spawn(argv0[0]!, runtimeArgs(['create', '--bundle', bundle, id]), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  const closed = new Promise<void>((r) => {
-    let n = 0;
-    const one = () => ++n === 2 && r();
-    child.stdout.on('close', one);
-    child.stderr.on('close', one);
-  });
-  return { exited, closed, out: () => stdout, err: () => stderr };
+  return captureStdio(spawn(argv0[0]!, runtimeArgs(['create', '--bundle', bundle, id]), { env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 export async function waitStopped(id: string): Promise<void> {

@@ -1,6 +1,7 @@
 // Shared by the tests that need a real simulated PVE node: one pvesim root per test file, a busybox
 // rootfs, bundles, and a way to run pxoci exactly as an engine would (a separate process).
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio, type SpawnSyncReturns } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -110,19 +111,24 @@ export function createWithPipes(node: SimNode, id: string, bundle: string, extra
     env: node.env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  return { child, ...captureStdio(child) };
+}
+
+/** What a `create` on our pipes says, when it exits, and when every holder of the container's stdio
+ *  (the pipes' write ends) has gone. */
+export function captureStdio(child: ChildProcessByStdio<Writable | null, Readable, Readable>) {
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  /** Both pipes closed: every holder of the container's stdio has exited. */
   const closed = new Promise<void>((resolve) => {
     let n = 0;
     const one = () => ++n === 2 && resolve();
     child.stdout.on('close', one);
     child.stderr.on('close', one);
   });
-  return { child, exited, closed, out: () => stdout, err: () => stderr };
+  return { exited, closed, out: () => stdout, err: () => stderr };
 }
 
 let subreaperBin: string | undefined;
