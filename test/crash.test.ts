@@ -2,8 +2,8 @@
 // PXOCI_TEST_CRASH_AT, src/runtime/crash.ts). Afterwards `state` answers clearly, `delete --force`
 // recovers, and nothing is left: no CT config, no state entry, no mount, no keeper, no held lock.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CREATE_STEPS, DELETE_STEPS } from '../src/runtime/crash.js';
@@ -91,4 +91,23 @@ t.test('the hook is inert unless it names a step exactly', async (t) => {
   t.equal(r.code, 0, r.stderr);
   t.equal(pxoci(node, ['delete', '--force', 'inert']).status, 0);
   t.same(leftovers(node, 'inert'), {});
+});
+
+t.test("a config write killed before its rename: delete removes the dead writer's tmp file, not a live one's", async (t) => {
+  const id = 'c-tmpfile';
+  const c = createWithPipes(node, id, bundle);
+  t.equal(await c.exited, 0, c.err());
+  const { vmid } = JSON.parse(readFileSync(join(node.stateRoot, id, 'state.json'), 'utf8')) as { vmid: number };
+  const confDir = join(node.root, 'etc/pve/nodes', node.env.PXOCI_PVE_NODE!, 'lxc');
+  const deadPid = spawnSync('true').pid;
+  const dead = join(confDir, `.${vmid}.conf.tmp.${deadPid}`);
+  const live = join(confDir, `.${vmid}.conf.tmp.${process.pid}`);
+  const otherVmid = join(confDir, `.${vmid + 1}.conf.tmp.${deadPid}`);
+  for (const f of [dead, live, otherVmid]) writeFileSync(f, 'half a config');
+  t.equal(pxoci(node, ['delete', '--force', id]).status, 0);
+  t.notOk(existsSync(dead), "the dead writer's tmp file is gone");
+  t.ok(existsSync(live), "a live writer's tmp file stays");
+  t.ok(existsSync(otherVmid), "another VMID's tmp file stays");
+  for (const f of [live, otherVmid]) rmSync(f);
+  await c.closed;
 });

@@ -8,7 +8,7 @@ import { crashPoint } from '../runtime/crash.js';
 import { logWarning } from '../runtime/log.js';
 import { toolError } from '../runtime/node.js';
 import { findKeepers, isSameProcessAlive } from '../runtime/proc.js';
-import { findOwnedCts, ownedBy, readConf, removeConfLocked } from '../runtime/pveconf.js';
+import { findOwnedCts, ownedBy, readConf, removeConfLocked, removeDeadWritersTemps } from '../runtime/pveconf.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import { signalContainer } from './kill.js';
 import { loadHooks, runPoststopHooks } from '../runtime/hooks.js';
@@ -40,6 +40,7 @@ async function destroyVmid(ctx: Context, vmid: number, id: string, token: string
   // reserveVmid's placeholder: a CT that never started, which pct refuses to touch while locked.
   if (conf.options.lock === 'create') {
     await removeConfLocked(driver.paths, vmid, id, token);
+    removeDeadWritersTemps(driver.paths, vmid);
     return;
   }
   // Our init leaves with the container process, which ends the CT by itself; give it a moment.
@@ -55,6 +56,7 @@ async function destroyVmid(ctx: Context, vmid: number, id: string, token: string
   if (destroy.code !== 0 && readConf(driver.paths, vmid)) {
     throw new RuntimeError(`pct destroy ${vmid} failed: ${toolError(destroy)}`);
   }
+  removeDeadWritersTemps(driver.paths, vmid);
 }
 
 /**

@@ -1,5 +1,5 @@
 // pxoci's writes into /etc/pve: VMID reservation, config writes under PVE's lock, ownership checks.
-import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePctConfig, writePctConfig, type PveConfig } from '../pve/config.js';
 import { withFileLock } from '../pve/lock.js';
@@ -151,4 +151,24 @@ export function removeConfLocked(paths: NodePaths, vmid: number, id: string, tok
       // already gone
     }
   });
+}
+
+/**
+ * A config write killed between its tmp file and the rename leaves `.<vmid>.conf.tmp.<pid>` beside the
+ * config (atomicWrite). Once our CT of that VMID is gone, such files whose writer no longer runs are
+ * what is left of ours; a live writer's file is left alone.
+ */
+export function removeDeadWritersTemps(paths: NodePaths, vmid: number): void {
+  const pattern = new RegExp(`^\\.${vmid}\\.conf\\.tmp\\.(\\d+)$`);
+  let names: string[] = [];
+  try {
+    names = readdirSync(paths.lxcConfDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m || existsSync(`/proc/${m[1]}`)) continue;
+    rmSync(join(paths.lxcConfDir, name), { force: true });
+  }
 }
