@@ -1,10 +1,11 @@
 // The state dir and logs: readable by root only; a corrupt or unreadable record gives a clear error
 // naming the file (never a stack trace), and delete --force clears it together with its CT.
 import t from 'tap';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWithPipes, makeBundle, pxoci, startSimNode, type SimNode } from './helpers/env.js';
+import { createWithPipes, makeBundle, pxoci, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
 import { ctConfigs, leftovers } from './helpers/node-checks.js';
 
 const node: SimNode = startSimNode('statefiles');
@@ -65,3 +66,29 @@ for (const [name, corrupt, message] of corruptions) {
     await c.closed;
   });
 }
+
+t.test("a user-namespaced container its mapped root could not reach: create says which directory, and leaves nothing", async (t) => {
+  const userns = (s: Record<string, any>) => {
+    s.linux.namespaces.push({ type: 'user' });
+    s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  };
+  const open = mkdtempSync(join(tmpdir(), 'pxoci-open-'));
+  chmodSync(open, 0o755);
+  const closed = join(open, 'closed');
+  mkdirSync(closed, { mode: 0o700 });
+  const cases: Array<[string, string, RegExp]> = [
+    // work/ is mkdtemp's 0700: the bundle inside it is out of reach
+    [makeBundle(work, 'userns-closed-bundle', { args: ['true'], patch: userns }), join(open, 'state'), /cannot reach its rootfs \S+: \S+pxoci-statefiles-\S+ is not searchable by it/],
+    [makeBundle(open, 'userns-open-bundle', { args: ['true'], patch: userns }), join(closed, 'state'), /cannot reach its runtime dir \S+: \S+\/closed is not searchable by it \(chmod o\+x \S+\/closed\)/],
+  ];
+  for (const [b, root, message] of cases) {
+    const r = spawnSync(process.execPath, [pxociJs, '--root', root, 'create', '--bundle', b, 'u1'], { env: node.env, encoding: 'utf8' });
+    t.equal(r.status, 1);
+    t.match(r.stderr, /^a user-namespaced container's root \(host uid 100000\) /);
+    t.match(r.stderr, message);
+    t.same(ctConfigs(node), [], 'no CT config');
+    t.same(existsSync(join(root, 'u1')), false, 'no state entry');
+  }
+  rmSync(open, { recursive: true, force: true });
+});

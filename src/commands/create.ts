@@ -1,6 +1,6 @@
 // pxoci create: from a bundle to a CT in the `created` state (docs/DESIGN.md has the picture).
 import { copyFileSync, mkdirSync, readFileSync, statSync, rmSync } from 'node:fs';
-import { pathKind, deviceNumbers } from '../runtime/hostfs.js';
+import { deviceNumbers, firstClosedDir, pathKind } from '../runtime/hostfs.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../core/bundle.js';
@@ -102,6 +102,14 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       deviceNumbers,
     });
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
+    if (ctRoot) {
+      // LXC mounts the rootfs and ct/ with the credentials of the CT's mapped root: say so now, not as
+      // a failed start.
+      for (const [what, path] of [['its rootfs', rootfs], ['its runtime dir', ctDir]] as const) {
+        const closed = firstClosedDir(path, ctRoot);
+        if (closed) throw new RuntimeError(`a user-namespaced container's root (host uid ${ctRoot.uid}) cannot reach ${what} ${path}: ${closed} is not searchable by it (chmod o+x ${closed})`);
+      }
+    }
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
     mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
     writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
