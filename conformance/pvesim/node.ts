@@ -199,7 +199,13 @@ export function removeStaleCgroups(root: string, vmid: number): void {
 export function removeNodeCgroups(root: string): void {
   const scope = cgroupScope(root);
   if (!scope) return;
-  for (const h of cgroupHierarchies()) rmdirTree(join(h, scope));
+  // LXC may still be tearing down a CT just stopped (its groups are busy a moment longer).
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const left = cgroupHierarchies().filter((h) => existsSync(join(h, scope)));
+    if (left.length === 0) return;
+    for (const h of left) rmdirTree(join(h, scope));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
 }
 
 function cgroupHierarchies(): string[] {
