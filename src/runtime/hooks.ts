@@ -112,23 +112,24 @@ export async function afterStart(stateDir: string, rec: ContainerRecord): Promis
 }
 
 async function startContainerResult(stateDir: string, rec: ContainerRecord): Promise<string> {
-  for (;;) {
+  const read = () => {
     try {
       return readFileSync(startResultFile(stateDir), 'utf8').trim();
     } catch {
-      // not yet
+      return undefined; // not yet
     }
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (;;) {
+    const result = read();
+    if (result !== undefined) return result;
     // The keeper writes the result before it can learn of the process's end: no result and no
     // process means it died some other way.
     if (!isSameProcessAlive(rec.pid, rec.pidStart)) {
-      await new Promise((r) => setTimeout(r, 50));
-      try {
-        return readFileSync(startResultFile(stateDir), 'utf8').trim();
-      } catch {
-        return 'the container process ended before its startContainer hooks had run';
-      }
+      await sleep(50);
+      return read() ?? 'the container process ended before its startContainer hooks had run';
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

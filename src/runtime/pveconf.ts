@@ -6,6 +6,7 @@ import { withFileLock } from '../pve/lock.js';
 import type { NodePaths } from '../pve/paths.js';
 import { atomicWrite, createExclusive } from '../pve/files.js';
 import { RuntimeError, checkContainerId } from './errors.js';
+import { isOwnerToken } from './state.js';
 
 const FIRST_VMID = 100;
 const LAST_VMID = 999_999_999;
@@ -29,7 +30,7 @@ function tokenLine(token: string): string {
  * from the caller can add a line that claims another container.
  */
 export function ownerDescription(id: string, token: string, bundle: string): string {
-  if (!/^[0-9a-f]{32}$/.test(token)) throw new RuntimeError('internal error: malformed owner token');
+  if (!isOwnerToken(token)) throw new RuntimeError('internal error: malformed owner token');
   return [ownerLine(checkContainerId(id)), tokenLine(token), `bundle ${JSON.stringify(bundle)}`].join('\n');
 }
 

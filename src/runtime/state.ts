@@ -32,6 +32,9 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
   atomicWrite(path, data, mode);
 }
 
+/** An owner token as claim() makes it: 16 random bytes in hex. */
+export const isOwnerToken = (text: string) => /^[0-9a-f]{32}$/.test(text);
+
 const isPid = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) > 0);
 const isOptionalString = (v: unknown) => v === undefined || typeof v === 'string';
 
@@ -102,7 +105,7 @@ export class StateStore {
   token(id: string): string | undefined {
     try {
       const text = readFileSync(this.tokenFile(id), 'utf8').trim();
-      return /^[0-9a-f]{32}$/.test(text) ? text : undefined;
+      return isOwnerToken(text) ? text : undefined;
     } catch {
       return undefined;
     }
