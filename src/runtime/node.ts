@@ -32,6 +32,8 @@ export async function run(file: string, args: string[], input?: string): Promise
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) => resolve({ code: 127, signal: null, stdout, stderr: stderr + e.message }));
     child.on('close', (code, signal) => resolve({ code: code ?? 255, signal, stdout, stderr }));
+    // A tool that exits without reading its input closes the pipe first: that is no error of ours.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
