@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { captureStdio, makeBundle, pxociJs, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
+import { captureStdio, makeBundle, pxociBin, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
 import { FIELDS } from '../src/core/fields.js';
 import { DIFFERENCES, type DifferenceName } from './differences.js';
 
@@ -30,7 +30,7 @@ if (isPxoci) {
 // After the node's teardown (registered first), which unmounts what its CTs had mounted from here.
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-export const argv0 = runtimePath ? [runtimePath] : [process.execPath, pxociJs];
+export const argv0 = runtimePath ? [runtimePath] : [pxociBin];
 export const runtimeArgs = (args: string[]) => [...argv0.slice(1), '--root', stateRoot, ...args];
 
 export function runtime(args: string[]) {

@@ -19,6 +19,8 @@ const roundsAt = argv.indexOf('--rounds');
 const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : quick ? 3 : 10;
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds needs a positive integer');
 const withPodman = !argv.includes('--no-podman');
+// What engines run: the native front (it answers state and --version, and starts Node for the rest).
+const pxociBin = join(top, 'dist/pxoci');
 const pxociJs = join(top, 'dist/pxoci.js');
 const runcBin = '/usr/sbin/runc';
 const podmanBin = '/usr/bin/podman';
@@ -120,7 +122,7 @@ function runtimeCall(name, [cmd, ...fixed], globals, env, cwd) {
 
 function benchRuntimes(env, bundle) {
   const runtimes = {
-    pxoci: runtimeCall('pxoci', [process.execPath, pxociJs], ['--root', join(work, 'pxoci-state')], env, bundle),
+    pxoci: runtimeCall('pxoci', [pxociBin], ['--root', join(work, 'pxoci-state')], env, bundle),
     runc: runtimeCall('runc', [runcBin], ['--root', join(work, 'runc-state')], env, bundle),
   };
   const live = new Set();
@@ -219,7 +221,7 @@ function benchPodman(simEnv, bundle) {
   };
   const pxociWrapper = wrapper(
     'pxoci',
-    `PXOCI_PVE_ROOT='${simEnv.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${simEnv.PXOCI_PVE_NODE}' exec '${process.execPath}' '${pxociJs}' --root '${join(dir, 'pxoci-state')}'`,
+    `PXOCI_PVE_ROOT='${simEnv.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${simEnv.PXOCI_PVE_NODE}' exec '${pxociBin}' --root '${join(dir, 'pxoci-state')}'`,
   );
   const runcWrapper = wrapper('runc', `exec '${runcBin}' --root '${join(dir, 'runc-state')}'`);
   const conf = join(dir, 'containers.conf');
@@ -265,7 +267,8 @@ function benchPodman(simEnv, bundle) {
   return times;
 }
 
-/** What NODE_EXTRA_CA_CERTS & co., as set in the caller's environment, add to one pxoci call. */
+/** What NODE_EXTRA_CA_CERTS & co., as set in the caller's environment, add to one pxoci call that
+ *  starts Node (the front's own answers start none): the Node side's --version. */
 function benchNodeStartupVars() {
   const set = nodeStartupVars.filter((v) => process.env[v] !== undefined);
   if (set.length === 0) return undefined;
@@ -320,7 +323,7 @@ function report({ m, pctInLifecycle }, lxcTimes, podmanTimes, startupVars) {
 
 let failed = false;
 try {
-  for (const f of [pxociJs, join(top, 'dist/pvesim.js'), runcBin]) if (!existsSync(f)) throw new Error(`${f} is missing (npm run build?)`);
+  for (const f of [pxociBin, pxociJs, join(top, 'dist/pvesim.js'), runcBin]) if (!existsSync(f)) throw new Error(`${f} is missing (npm run build?)`);
   const simEnv = simulatedNode();
   const bundle = makeBundle();
   const runtimes = benchRuntimes(simEnv, bundle);

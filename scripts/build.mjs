@@ -3,7 +3,9 @@
 // native helpers Node cannot replace (flock, SCM_RIGHTS, ptys, the in-container init).
 import { build, transform } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, existsSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,15 +85,34 @@ for (const [name, entry] of Object.entries(tools)) {
   chmodSync(out, 0o755);
 }
 
+// The native pieces. `pxoci` is the command engines run: a native front that answers `state` and
+// `--version` itself and hands the rest to pxoci.js (native/front.c); its command-line table is
+// rendered from src/cli/front-table.ts. pxoci-procfacts.node gives the Node side the front's reading
+// of processes (native/procfacts.c), so a status has one author.
 const cc = process.env.CC ?? 'cc';
 const cflags = ['-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE'];
-const helperSources = readdirSync(join(top, 'native'))
-  .filter((f) => f.endsWith('.c') && f !== 'init.c')
-  .map((f) => join(top, 'native', f));
-execFileSync(cc, [...cflags, '-o', join(dist, 'pxoci-helper'), ...helperSources], { stdio: 'inherit' });
-if (existsSync(join(top, 'native', 'init.c'))) {
-  // Static: it runs inside whatever rootfs the bundle brings, which may have no libc at all.
-  execFileSync(cc, [...cflags, '-static', '-o', join(dist, 'pxoci-init'), join(top, 'native', 'init.c')], {
-    stdio: 'inherit',
-  });
+const native = (...files) => files.map((f) => join(top, 'native', f));
+const gen = mkdtempSync(join(tmpdir(), 'pxoci-build-'));
+try {
+  const tableJs = join(gen, 'front-table.cjs');
+  await build({ ...common, format: 'cjs', define: { ...common.define, ...fileUrl }, entryPoints: [join(top, 'src/cli/front-table.ts')], outfile: tableJs, banner: { js: fileUrlBanner } });
+  const { frontHeader } = createRequire(import.meta.url)(tableJs);
+  writeFileSync(join(gen, 'front-table.h'), frontHeader(process.execPath));
+  const targets = [
+    { out: 'pxoci-helper', sources: native('helper.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c'), flags: [] },
+    { out: 'pxoci', sources: native('front.c', 'procfacts.c'), flags: ['-I', gen] },
+    {
+      out: 'pxoci-procfacts.node',
+      sources: native('procfacts-node.c', 'procfacts.c'),
+      // Node-API symbols come from the node process that loads it.
+      flags: ['-shared', '-fPIC', '-I', join(top, 'node_modules/node-api-headers/include')],
+    },
+    // Static: it runs inside whatever rootfs the bundle brings, which may have no libc at all.
+    { out: 'pxoci-init', sources: native('init.c'), flags: ['-static'] },
+  ];
+  for (const { out, sources, flags } of targets) {
+    execFileSync(cc, [...cflags, ...flags, '-o', join(dist, out), ...sources], { stdio: 'inherit' });
+  }
+} finally {
+  rmSync(gen, { recursive: true, force: true });
 }

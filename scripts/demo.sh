@@ -8,14 +8,14 @@ scripts/install-deps.sh
 work=$(mktemp -d /tmp/pxoci-demo.XXXXXX)
 root="$work/node"
 node=$(command -v node)
-trap 'set +e; "$node" dist/pxoci.js --root "$work/state" delete --force demo >/dev/null 2>&1; "$node" dist/pvesim.js down --root "$root" >/dev/null 2>&1; rm -rf "$work"' EXIT INT TERM
+trap 'set +e; "$top/dist/pxoci" --root "$work/state" delete --force demo >/dev/null 2>&1; "$node" "$top/dist/pvesim.js" down --root "$root" >/dev/null 2>&1; rm -rf "$work"' EXIT INT TERM
 
 eval "$("$node" dist/pvesim.js env --root "$root")"
 bundle="$work/bundle"
 mkdir -p "$bundle"
 scripts/make-busybox-rootfs.sh "$bundle/rootfs"
 cd "$bundle"
-"$node" "$top/dist/pxoci.js" spec
+"$top/dist/pxoci" spec
 # runc's default spec wants a terminal; the demo writes to plain pipes and runs a short script.
 "$node" -e '
   const fs = require("fs");
@@ -25,7 +25,7 @@ cd "$bundle"
   spec.linux.resources = { ...spec.linux.resources, memory: { limit: 268435456 }, cpu: { shares: 512, quota: 50000, period: 100000 } };
   fs.writeFileSync("config.json", JSON.stringify(spec, null, 2));
 '
-pxoci="$node $top/dist/pxoci.js --root $work/state"
+pxoci="$top/dist/pxoci --root $work/state"
 echo "\$ pxoci create --bundle $bundle --pid-file $work/demo.pid demo"
 $pxoci create --bundle "$bundle" --pid-file "$work/demo.pid" demo
 echo "\$ pxoci state demo"

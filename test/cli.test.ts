@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { COMMANDS, GLOBAL_OPTIONS, parseFast, type Command, type Values } from '../src/cli/grammar.js';
 import { runProgram } from '../src/cli/program.js';
 import type { Globals } from '../src/runtime/context.js';
-import { pxociJs } from './helpers/env.js';
+import { pxociBin, pxociJs } from './helpers/env.js';
 
 const work = mkdtempSync(join(tmpdir(), 'pxoci-cli-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -117,31 +117,36 @@ t.test('any argv built from the grammar reads the same on both paths', async (t)
   }
 });
 
-t.test('the built CLI: fast path and yargs path keep the error contract', async (t) => {
-  if (!existsSync(pxociJs)) return t.fail('dist/pxoci.js missing: npm run build');
-  const root = join(work, 'state');
-  const cases: [string, string[], RegExp][] = [
-    ['fast: unknown id, --root X', ['--root', root], /^container does not exist\n$/],
-    ['fast: unknown id, --root=X', [`--root=${root}`], /^container does not exist\n$/],
-  ];
-  for (const [k, [name, globals, stderr]] of cases.entries()) {
-    const log = join(work, `fast-${k}.log`);
-    const r = spawnSync(process.execPath, [pxociJs, ...globals, '--log', log, '--log-format=json', 'state', 'nope'], { encoding: 'utf8' });
-    t.equal(r.status, 1, `${name}: exit 1`);
-    t.match(r.stderr, stderr, `${name}: one plain stderr line`);
-    t.equal(r.stdout, '', `${name}: nothing on stdout`);
-    const records = readFileSync(log, 'utf8').trim().split('\n');
-    t.equal(records.length, 1, `${name}: one log record`);
-    t.match(JSON.parse(records[0]!), { level: 'error', msg: 'container does not exist', time: String });
-  }
-  const log = join(work, 'yargs.log');
-  const r = spawnSync(process.execPath, [pxociJs, '--root', root, '--log', log, '--log-format', 'json', 'state', 'a', 'b'], { encoding: 'utf8' });
-  t.equal(r.status, 1, 'yargs path: exit 1');
-  t.equal(r.stderr, 'Unknown argument: b\n', 'yargs path: its message, no stack');
-  t.match(JSON.parse(readFileSync(log, 'utf8')), { level: 'error', msg: 'Unknown argument: b' });
-  const bad = spawnSync(process.execPath, [pxociJs, '--root', root, 'state', '../x'], { encoding: 'utf8' });
-  t.equal(bad.status, 1);
-  t.equal(bad.stderr, 'invalid container ID format\n');
-  const version = spawnSync(process.execPath, [pxociJs, '--root', root, '--version'], { encoding: 'utf8' });
-  t.match(version.stdout, /^pxoci version \S+\ncommit: \S+\nspec: 1\.2\.0\n$/);
-});
+for (const [side, argv0] of [
+  ['the native front', [pxociBin]],
+  ['the Node side', [process.execPath, pxociJs]],
+] as const) {
+  t.test(`${side}: fast path and yargs path keep the error contract`, async (t) => {
+    const call = (args: string[]) => spawnSync(argv0[0], [...argv0.slice(1), ...args], { encoding: 'utf8' });
+    const root = join(work, 'state');
+    const cases: [string, string[], RegExp][] = [
+      ['fast: unknown id, --root X', ['--root', root], /^container does not exist\n$/],
+      ['fast: unknown id, --root=X', [`--root=${root}`], /^container does not exist\n$/],
+    ];
+    for (const [k, [name, globals, stderr]] of cases.entries()) {
+      const log = join(work, `fast-${argv0.length}-${k}.log`);
+      const r = call([...globals, '--log', log, '--log-format=json', 'state', 'nope']);
+      t.equal(r.status, 1, `${name}: exit 1`);
+      t.match(r.stderr, stderr, `${name}: one plain stderr line`);
+      t.equal(r.stdout, '', `${name}: nothing on stdout`);
+      const records = readFileSync(log, 'utf8').trim().split('\n');
+      t.equal(records.length, 1, `${name}: one log record`);
+      t.match(JSON.parse(records[0]!), { level: 'error', msg: 'container does not exist', time: String });
+    }
+    const log = join(work, `yargs-${argv0.length}.log`);
+    const r = call(['--root', root, '--log', log, '--log-format', 'json', 'state', 'a', 'b']);
+    t.equal(r.status, 1, 'yargs path: exit 1');
+    t.equal(r.stderr, 'Unknown argument: b\n', 'yargs path: its message, no stack');
+    t.match(JSON.parse(readFileSync(log, 'utf8')), { level: 'error', msg: 'Unknown argument: b' });
+    const bad = call(['--root', root, 'state', '../x']);
+    t.equal(bad.status, 1);
+    t.equal(bad.stderr, 'invalid container ID format\n');
+    const version = call(['--root', root, '--version']);
+    t.match(version.stdout, /^pxoci version \S+\ncommit: \S+\nspec: 1\.2\.0\n$/);
+  });
+}

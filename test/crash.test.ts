@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CREATE_STEPS, DELETE_STEPS } from '../src/runtime/crash.js';
-import { createWithPipes, makeBundle, pxoci, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
+import { createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
 import { ctConfigs, leftovers } from './helpers/node-checks.js';
 
 type T = Parameters<Parameters<typeof t.test>[0]>[0];
@@ -19,7 +19,7 @@ const bundle = makeBundle(work, 'sleeper', { args: ['sleep', '1000'] });
 
 /** Runs pxoci with the crash hook set; resolves with how it ended (its helpers may live on). */
 function crashed(step: string, args: string[]): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [pxociJs, '--root', node.stateRoot, ...args], {
+  const child = spawn(pxociBin, ['--root', node.stateRoot, ...args], {
     env: { ...node.env, PXOCI_TEST_CRASH_AT: step },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

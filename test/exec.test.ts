@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWithPipes, makeBundle, pxoci, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
+import { createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
 
 const node: SimNode = startSimNode('exec');
 t.teardown(() => node.down());
@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs pxoci with extra fds: `fds[i]` becomes the child's fd 3+i. */
 function pxociWithFds(args: string[], fds: number[]) {
-  return spawnSync(process.execPath, [pxociJs, '--root', node.stateRoot, ...args], {
+  return spawnSync(pxociBin, ['--root', node.stateRoot, ...args], {
     env: node.env,
     stdio: ['ignore', 'pipe', 'pipe', ...fds],
     encoding: 'utf8',

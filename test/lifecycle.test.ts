@@ -9,7 +9,7 @@ import {
   createWithPipes,
   makeBundle,
   pxoci,
-  pxociJs,
+  pxociBin,
   startSimNode,
   subreaper,
   type SimNode,
@@ -58,7 +58,7 @@ async function runToExit(id: string, bundle: string, afterStart?: () => void) {
   const statusFile = join(work, `${id}.status`);
   const child = spawn(
     subreaper(),
-    [statusFile, pidFile, process.execPath, pxociJs, '--root', node.stateRoot, 'create', '--bundle', bundle, '--pid-file', pidFile, id],
+    [statusFile, pidFile, pxociBin, '--root', node.stateRoot, 'create', '--bundle', bundle, '--pid-file', pidFile, id],
     { env: node.env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stdout = '';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWithPipes, makeBundle, pxoci, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
+import { createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
 import { ctConfigs, heldLocks, mountsUnder, processesMentioning } from './helpers/node-checks.js';
 
 const CONTAINERS = 50;
@@ -18,7 +18,7 @@ const bundle = makeBundle(work, 'one-shot', { args: ['sh', '-c', 'exit 3'] });
 
 /** pxoci as a separate process without blocking the event loop, so the 50 really overlap. */
 function pxociAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [pxociJs, '--root', node.stateRoot, ...args], { env: node.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(pxociBin, ['--root', node.stateRoot, ...args], { env: node.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWithPipes, makeBundle, pxoci, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
+import { createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
 import { ctConfigs, leftovers } from './helpers/node-checks.js';
 
 const node: SimNode = startSimNode('statefiles');
@@ -83,7 +83,7 @@ t.test("a user-namespaced container its mapped root could not reach: create says
     [makeBundle(open, 'userns-open-bundle', { args: ['true'], patch: userns }), join(closed, 'state'), /cannot reach its runtime dir \S+: \S+\/closed is not searchable by it \(chmod o\+x \S+\/closed\)/],
   ];
   for (const [b, root, message] of cases) {
-    const r = spawnSync(process.execPath, [pxociJs, '--root', root, 'create', '--bundle', b, 'u1'], { env: node.env, encoding: 'utf8' });
+    const r = spawnSync(pxociBin, ['--root', root, 'create', '--bundle', b, 'u1'], { env: node.env, encoding: 'utf8' });
     t.equal(r.status, 1);
     t.match(r.stderr, /^a user-namespaced container's root \(host uid 100000\) /);
     t.match(r.stderr, message);

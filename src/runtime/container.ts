@@ -1,42 +1,21 @@
 // A container as pxoci sees it: its state record plus what the host says about its processes now.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ContainerRecord, StateStore } from './state.js';
-import { cgroupDirs, isSameProcessAlive } from './proc.js';
+import { nativeProcFacts } from './proc.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
+/** native/procfacts.h's enum container_status, in order. */
+export const VIEW_STATUS_ORDER: readonly Status[] = ['created', 'running', 'paused', 'stopped'];
+
 export const OCI_VERSION = '1.2.0';
 
-/** Paused means the CT's freezer says so: lxc-freeze freezes the whole CT. */
-export function isFrozen(pid: number): boolean {
-  const { unified, controllers } = cgroupDirs(pid);
-  const freezer = controllers.get('freezer');
-  if (freezer !== undefined) {
-    try {
-      return readFileSync(join('/sys/fs/cgroup/freezer', freezer, 'freezer.state'), 'utf8').trim() !== 'THAWED';
-    } catch {
-      // fall through to cgroup v2
-    }
-  }
-  if (unified !== undefined) {
-    for (const mount of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
-      try {
-        const events = readFileSync(join(mount, unified, 'cgroup.events'), 'utf8');
-        return /^frozen 1$/m.test(events);
-      } catch {
-        // not this mount
-      }
-    }
-  }
-  return false;
-}
-
+/**
+ * Stopped once the keeper has written the container process's exit status or that process is gone;
+ * created until start; paused while the CT's freezer says so (lxc-freeze freezes the whole CT). Decided
+ * in native/procfacts.c, which the native `state` front runs too.
+ */
 export function containerStatus(store: StateStore, rec: ContainerRecord): Status {
-  if (store.readExit(rec.id) !== undefined) return 'stopped';
-  if (!rec.pid || !isSameProcessAlive(rec.pid, rec.pidStart)) return 'stopped';
-  if (!rec.started) return 'created';
-  return isFrozen(rec.pid) ? 'paused' : 'running';
+  return nativeProcFacts().status(store.exitFile(rec.id), rec.pid ?? 0, rec.pidStart ?? '', rec.started === true);
 }
 
 export interface OciStateJson {
@@ -64,4 +43,9 @@ export function ociState(rec: ContainerRecord, status: Status): OciStateJson {
   };
   if (rec.annotations && Object.keys(rec.annotations).length > 0) state.annotations = rec.annotations;
   return state;
+}
+
+/** `state`'s output: the Node side prints it, and renders it ahead for the native front (state.view). */
+export function stateJsonText(rec: ContainerRecord, status: Status): string {
+  return JSON.stringify(ociState(rec, status), null, 2) + '\n';
 }

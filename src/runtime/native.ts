@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 
 let distDir: string | undefined;
 
-export function helperPath(name: 'pxoci-helper' | 'pxoci-init'): string {
+export function helperPath(name: 'pxoci-helper' | 'pxoci-init' | 'pxoci-procfacts.node'): string {
   if (!distDir) {
     const here = dirname(fileURLToPath(import.meta.url));
     // Bundled: dist/<entry>.js. From source (tests): src/runtime/native.ts → ../../dist.

@@ -1,44 +1,43 @@
-// Host process facts read from /proc: cheap enough for `state`, which must not call pct.
+// Host process facts read from /proc (native/procfacts.c): cheap enough for `state`, which must not call pct.
 import { readFileSync, readdirSync } from 'node:fs';
+import { helperPath } from './native.js';
+
+/** native/procfacts.h, through Node-API: the native `state` front reads processes with the same code. */
+interface ProcFacts {
+  status(exitFile: string, pid: number, pidStart: string, started: boolean): 'created' | 'running' | 'paused' | 'stopped';
+  startTime(pid: number): string | undefined;
+  sameAlive(pid: number, start: string): boolean;
+  cgroups(pid: number): [string, string][] | undefined;
+}
+
+let procFacts: ProcFacts | undefined;
+
+export function nativeProcFacts(): ProcFacts {
+  if (!procFacts) {
+    const addon = { exports: {} as ProcFacts };
+    process.dlopen(addon, helperPath('pxoci-procfacts.node'));
+    procFacts = addon.exports;
+  }
+  return procFacts;
+}
 
 /** Field 22 of /proc/<pid>/stat: with the pid, it names a process uniquely across pid reuse. */
 export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); field 22 is fields[19].
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
+  return nativeProcFacts().startTime(pid);
 }
 
 export function isSameProcessAlive(pid: number | undefined, start: string | undefined): boolean {
   if (!pid || pid <= 0) return false;
-  const now = processStartTime(pid);
-  return now !== undefined && (start === undefined || now === start);
+  return nativeProcFacts().sameAlive(pid, start ?? '');
 }
 
 /** The cgroup directories (one per hierarchy) a process is in, as host paths. */
 export function cgroupDirs(pid: number): { unified?: string; controllers: Map<string, string> } {
   const controllers = new Map<string, string>();
   let unified: string | undefined;
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-  } catch {
-    return { controllers };
-  }
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const [, , names, path] = m as unknown as [string, string, string, string];
-    if (names === '') {
-      unified = path;
-      continue;
-    }
-    for (const name of names.split(',')) controllers.set(name.replace(/^name=/, ''), path);
+  for (const [controller, path] of nativeProcFacts().cgroups(pid) ?? []) {
+    if (controller === '') unified = path;
+    else controllers.set(controller, path);
   }
   return { unified, controllers };
 }

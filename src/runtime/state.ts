@@ -1,13 +1,15 @@
 // The state directory: <root>/<id>/ maps a container id to its VMID and keeps what `state` needs
 // without asking PVE. Layout:
 //   state.json   what create recorded (written atomically, updated by start)
+//   state.view   the same, rendered for the native `state` front (see stateView)
 //   ct/          bind-mounted read-only into the CT at /.pxoci: init, process, init.sock, start.fifo
 //   exit         the container process's raw wait status, written by the keeper when it ends
 //   owner-token  random, written first; the CT's description carries it too (docs/DESIGN.md, Ownership)
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, type BigIntStats } from 'node:fs';
 import { atomicWrite } from '../pve/files.js';
 import { join } from 'node:path';
 import { RuntimeError, alreadyExists, checkContainerId, notExist } from './errors.js';
+import { VIEW_STATUS_ORDER, stateJsonText } from './container.js';
 
 export interface ContainerRecord {
   id: string;
@@ -63,6 +65,27 @@ function isRecord(r: unknown, id: string): r is ContainerRecord {
   );
 }
 
+/**
+ * state.view: what the native `state` front (native/front.c) prints, rendered here so that the JSON
+ * has one author. Its header line names the state.json it was rendered from (inode, size, mtime): a
+ * record replaced or damaged since sends the front to the Node side, which reads state.json itself
+ * and says what is wrong. Then what the status needs (pid, its start time, whether start ran) and the
+ * state JSON for each status, each ended by a NUL, in native/procfacts.h's order.
+ */
+function stateView(record: ContainerRecord, json: BigIntStats): string {
+  const header = [
+    'pxoci-view 1',
+    json.ino,
+    json.size,
+    json.mtimeNs,
+    record.pid ?? 0,
+    record.pidStart || '-',
+    record.started === true ? 1 : 0,
+  ].join(' ');
+  const renderings = VIEW_STATUS_ORDER.map((status) => stateJsonText(record, status) + '\0');
+  return `${header}\n${renderings.join('')}`;
+}
+
 export class StateStore {
   constructor(readonly root: string) {}
 
@@ -112,7 +135,9 @@ export class StateStore {
   }
 
   save(record: ContainerRecord): void {
-    writeFileAtomic(join(this.dir(record.id), 'state.json'), JSON.stringify(record, null, 2) + '\n');
+    const path = join(this.dir(record.id), 'state.json');
+    writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n');
+    writeFileAtomic(join(this.dir(record.id), 'state.view'), stateView(record, statSync(path, { bigint: true })));
   }
 
   load(id: string): ContainerRecord {
@@ -147,15 +172,6 @@ export class StateStore {
       return true;
     } catch {
       return false;
-    }
-  }
-
-  readExit(id: string): number | undefined {
-    try {
-      const status = Number.parseInt(readFileSync(this.exitFile(id), 'utf8'), 10);
-      return Number.isFinite(status) ? status : undefined;
-    } catch {
-      return undefined;
     }
   }
 

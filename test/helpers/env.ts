@@ -10,6 +10,9 @@ import { defaultSpec } from '../../src/commands/spec.js';
 
 export const top = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const dist = join(top, 'dist');
+/** What engines run: the native front, which answers `state` and `--version` and hands the rest to pxoci.js. */
+export const pxociBin = join(dist, 'pxoci');
+/** The Node side alone, for the tests that compare it with the front. */
 export const pxociJs = join(dist, 'pxoci.js');
 export const pvesimJs = join(dist, 'pvesim.js');
 
@@ -96,7 +99,7 @@ export function makeBundle(parent: string, name: string, o: BundleOptions = {}):
 }
 
 export function pxoci(node: SimNode, args: string[], opts: { cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [pxociJs, '--root', node.stateRoot, ...args], {
+  return spawnSync(pxociBin, ['--root', node.stateRoot, ...args], {
     env: node.env,
     cwd: opts.cwd,
     input: opts.input,
@@ -107,7 +110,7 @@ export function pxoci(node: SimNode, args: string[], opts: { cwd?: string; input
 
 /** Runs `pxoci create` with its stdio on pipes we read, like conmon does; resolves when create exits. */
 export function createWithPipes(node: SimNode, id: string, bundle: string, extra: string[] = []) {
-  const child = spawn(process.execPath, [pxociJs, '--root', node.stateRoot, 'create', '--bundle', bundle, ...extra, id], {
+  const child = spawn(pxociBin, ['--root', node.stateRoot, 'create', '--bundle', bundle, ...extra, id], {
     env: node.env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -148,7 +151,7 @@ export function runtimeWrapper(node: SimNode, dir: string, globalArgs: string[] 
   const extra = globalArgs.map((a) => ` '${a}'`).join('');
   writeFileSync(
     wrapper,
-    `#!/bin/sh\nPXOCI_PVE_ROOT='${node.env.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${node.env.PXOCI_PVE_NODE}' exec '${process.execPath}' '${pxociJs}'${extra} "$@"\n`,
+    `#!/bin/sh\nPXOCI_PVE_ROOT='${node.env.PXOCI_PVE_ROOT}' PXOCI_PVE_NODE='${node.env.PXOCI_PVE_NODE}' exec '${pxociBin}'${extra} "$@"\n`,
   );
   chmodSync(wrapper, 0o755);
   return wrapper;
