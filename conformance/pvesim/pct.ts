@@ -1,7 +1,5 @@
 // pct for the simulated PVE node: PVE's syntax, output, error texts and exit codes (255 on failure),
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +19,7 @@ import { createExclusive } from '../../src/pve/files.js';
 import { withFileLock } from '../../src/pve/lock.js';
 import { deviceNumbers } from '../../src/runtime/hostfs.js';
 import { NodeDriver } from '../../src/runtime/node.js';
+import { createHash, spawn, spawnSync } from './builtins.js';
 import { buildLxcConfig } from './lxcconfig.js';
 import {
   PveError,
