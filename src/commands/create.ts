@@ -81,14 +81,14 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
   let keeper: Keeper | undefined;
   let started = false;
   try {
-    store.save(record);
-    crashPoint('create:recorded');
+    // The first state.json is written once the keeper runs (below). Until then a killed create is
+    // recovered from the owner token alone: delete --force finds the CT by its marker and the keeper by
+    // its --ct-dir, as it must anyway for a create killed right after reserving or spawning. An
+    // earlier record would name nothing those searches need, and would say 'stopped' meanwhile.
     const ownership = ownerDescription(id, token, bundle);
     const vmid = reserveVmid(paths, { options: { lock: 'create', tags: 'pxoci' }, description: ownership, lxc: [] });
     crashPoint('create:vmid-reserved');
     record.vmid = vmid;
-    store.save(record);
-    crashPoint('create:vmid-recorded');
 
     const ctDir = store.ctDir(id);
     const { config, init, namespacedSysctls, ctRoot, seccomp } = translate(spec, {
