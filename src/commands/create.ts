@@ -116,10 +116,13 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     if (seccomp !== undefined) writeFileAtomic(`${ctDir}/seccomp`, seccomp, 0o644);
     copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
     crashPoint('create:runtime-written');
-    await writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked'));
-    crashPoint('create:conf-written');
-
-    keeper = await startKeeper({
+    // The keeper does not depend on the config: it starts while the lock helper starts and the config
+    // is written, each filling the other's waits. Both are done before pct start. The config first:
+    // writeConfLocked can throw before it returns a promise, and then no keeper may have been spawned.
+    const confWritten = writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked')).then(() =>
+      crashPoint('create:conf-written'),
+    );
+    const keeperStarted = startKeeper({
       ctDir,
       exitFile: store.exitFile(id),
       preserveFds,
@@ -127,8 +130,15 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       ctRoot,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
       startResultFile: startResultFile(store.dir(id)),
+    }).then((k) => {
+      keeper = k;
+      crashPoint('create:keeper-spawned');
     });
-    crashPoint('create:keeper-spawned');
+    // Both settle before either error counts, so that a rollback knows of a keeper that did start.
+    const [keeperResult, confResult] = await Promise.allSettled([keeperStarted, confWritten]);
+    if (confResult.status === 'rejected') throw confResult.reason;
+    if (keeperResult.status === 'rejected') throw keeperResult.reason;
+    if (!keeper) throw new RuntimeError('internal error: no keeper');
     record.keeperPid = keeper.pid;
     record.keeperStart = processStartTime(keeper.pid);
     store.save(record);

@@ -3,7 +3,8 @@
 // `delete` can leave behind is recovered by `delete --force`. Unset (always, outside tests) it does
 // nothing: one environment lookup per step.
 
-/** Every point of `create` after which a SIGKILL leaves something new behind, in order. */
+/** Every point of `create` after which a SIGKILL leaves something new behind, in order (the keeper's
+ *  start runs alongside the config write: keeper-spawned falls anywhere among the conf steps). */
 export const CREATE_STEPS = [
   'claimed', // state dir and owner token exist, no state.json
   'vmid-reserved', // placeholder conf exists, no state.json
