@@ -1,5 +1,5 @@
 // pxoci create: from a bundle to a CT in the `created` state (docs/DESIGN.md has the picture).
-import { copyFileSync, mkdirSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { copyFile, mkdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { deviceNumbers, firstClosedDir, pathKind } from '../runtime/hostfs.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
@@ -112,10 +112,15 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     }
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
     mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
-    writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
-    if (seccomp !== undefined) writeFileAtomic(`${ctDir}/seccomp`, seccomp, 0o644);
-    copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
+    // ct/ is read only by the CT that this create starts, after these writes: no reader can see half a
+    // file, and after a power loss nothing starts that CT again (its keeper is gone). So plain writes,
+    // not tmp + fsync + rename.
+    writeFileSync(`${ctDir}/process`, encodeInitSpec(init), { mode: 0o644 });
+    if (seccomp !== undefined) writeFileSync(`${ctDir}/seccomp`, seccomp, { mode: 0o644 });
     crashPoint('create:runtime-written');
+    // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
+    // start below; pct start waits for it. A failed copy settles before the rollback removes ct/.
+    const initCopied = new Promise<void>((ok, fail) => copyFile(helperPath('pxoci-init'), `${ctDir}/init`, (e) => (e ? fail(e) : ok())));
     // The keeper does not depend on the config: it starts while the lock helper starts and the config
     // is written, each filling the other's waits. Both are done before pct start. The config first:
     // writeConfLocked can throw before it returns a promise, and then no keeper may have been spawned.
@@ -134,10 +139,11 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       keeper = k;
       crashPoint('create:keeper-spawned');
     });
-    // Both settle before either error counts, so that a rollback knows of a keeper that did start.
-    const [keeperResult, confResult] = await Promise.allSettled([keeperStarted, confWritten]);
-    if (confResult.status === 'rejected') throw confResult.reason;
-    if (keeperResult.status === 'rejected') throw keeperResult.reason;
+    // All settle before any error counts, so that a rollback knows of a keeper that did start; the
+    // error reported is the one of the earliest step, as when they ran one after the other.
+    for (const result of await Promise.allSettled([initCopied, confWritten, keeperStarted])) {
+      if (result.status === 'rejected') throw result.reason;
+    }
     if (!keeper) throw new RuntimeError('internal error: no keeper');
     record.keeperPid = keeper.pid;
     record.keeperStart = processStartTime(keeper.pid);

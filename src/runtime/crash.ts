@@ -8,7 +8,7 @@
 export const CREATE_STEPS = [
   'claimed', // state dir and owner token exist, no state.json
   'vmid-reserved', // placeholder conf exists, no state.json
-  'runtime-written', // ct/process, ct/init
+  'runtime-written', // ct/process; ct/init is copied alongside the conf steps
   'conf-locked', // inside PVE's config lock, before the full config is written
   'conf-written',
   'keeper-spawned', // keeper alive, no state.json
