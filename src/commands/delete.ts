@@ -1,6 +1,7 @@
 // pxoci delete [--force] ID: runc's semantics and texts. It is also the recovery path after a create
 // or delete that was killed half-way (docs/DESIGN.md, Crash recovery): whatever the state dir still
 // says, it removes every CT our marker proves ours, our keeper, and the state entry, in that order.
+import { rmSync } from 'node:fs';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId, notExist } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
@@ -60,8 +61,15 @@ function ownedCts(ctx: Context, rec: ContainerRecord | undefined, token: string 
   return owned;
 }
 
-/** Stops and destroys one CT of container `id`, found ours by ownedCts. */
-async function destroyOwned(ctx: Context, { vmid, conf }: OwnedCt, id: string, token: string | undefined): Promise<void> {
+/** Stops and destroys one CT of container `id`, found ours by ownedCts; `whileDestroying` runs once
+ *  the CT has stopped, while pct destroy does. */
+async function destroyOwned(
+  ctx: Context,
+  { vmid, conf }: OwnedCt,
+  id: string,
+  token: string | undefined,
+  whileDestroying?: () => void,
+): Promise<void> {
   const { driver } = ctx;
   // reserveVmid's placeholder: a CT that never started, which pct refuses to touch while locked.
   if (conf.options.lock === 'create') {
@@ -78,7 +86,13 @@ async function destroyOwned(ctx: Context, { vmid, conf }: OwnedCt, id: string, t
     await waitFor(() => !driver.isRunning(vmid), 10_000);
   }
   crashPoint('delete:ct-stopped');
-  const destroy = await driver.pct('destroy', String(vmid));
+  const destroying = driver.pct('destroy', String(vmid));
+  if (whileDestroying) {
+    // pct is spawned by the promise jobs that run() queued, which all run before an immediate.
+    await new Promise((r) => setImmediate(r));
+    whileDestroying();
+  }
+  const destroy = await destroying;
   if (destroy.code !== 0 && readConf(driver.paths, vmid)) {
     throw new RuntimeError(`pct destroy ${vmid} failed: ${toolError(destroy)}`);
   }
@@ -136,7 +150,10 @@ export async function deleteContainer(ctx: Context, rawId: string, o: { force?: 
   const cts = ownedCts(ctx, rec, token, id);
   if (cts.some((ct) => ct.conf.options.lock !== 'create')) preloadTools();
   if (rec && status !== 'stopped') await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
-  for (const ct of cts) await destroyOwned(ctx, ct, id, token);
+  // ct/ (the init binary, ~1 MB, and the process spec) serves only the CT and names nothing recovery
+  // needs: it goes while pct destroy runs. The state entry proper goes last.
+  const removeCtDir = () => rmSync(store.ctDir(id), { recursive: true, force: true });
+  for (const ct of cts) await destroyOwned(ctx, ct, id, token, removeCtDir);
   await stopKeepers(ctx, rec, id);
   crashPoint('delete:ct-destroyed');
   store.remove(id);
