@@ -1,5 +1,5 @@
 // pxoci create: from a bundle to a CT in the `created` state (docs/DESIGN.md has the picture).
-import { copyFileSync, mkdirSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { copyFile, mkdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { deviceNumbers, firstClosedDir, pathKind } from '../runtime/hostfs.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
@@ -81,14 +81,14 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
   let keeper: Keeper | undefined;
   let started = false;
   try {
-    store.save(record);
-    crashPoint('create:recorded');
+    // The first state.json is written once the keeper runs (below). Until then a killed create is
+    // recovered from the owner token alone: delete --force finds the CT by its marker and the keeper by
+    // its --ct-dir, as it must anyway for a create killed right after reserving or spawning. An
+    // earlier record would name nothing those searches need, and would say 'stopped' meanwhile.
     const ownership = ownerDescription(id, token, bundle);
     const vmid = reserveVmid(paths, { options: { lock: 'create', tags: 'pxoci' }, description: ownership, lxc: [] });
     crashPoint('create:vmid-reserved');
     record.vmid = vmid;
-    store.save(record);
-    crashPoint('create:vmid-recorded');
 
     const ctDir = store.ctDir(id);
     const { config, init, namespacedSysctls, ctRoot, seccomp } = translate(spec, {
@@ -112,14 +112,22 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     }
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
     mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
-    writeFileAtomic(`${ctDir}/process`, encodeInitSpec(init), 0o644);
-    if (seccomp !== undefined) writeFileAtomic(`${ctDir}/seccomp`, seccomp, 0o644);
-    copyFileSync(helperPath('pxoci-init'), `${ctDir}/init`);
+    // ct/ is read only by the CT that this create starts, after these writes: no reader can see half a
+    // file, and after a power loss nothing starts that CT again (its keeper is gone). So plain writes,
+    // not tmp + fsync + rename.
+    writeFileSync(`${ctDir}/process`, encodeInitSpec(init), { mode: 0o644 });
+    if (seccomp !== undefined) writeFileSync(`${ctDir}/seccomp`, seccomp, { mode: 0o644 });
     crashPoint('create:runtime-written');
-    await writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked'));
-    crashPoint('create:conf-written');
-
-    keeper = await startKeeper({
+    // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
+    // start below; pct start waits for it. A failed copy settles before the rollback removes ct/.
+    const initCopied = new Promise<void>((ok, fail) => copyFile(helperPath('pxoci-init'), `${ctDir}/init`, (e) => (e ? fail(e) : ok())));
+    // The keeper does not depend on the config: it starts while the lock helper starts and the config
+    // is written, each filling the other's waits. Both are done before pct start. The config first:
+    // writeConfLocked can throw before it returns a promise, and then no keeper may have been spawned.
+    const confWritten = writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked')).then(() =>
+      crashPoint('create:conf-written'),
+    );
+    const keeperStarted = startKeeper({
       ctDir,
       exitFile: store.exitFile(id),
       preserveFds,
@@ -127,8 +135,16 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       ctRoot,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
       startResultFile: startResultFile(store.dir(id)),
+    }).then((k) => {
+      keeper = k;
+      crashPoint('create:keeper-spawned');
     });
-    crashPoint('create:keeper-spawned');
+    // All settle before any error counts, so that a rollback knows of a keeper that did start; the
+    // error reported is the one of the earliest step, as when they ran one after the other.
+    for (const result of await Promise.allSettled([initCopied, confWritten, keeperStarted])) {
+      if (result.status === 'rejected') throw result.reason;
+    }
+    if (!keeper) throw new RuntimeError('internal error: no keeper');
     record.keeperPid = keeper.pid;
     record.keeperStart = processStartTime(keeper.pid);
     store.save(record);

@@ -1,15 +1,17 @@
 // pxoci delete [--force] ID: runc's semantics and texts. It is also the recovery path after a create
 // or delete that was killed half-way (docs/DESIGN.md, Crash recovery): whatever the state dir still
 // says, it removes every CT our marker proves ours, our keeper, and the state entry, in that order.
+import { rmSync } from 'node:fs';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId, notExist } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
 import { crashPoint } from '../runtime/crash.js';
 import { logWarning } from '../runtime/log.js';
-import { toolError } from '../runtime/node.js';
+import { preloadTools, toolError } from '../runtime/node.js';
 import { findKeepers, isSameProcessAlive } from '../runtime/proc.js';
 import { findOwnedCts, ownedBy, readConf, removeConfLocked, removeDeadWritersTemps } from '../runtime/pveconf.js';
 import type { ContainerRecord } from '../runtime/state.js';
+import type { PveConfig } from '../pve/config.js';
 import { signalContainer } from './kill.js';
 import { loadHooks, runPoststopHooks } from '../runtime/hooks.js';
 
@@ -28,15 +30,47 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean
   return true;
 }
 
-/** Stops and destroys one CT of container `id`, if its config proves it ours; others are left alone. */
-async function destroyVmid(ctx: Context, vmid: number, id: string, token: string | undefined): Promise<void> {
-  const { driver } = ctx;
-  const conf = readConf(driver.paths, vmid);
-  if (!conf) return;
-  if (!ownedBy(conf, id, token)) {
-    logWarning(`CT ${vmid} is not a pxoci container of ${id}: left alone`);
-    return;
+interface OwnedCt {
+  vmid: number;
+  conf: PveConfig;
+}
+
+/**
+ * Every CT of a container whose config proves it ours: the recorded one and, when the record cannot say
+ * (a create killed before it recorded its VMID, a corrupt record), each one carrying our marker. A CT
+ * that is not ours is left alone.
+ */
+function ownedCts(ctx: Context, rec: ContainerRecord | undefined, token: string | undefined, id: string): OwnedCt[] {
+  const { paths } = ctx.driver;
+  const vmids = new Set<number>();
+  if (rec?.vmid !== undefined) vmids.add(rec.vmid);
+  const recorded = rec?.vmid !== undefined ? readConf(paths, rec.vmid) : undefined;
+  if (rec?.vmid === undefined || !ownedBy(recorded, id, token)) {
+    for (const vmid of findOwnedCts(paths, id, token)) vmids.add(vmid);
   }
+  const owned: OwnedCt[] = [];
+  for (const vmid of vmids) {
+    const conf = vmid === rec?.vmid ? recorded : readConf(paths, vmid);
+    if (!conf) continue;
+    if (!ownedBy(conf, id, token)) {
+      logWarning(`CT ${vmid} is not a pxoci container of ${id}: left alone`);
+      continue;
+    }
+    owned.push({ vmid, conf });
+  }
+  return owned;
+}
+
+/** Stops and destroys one CT of container `id`, found ours by ownedCts; `whileDestroying` runs once
+ *  the CT has stopped, while pct destroy does. */
+async function destroyOwned(
+  ctx: Context,
+  { vmid, conf }: OwnedCt,
+  id: string,
+  token: string | undefined,
+  whileDestroying?: () => void,
+): Promise<void> {
+  const { driver } = ctx;
   // reserveVmid's placeholder: a CT that never started, which pct refuses to touch while locked.
   if (conf.options.lock === 'create') {
     await removeConfLocked(driver.paths, vmid, id, token);
@@ -52,25 +86,23 @@ async function destroyVmid(ctx: Context, vmid: number, id: string, token: string
     await waitFor(() => !driver.isRunning(vmid), 10_000);
   }
   crashPoint('delete:ct-stopped');
-  const destroy = await driver.pct('destroy', String(vmid));
+  const destroying = driver.pct('destroy', String(vmid));
+  if (whileDestroying) {
+    // pct is spawned by the promise jobs that run() queued, which all run before an immediate.
+    await new Promise((r) => setImmediate(r));
+    whileDestroying();
+  }
+  const destroy = await destroying;
   if (destroy.code !== 0 && readConf(driver.paths, vmid)) {
     throw new RuntimeError(`pct destroy ${vmid} failed: ${toolError(destroy)}`);
   }
   removeDeadWritersTemps(driver.paths, vmid);
 }
 
-/**
- * Removes every CT of a container: the recorded one and, when the record cannot say (a create
- * killed before it recorded its VMID, a corrupt record), each one carrying our marker.
- */
+/** Removes every CT of a container (see ownedCts). */
 export async function destroyCt(ctx: Context, rec: ContainerRecord | undefined, token: string | undefined, id = rec?.id): Promise<void> {
   if (id === undefined) return;
-  const vmids = new Set<number>();
-  if (rec?.vmid !== undefined) vmids.add(rec.vmid);
-  if (rec?.vmid === undefined || !ownedBy(readConf(ctx.driver.paths, rec.vmid), id, token)) {
-    for (const vmid of findOwnedCts(ctx.driver.paths, id, token)) vmids.add(vmid);
-  }
-  for (const vmid of vmids) await destroyVmid(ctx, vmid, id, token);
+  for (const ct of ownedCts(ctx, rec, token, id)) await destroyOwned(ctx, ct, id, token);
 }
 
 /** The keeper ends with the CT; one whose CT never started waits for it: end it. */
@@ -104,19 +136,24 @@ export async function deleteContainer(ctx: Context, rawId: string, o: { force?: 
     if (!o.force) throw e;
   }
   crashPoint('delete:loaded');
-  if (rec) {
-    const status = containerStatus(store, rec);
+  const status = rec && containerStatus(store, rec);
+  if (rec && status !== 'stopped') {
     if ((status === 'running' || status === 'paused') && !o.force) {
       throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
-    if (status !== 'stopped') {
-      await signalContainer(ctx, rec, status, 9, true);
-      crashPoint('delete:signalled');
-      await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
-    }
+    await signalContainer(ctx, rec, status!, 9, true);
+    crashPoint('delete:signalled');
   }
+  // The container process and then its CT take a while to end: what comes next is read meanwhile,
+  // and node:child_process (for pct) loads while we wait.
   const hooks = loadHooks(store.dir(id));
-  await destroyCt(ctx, rec, token, id);
+  const cts = ownedCts(ctx, rec, token, id);
+  if (cts.some((ct) => ct.conf.options.lock !== 'create')) preloadTools();
+  if (rec && status !== 'stopped') await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
+  // ct/ (the init binary, ~1 MB, and the process spec) serves only the CT and names nothing recovery
+  // needs: it goes while pct destroy runs. The state entry proper goes last.
+  const removeCtDir = () => rmSync(store.ctDir(id), { recursive: true, force: true });
+  for (const ct of cts) await destroyOwned(ctx, ct, id, token, removeCtDir);
   await stopKeepers(ctx, rec, id);
   crashPoint('delete:ct-destroyed');
   store.remove(id);

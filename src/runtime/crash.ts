@@ -3,17 +3,16 @@
 // `delete` can leave behind is recovered by `delete --force`. Unset (always, outside tests) it does
 // nothing: one environment lookup per step.
 
-/** Every point of `create` after which a SIGKILL leaves something new behind, in order. */
+/** Every point of `create` after which a SIGKILL leaves something new behind, in order (the keeper's
+ *  start runs alongside the config write: keeper-spawned falls anywhere among the conf steps). */
 export const CREATE_STEPS = [
   'claimed', // state dir and owner token exist, no state.json
-  'recorded', // state.json without a VMID
-  'vmid-reserved', // placeholder conf exists, state.json does not name it
-  'vmid-recorded',
-  'runtime-written', // ct/process, ct/init
+  'vmid-reserved', // placeholder conf exists, no state.json
+  'runtime-written', // ct/process; ct/init is copied alongside the conf steps
   'conf-locked', // inside PVE's config lock, before the full config is written
   'conf-written',
-  'keeper-spawned', // keeper alive, its pid not recorded
-  'keeper-recorded',
+  'keeper-spawned', // keeper alive, no state.json
+  'keeper-recorded', // the first state.json: VMID and keeper
   'ct-started', // CT running, container process not recorded
   'ready-recorded',
 ] as const;

@@ -38,6 +38,12 @@ export async function run(file: string, args: string[], input?: string): Promise
   });
 }
 
+/** Loads node:child_process now, for a tool run that will surely follow a wait: it then loads during
+ *  the wait instead of after it. */
+export function preloadTools(): void {
+  void import('node:child_process');
+}
+
 export class NodeDriver {
   constructor(readonly paths: NodePaths = nodePaths()) {}
 
