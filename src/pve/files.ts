@@ -11,14 +11,17 @@ function checkSize(path: string, data: string | Buffer): void {
   if (Buffer.byteLength(data) > PMXCFS_MAX_FILE) throw new Error(`unable to write '${path}' - File too large`);
 }
 
-/** tmp file + rename(), like PVE's file_set_contents. */
-export function atomicWrite(path: string, data: string | Buffer, mode = 0o640): void {
+/**
+ * tmp file + rename(), like PVE's file_set_contents. `durable: false` skips the fsync, for a file that
+ * may be lost in a power cut as long as no reader ever sees half of it.
+ */
+export function atomicWrite(path: string, data: string | Buffer, mode = 0o640, { durable = true } = {}): void {
   checkSize(path, data);
   const tmp = join(dirname(path), `.${basename(path)}.tmp.${process.pid}`);
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     rmSync(tmp, { force: true });
