@@ -320,7 +320,7 @@ function report({ m, pctInLifecycle }, lxcTimes, podmanTimes, startupVars) {
   if (startupVars) {
     console.log(
       `note: ${startupVars.set.join(', ')} set in this environment; measured without it (as an engine on a PVE node ` +
-        `runs pxoci). With it, --version takes ${fmt(startupVars.with)} instead of ${fmt(startupVars.without)}.`,
+        `runs pxoci). With it, a call that starts Node (the Node side's --version) takes ${fmt(startupVars.with)} instead of ${fmt(startupVars.without)}.`,
     );
   }
 }
