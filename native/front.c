@@ -9,7 +9,6 @@
 #include "procfacts.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,30 +107,17 @@ static int print_state(const char *root, const char *id)
 	if (snprintf(dir, sizeof dir, "%s/%s", root, id) >= (int)sizeof dir)
 		return -1;
 	snprintf(path, sizeof path, "%s/state.view", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > VIEW_MAX) {
-		close(fd);
+	if (stat(path, &st) < 0 || st.st_size <= 0 || st.st_size > VIEW_MAX)
 		return -1;
-	}
-	char *view = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (view && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, view + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (!view || got != (size_t)st.st_size) {
+	/* One byte more than the view: a file replaced meanwhile by one of another size reads short or
+	 * long, and Node answers. */
+	size_t view_size = (size_t)st.st_size;
+	char *view = malloc(view_size + 2);
+	if (!view || read_small(path, view, view_size + 2) != (ssize_t)view_size) {
 		free(view);
 		return -1;
 	}
-	view[got] = '\0';
 
 	unsigned long long ino, size, mtime_ns;
 	long pid;
@@ -154,7 +140,7 @@ static int print_state(const char *root, const char *id)
 	snprintf(path, sizeof path, "%s/exit", dir);
 	enum container_status status = container_status(path, pid, strcmp(pid_start, "-") == 0 ? "" : pid_start, started);
 
-	const char *text = view + header_len, *end = view + got;
+	const char *text = view + header_len, *end = view + view_size;
 	for (int i = 0; i < (int)status && text < end; i++)
 		text += strnlen(text, (size_t)(end - text)) + 1;
 	if (text >= end) {

@@ -12,8 +12,7 @@
 
 const char *const container_status_names[4] = { "created", "running", "paused", "stopped" };
 
-/* The whole of a small /proc or cgroup file, NUL-terminated; -1 if it cannot be read. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
+ssize_t read_small(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

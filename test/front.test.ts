@@ -16,6 +16,7 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const lone = join(work, 'lone-pxoci');
 copyFileSync(pxociBin, lone);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
 
 /** With the node's state root unless the call names one. */
 const run = (argv0: string[], args: string[]) => {
@@ -73,8 +74,6 @@ t.test('state in every status: the front answers with the Node side\'s bytes', a
   t.equal(pxoci(node, ['delete', 'f1']).status, 0);
   await c.closed;
 });
-
-const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
 
 t.test('--version: the front prints the Node side\'s text', async (t) => {
   for (const args of [['--version'], ['-v'], ['--log-format', 'json', '--version']]) {
