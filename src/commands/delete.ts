@@ -1,7 +1,7 @@
 // pxoci delete [--force] ID: runc's semantics and texts. It is also the recovery path after a create
 // or delete that was killed half-way (docs/DESIGN.md, Crash recovery): whatever the state dir still
 // says, it removes every CT our marker proves ours, our keeper, and the state entry, in that order.
-import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId, notExist } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
@@ -61,14 +61,14 @@ function ownedCts(ctx: Context, rec: ContainerRecord | undefined, token: string 
   return owned;
 }
 
-/** Stops and destroys one CT of container `id`, found ours by ownedCts; `whileDestroying` runs once
- *  the CT has stopped, while pct destroy does. */
+/** Stops and destroys one CT of container `id`, found ours by ownedCts; `whileDestroying` starts once
+ *  the CT has stopped and runs alongside pct destroy. */
 async function destroyOwned(
   ctx: Context,
   { vmid, conf }: OwnedCt,
   id: string,
   token: string | undefined,
-  whileDestroying?: () => void,
+  whileDestroying?: () => Promise<void>,
 ): Promise<void> {
   const { driver } = ctx;
   // reserveVmid's placeholder: a CT that never started, which pct refuses to touch while locked.
@@ -86,13 +86,7 @@ async function destroyOwned(
     await waitFor(() => !driver.isRunning(vmid), 10_000);
   }
   crashPoint('delete:ct-stopped');
-  const destroying = driver.pct('destroy', String(vmid));
-  if (whileDestroying) {
-    // pct is spawned by the promise jobs that run() queued, which all run before an immediate.
-    await new Promise((r) => setImmediate(r));
-    whileDestroying();
-  }
-  const destroy = await destroying;
+  const [destroy] = await Promise.all([driver.pct('destroy', String(vmid)), whileDestroying?.()]);
   if (destroy.code !== 0 && readConf(driver.paths, vmid)) {
     throw new RuntimeError(`pct destroy ${vmid} failed: ${toolError(destroy)}`);
   }
@@ -152,7 +146,7 @@ export async function deleteContainer(ctx: Context, rawId: string, o: { force?: 
   if (rec && status !== 'stopped') await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
   // ct/ (the init binary, ~1 MB, and the process spec) serves only the CT and names nothing recovery
   // needs: it goes while pct destroy runs. The state entry proper goes last.
-  const removeCtDir = () => rmSync(store.ctDir(id), { recursive: true, force: true });
+  const removeCtDir = () => rm(store.ctDir(id), { recursive: true, force: true });
   for (const ct of cts) await destroyOwned(ctx, ct, id, token, removeCtDir);
   await stopKeepers(ctx, rec, id);
   crashPoint('delete:ct-destroyed');
