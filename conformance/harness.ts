@@ -1,6 +1,6 @@
 // What the runtime-agnostic conformance files share: which runtime runs (RUNTIME=/usr/sbin/runc, or
 // pxoci on a simulated PVE node), its state root, running a container the way an engine does, and
-// `check`: each check names the rows of src/core/fields.ts it proves, and a complete run of a file
+// `check`: each check names the rows of src/oci/fields.ts it proves, and a complete run of a file
 // writes conformance/results/<runtime>[.<suite>].json, from which scripts/gen-fields-doc.mjs fills the
 // pxoci/runc columns of docs/fields.md.
 import t, { type Test } from 'tap';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureStdio, makeBundle, pxociBin, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
-import { FIELDS } from '../src/core/fields.js';
+import { FIELDS } from '../src/oci/fields.js';
 import { DIFFERENCES, type DifferenceName } from './differences.js';
 
 export const runtimePath = process.env.RUNTIME;
@@ -97,13 +97,13 @@ export interface Check {
   /** This runtime cannot show what the field asks for, for a documented reason: the check goes on to
    *  assert what the container does see instead. */
   differ(name: DifferenceName): void;
-  /** This runtime refuses the field, as src/core/fields.ts documents: create must fail naming it. */
+  /** This runtime refuses the field, as src/oci/fields.ts documents: create must fail naming it. */
   rejects(run: Run, field: string): void;
 }
 
 /** One check: runs `fn`, then records pass, fail or the named difference for every row in `fields`. */
 export function check(name: string, fields: string[], fn: (t: Test, c: Check) => Promise<void>) {
-  for (const f of fields) if (!rows.has(f)) throw new Error(`check "${name}": "${f}" is not a row of src/core/fields.ts`);
+  for (const f of fields) if (!rows.has(f)) throw new Error(`check "${name}": "${f}" is not a row of src/oci/fields.ts`);
   checksDefined++;
   t.test(name, async (t) => {
     checksRun++;

@@ -2,7 +2,7 @@
 //   RUNTIME=/usr/sbin/runc npx tap conformance/oci.test.ts      (runc, on the host)
 //   npx tap conformance/oci.test.ts                              (pxoci on a simulated PVE node)
 // The same checks pass on runc: that is the proof they test something real. Each check names the
-// rows of src/core/fields.ts it proves (conformance/harness.ts records the results per row).
+// rows of src/oci/fields.ts it proves (conformance/harness.ts records the results per row).
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, lchownSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, existsSync } from 'node:fs';

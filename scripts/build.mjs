@@ -74,9 +74,9 @@ for (const file of split.outputFiles) {
 chmodSync(join(dist, 'pxoci.js'), 0o755);
 
 const tools = {
-  pvesim: 'conformance/pvesim/main.ts',
-  pct: 'conformance/pvesim/pct.ts',
-  pvesh: 'conformance/pvesim/pvesh.ts',
+  pvesim: 'src/pvesim/main.ts',
+  pct: 'src/pvesim/pct.ts',
+  pvesh: 'src/pvesim/pvesh.ts',
 };
 for (const [name, entry] of Object.entries(tools)) {
   if (!existsSync(join(top, entry))) continue;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// docs/fields.md from src/core/fields.ts (the table the translator itself uses) and the conformance
+// docs/fields.md from src/oci/fields.ts (the table the translator itself uses) and the conformance
 // results committed in conformance/results/ (conformance/oci.test.ts writes <runtime>.json; another
 // suite may write <runtime>.<suite>.json in the same shape: {runtime, fields: {row: {result, …}}}).
 // `--check`: fail if docs/fields.md is not what the table and the results give.
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = mkdtempSync(join(tmpdir(), 'pxoci-fields-'));
 await build({
-  entryPoints: { fields: join(top, 'src/core/fields.ts'), differences: join(top, 'conformance/differences.ts') },
+  entryPoints: { fields: join(top, 'src/oci/fields.ts'), differences: join(top, 'conformance/differences.ts') },
   outdir: out,
   bundle: true,
   format: 'esm',
@@ -36,7 +36,7 @@ for (const file of existsSync(resultsDir) ? readdirSync(resultsDir).filter((f) =
   if (!results[runtime]) continue;
   for (const [path, outcome] of Object.entries(fields)) {
     if (!rows.has(path)) {
-      console.error(`conformance/results/${file}: "${path}" is not a row of src/core/fields.ts; run the conformance suite again`);
+      console.error(`conformance/results/${file}: "${path}" is not a row of src/oci/fields.ts; run the conformance suite again`);
       process.exit(1);
     }
     const seen = results[runtime][path];
@@ -54,7 +54,7 @@ function cell(runtime, path) {
 const lines = [
   '# config.json fields on a PVE node',
   '',
-  'Generated from `src/core/fields.ts` and `conformance/results/*.json` by `scripts/gen-fields-doc.mjs`; a test',
+  'Generated from `src/oci/fields.ts` and `conformance/results/*.json` by `scripts/gen-fields-doc.mjs`; a test',
   'fails when it is stale. Every field is applied, provided by LXC/PVE, recorded, or rejected by name — none',
   'is silently ignored.',
   '',
@@ -83,7 +83,7 @@ if (process.argv.includes('--check')) {
   } catch {}
   if (current !== text) {
     console.error(
-      'docs/fields.md is stale: it must match src/core/fields.ts and conformance/results/*.json.\n' +
+      'docs/fields.md is stale: it must match src/oci/fields.ts and conformance/results/*.json.\n' +
         'Run the conformance suite for both runtimes (npm run conformance && npm run conformance:runc), then\n' +
         'node scripts/gen-fields-doc.mjs, and commit docs/fields.md with conformance/results/.',
     );

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // schemas/*.json are the single source of truth. This generates, and commits:
-//   src/core/generated/validators.js   ajv standalone validators (no schema compilation at run time)
-//   src/core/generated/validators.d.ts their types
-//   src/core/generated/schemas.ts      the schemas `as const`, for json-schema-to-ts types
+//   src/oci/generated/validators.js   ajv standalone validators (no schema compilation at run time)
+//   src/oci/generated/validators.d.ts their types
+//   src/oci/generated/schemas.ts      the schemas `as const`, for json-schema-to-ts types
 // `--check` fails if the committed files differ from what would be generated.
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(top, 'src/core/generated');
+const out = join(top, 'src/oci/generated');
 const load = (name) => JSON.parse(readFileSync(join(top, 'schemas', name), 'utf8'));
 const config = load('config-schema.json');
 const state = load('state-schema.json');
@@ -86,7 +86,7 @@ if (process.argv.includes('--check')) {
       current = readFileSync(join(out, name), 'utf8');
     } catch {}
     if (current !== text) {
-      console.error(`src/core/generated/${name} is out of date: run node scripts/gen-schemas.mjs`);
+      console.error(`src/oci/generated/${name} is out of date: run node scripts/gen-schemas.mjs`);
       stale = true;
     }
   }

@@ -1,10 +1,10 @@
 // The pure side of hooks: the state JSON each hook reads, and what pxoci's init receives for the
 // startContainer hooks.
 import t from 'tap';
-import { hookState, stateAroundPid } from '../src/core/hooks.js';
-import { encodeInitSpec } from '../src/core/initspec.js';
-import { translate } from '../src/core/translate.js';
-import { validateSpec } from '../src/core/bundle.js';
+import { hookState, stateAroundPid } from '../src/oci/hooks.js';
+import { encodeInitSpec } from '../src/oci/initspec.js';
+import { translate } from '../src/oci/translate.js';
+import { validateSpec } from '../src/oci/bundle.js';
 
 t.test("state JSON: runc's keys and order; no pid once stopped", async (t) => {
   const c = { id: 'c1', bundle: '/b "quoted"', annotations: { '"pid":1': 'x' } };

@@ -4,9 +4,9 @@
 // fields. Anything else is a rejection that names the field (a ConfigError), never a crash.
 import t from 'tap';
 import fc from 'fast-check';
-import { validateSpec } from '../src/core/bundle.js';
-import { ConfigError } from '../src/core/errors.js';
-import { translate, type TranslateContext } from '../src/core/translate.js';
+import { validateSpec } from '../src/oci/bundle.js';
+import { ConfigError } from '../src/oci/errors.js';
+import { translate, type TranslateContext } from '../src/oci/translate.js';
 import {
   checkOption,
   checkRawLxcKey,

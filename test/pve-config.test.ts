@@ -13,7 +13,7 @@ import {
   effectiveConfig,
   normalizeTags,
 } from '../src/pve/config.js';
-import { atomicWrite, createExclusive } from '../src/pve/files.js';
+import { atomicWrite, createExclusive } from '../src/lib/atomic-files.js';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateSpec, validateProcess, resolveRootfs } from '../src/core/bundle.js';
-import { validateState } from '../src/core/generated/validators.js';
-import { ConfigError } from '../src/core/errors.js';
+import { validateSpec, validateProcess, resolveRootfs } from '../src/oci/bundle.js';
+import { validateState } from '../src/oci/generated/validators.js';
+import { ConfigError } from '../src/oci/errors.js';
 import { defaultSpec } from '../src/commands/spec.js';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seccompPolicy, type OciSeccomp } from '../src/core/seccomp.js';
-import { validateSpec } from '../src/core/bundle.js';
+import { seccompPolicy, type OciSeccomp } from '../src/oci/seccomp.js';
+import { validateSpec } from '../src/oci/bundle.js';
 import { top } from './helpers/env.js';
 
 const abis = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];

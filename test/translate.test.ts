@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { validateSpec } from '../src/core/bundle.js';
-import { translate, hostnameFor, sharesToCpuunits, type TranslateContext } from '../src/core/translate.js';
-import { encodeInitSpec } from '../src/core/initspec.js';
+import { validateSpec } from '../src/oci/bundle.js';
+import { translate, hostnameFor, sharesToCpuunits, type TranslateContext } from '../src/oci/translate.js';
+import { encodeInitSpec } from '../src/oci/initspec.js';
 import { defaultSpec } from '../src/commands/spec.js';
 import { parsePctConfig, writePctConfig, checkRawLxcKey } from '../src/pve/config.js';
 import { top } from './helpers/env.js';
@@ -451,7 +451,7 @@ t.test('no config.json field is silently ignored: each is applied, accepted as p
     }
     if (expected instanceof RegExp) t.match((error as { field?: string })?.field, expected, `${leaf}: rejected by name`);
     else if (expected === 'applied') t.ok(out !== undefined && out !== baseline, `${leaf}: applied`, { error });
-    else t.equal(out, baseline, `${leaf}: accepted without a CT change (documented in src/core/fields.ts)`);
+    else t.equal(out, baseline, `${leaf}: accepted without a CT change (documented in src/oci/fields.ts)`);
   }
 });
 

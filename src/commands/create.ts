@@ -3,13 +3,13 @@ import { copyFile, mkdirSync, readFileSync, statSync, rmSync, writeFileSync } fr
 import { deviceNumbers, firstClosedDir, pathKind } from '../runtime/hostfs.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
-import { validateSpec, resolveRootfs } from '../core/bundle.js';
-import { translate } from '../core/translate.js';
-import { encodeInitSpec } from '../core/initspec.js';
-import { ConfigError } from '../core/errors.js';
+import { validateSpec, resolveRootfs } from '../oci/bundle.js';
+import { translate } from '../oci/translate.js';
+import { encodeInitSpec } from '../oci/initspec.js';
+import { ConfigError } from '../oci/errors.js';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId, checkPreserveFds } from '../runtime/errors.js';
-import { helperPath } from '../runtime/native.js';
+import { helperPath } from '../lib/native-paths.js';
 import { startKeeper, type Keeper } from '../runtime/keeper.js';
 import { toolError } from '../runtime/node.js';
 import { ownerDescription, removeConfLocked, reserveVmid, writeConfLocked } from '../runtime/pveconf.js';

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { validateProcess } from '../core/bundle.js';
-import { processToInitSpec } from '../core/translate.js';
-import { encodeInitSpec } from '../core/initspec.js';
+import { validateProcess } from '../oci/bundle.js';
+import { processToInitSpec } from '../oci/translate.js';
+import { encodeInitSpec } from '../oci/initspec.js';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId, checkPreserveFds } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';
-import { helperPath } from '../runtime/native.js';
+import { helperPath } from '../lib/native-paths.js';
 import { writeFileAtomic } from '../runtime/state.js';
 import { checkOwned } from '../runtime/pveconf.js';
 

@@ -11,7 +11,7 @@ export function features(): void {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
       capabilities: [] as string[],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
-      // What src/core/seccomp.ts can write in LXC's policy format.
+      // What src/oci/seccomp.ts can write in LXC's policy format.
       seccomp: {
         enabled: true,
         actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP'],

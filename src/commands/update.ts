@@ -1,8 +1,8 @@
 // pxoci update --resources F|- ID: the LinuxResources PVE can change on a running CT (memory, swap,
 // cpulimit, cpuunits) go through `pct set`, which PVE applies live; anything else is refused by name.
 import { readFileSync } from 'node:fs';
-import { resourcesToOptions } from '../core/translate.js';
-import { ConfigError } from '../core/errors.js';
+import { resourcesToOptions } from '../oci/translate.js';
+import { ConfigError } from '../oci/errors.js';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkContainerId } from '../runtime/errors.js';
 import { containerStatus } from '../runtime/container.js';

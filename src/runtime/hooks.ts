@@ -8,10 +8,10 @@
 // task with PVE's arguments, cannot receive the state, and could not fail `pxoci create`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hookState, type HookKind, type Hook, type Hooks, type HookState } from '../core/hooks.js';
+import { hookState, type HookKind, type Hook, type Hooks, type HookState } from '../oci/hooks.js';
 import { RuntimeError } from './errors.js';
 import { logWarning } from './log.js';
-import { helperPath } from './native.js';
+import { helperPath } from '../lib/native-paths.js';
 import { isSameProcessAlive } from './proc.js';
 import { writeFileAtomic, type ContainerRecord } from './state.js';
 

@@ -1,7 +1,7 @@
 // Starting the keeper (native/keeper.c) and following its progress reports.
 import type { StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { helperPath } from './native.js';
+import { helperPath } from '../lib/native-paths.js';
 import { RuntimeError } from './errors.js';
 
 export interface KeeperOptions {

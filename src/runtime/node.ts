@@ -1,8 +1,8 @@
 // The node driver: the only place pxoci runs PVE's and LXC's tools. It uses only what a real PVE
 // node has (pct, lxc-info/attach/stop/freeze/unfreeze) and calls them by absolute path, because podman
 // runs the runtime with no PATH at all.
-import { readFileSync } from 'node:fs';
 import { nodePaths, type NodePaths } from '../pve/paths.js';
+import { isCtRunning } from '../pve/node-facts.js';
 import { logDebug } from './log.js';
 
 export interface ToolResult {
@@ -55,14 +55,9 @@ export class NodeDriver {
     return run(this.paths.lxcBin(tool), ['-P', this.paths.lxcPath, '-n', String(vmid), ...args]);
   }
 
-  /** What `pct status` checks, without running pct: LXC's abstract command socket is listening. */
+  /** What `pct status` checks, without running pct. */
   isRunning(vmid: number): boolean {
-    try {
-      const needle = ` @${this.paths.lxcPath.replace(/\/+$/, '')}/${vmid}/command`;
-      return readFileSync('/proc/net/unix', 'utf8').includes(needle + '\n');
-    } catch {
-      return false;
-    }
+    return isCtRunning(this.paths, vmid);
   }
 }
 

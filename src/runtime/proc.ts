@@ -1,6 +1,6 @@
 // Host process facts read from /proc (native/procfacts.c): cheap enough for `state`, which must not call pct.
 import { readFileSync, readdirSync } from 'node:fs';
-import { helperPath } from './native.js';
+import { helperPath } from '../lib/native-paths.js';
 
 /** native/procfacts.h, through Node-API: the native `state` front reads processes with the same code. */
 interface ProcFacts {

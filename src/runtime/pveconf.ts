@@ -2,14 +2,12 @@
 import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePctConfig, writePctConfig, type PveConfig } from '../pve/config.js';
-import { withFileLock } from '../pve/lock.js';
+import { withFileLock } from '../lib/flock.js';
 import type { NodePaths } from '../pve/paths.js';
-import { atomicWrite, createExclusive } from '../pve/files.js';
+import { VMID_MAX, VMID_MIN, ctVmids, usedVmids } from '../pve/node-facts.js';
+import { atomicWrite, createExclusive } from '../lib/atomic-files.js';
 import { RuntimeError, checkContainerId } from './errors.js';
 import { isOwnerToken } from './state.js';
-
-const FIRST_VMID = 100;
-const LAST_VMID = 999_999_999;
 
 /** PVE waits 10 s for a config lock (5 s during create). */
 const LOCK_TIMEOUT_SECONDS = 10;
@@ -34,40 +32,6 @@ export function ownerDescription(id: string, token: string, bundle: string): str
   return [ownerLine(checkContainerId(id)), tokenLine(token), `bundle ${JSON.stringify(bundle)}`].join('\n');
 }
 
-function idsIn(dir: string, into: Set<number>): void {
-  try {
-    for (const name of readdirSync(dir)) {
-      const m = /^(\d+)\.conf$/.exec(name);
-      if (m) into.add(Number(m[1]));
-    }
-  } catch {
-    // a node without guests of that kind
-  }
-}
-
-/** Every VMID the cluster knows: .vmlist (pmxcfs' cluster-wide list) and the config dirs we can see. */
-export function usedVmids(paths: NodePaths): Set<number> {
-  const used = new Set<number>();
-  try {
-    const vmlist = JSON.parse(readFileSync(paths.vmlist, 'utf8')) as { ids?: Record<string, unknown> };
-    for (const id of Object.keys(vmlist.ids ?? {})) used.add(Number(id));
-  } catch {
-    // no .vmlist yet
-  }
-  const nodes = join(paths.etcPve, 'nodes');
-  let nodeNames: string[] = [];
-  try {
-    nodeNames = readdirSync(nodes);
-  } catch {
-    nodeNames = [];
-  }
-  for (const node of nodeNames) {
-    idsIn(join(nodes, node, 'lxc'), used);
-    idsIn(join(nodes, node, 'qemu-server'), used);
-  }
-  return used;
-}
-
 /**
  * Reserves a VMID the way pmxcfs makes it safe: exclusive creation of the config file, which fails
  * with EEXIST when the id exists anywhere in the cluster. /cluster/nextid is only a hint (two callers
@@ -76,7 +40,7 @@ export function usedVmids(paths: NodePaths): Set<number> {
 export function reserveVmid(paths: NodePaths, placeholder: PveConfig): number {
   const text = writePctConfig(placeholder);
   const used = usedVmids(paths);
-  for (let vmid = FIRST_VMID; vmid <= LAST_VMID; vmid++) {
+  for (let vmid = VMID_MIN; vmid <= VMID_MAX; vmid++) {
     if (used.has(vmid)) continue;
     let created: boolean;
     try {
@@ -121,9 +85,7 @@ export function checkOwned(paths: NodePaths, vmid: number, id: string, token: st
  */
 export function findOwnedCts(paths: NodePaths, id: string, token: string | undefined): number[] {
   if (!token) return [];
-  const found = new Set<number>();
-  idsIn(paths.lxcConfDir, found);
-  return [...found].filter((vmid) => ownedBy(readConf(paths, vmid), id, token)).sort((a, b) => a - b);
+  return ctVmids(paths).filter((vmid) => ownedBy(readConf(paths, vmid), id, token));
 }
 
 /** Replaces our own config (the placeholder reserveVmid made) under PVE's lock; `locked` runs first. */

@@ -6,7 +6,7 @@
 //   exit         the container process's raw wait status, written by the keeper when it ends
 //   owner-token  random, written first; the CT's description carries it too (docs/DESIGN.md, Ownership)
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, type BigIntStats } from 'node:fs';
-import { atomicWrite } from '../pve/files.js';
+import { atomicWrite } from '../lib/atomic-files.js';
 import { join } from 'node:path';
 import { RuntimeError, alreadyExists, checkContainerId, notExist } from './errors.js';
 import { VIEW_STATUS_ORDER, stateJsonText } from './container.js';

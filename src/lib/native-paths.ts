@@ -8,7 +8,7 @@ let distDir: string | undefined;
 export function helperPath(name: 'pxoci-helper' | 'pxoci-init' | 'pxoci-procfacts.node'): string {
   if (!distDir) {
     const here = dirname(fileURLToPath(import.meta.url));
-    // Bundled: dist/<entry>.js. From source (tests): src/runtime/native.ts → ../../dist.
+    // Bundled: dist/<entry>.js. From source (tests): src/lib/native-paths.ts → ../../dist.
     distDir = existsSync(join(here, 'pxoci-helper')) ? here : join(here, '..', '..', 'dist');
   }
   return join(distDir, name);

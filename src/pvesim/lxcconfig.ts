@@ -2,9 +2,9 @@
 // for this host (lxc 5.0, hybrid cgroups, no AppArmor). Every difference from a real node is returned
 // as a warning, never dropped silently.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { deviceNumbers } from '../../src/runtime/hostfs.js';
+import { deviceNumbers } from '../pve/node-facts.js';
 import { join } from 'node:path';
-import { parsePropertyString, type PveConfig } from '../../src/pve/config.js';
+import { parsePropertyString, type PveConfig } from '../pve/config.js';
 import { cgroupScope } from './node.js';
 
 export interface LxcConfigResult {

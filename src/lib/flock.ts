@@ -3,13 +3,13 @@
 // long as we keep its stdin open; if we die, the pipe closes and the lock goes with us.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { helperPath } from '../runtime/native.js';
+import { helperPath } from './native-paths.js';
 
 export class LockError extends Error {}
 
 export async function withFileLock<T>(file: string, timeoutSeconds: number, body: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(file), { recursive: true });
-  // Loaded on first use, as in runtime/node.ts: `state` and `kill` must not pay for it.
+  // Loaded on first use, as in the node driver: `state` and `kill` must not pay for it.
   const { spawn } = await import('node:child_process');
   const child = spawn(helperPath('pxoci-helper'), ['lock', file, String(timeoutSeconds)], {
     stdio: ['pipe', 'pipe', 'pipe'],

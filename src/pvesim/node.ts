@@ -1,9 +1,9 @@
 // The simulated node's shared machinery: configs on disk, .vmlist, mounts like PVE's prestart hook.
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePctConfig, parsePropertyString, writePctConfig, type PveConfig } from '../../src/pve/config.js';
-import { nodePaths, type NodePaths } from '../../src/pve/paths.js';
-import { atomicWrite } from '../../src/pve/files.js';
+import { parsePctConfig, parsePropertyString, writePctConfig, type PveConfig } from '../pve/config.js';
+import { nodePaths, type NodePaths } from '../pve/paths.js';
+import { atomicWrite } from '../lib/atomic-files.js';
 import { createHash, spawnSync } from './builtins.js';
 
 export class PveError extends Error {

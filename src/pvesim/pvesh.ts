@@ -1,6 +1,6 @@
 // pvesh for the simulated node: `pvesh get /cluster/nextid` — the lowest free VMID ≥ 100. Like PVE's,
 // it is a hint, not a reservation: two callers can get the same answer.
-import { usedVmids } from '../../src/runtime/pveconf.js';
+import { VMID_MIN, usedVmids } from '../pve/node-facts.js';
 import { paths } from './node.js';
 
 const [verb, path, ...rest] = process.argv.slice(2);
@@ -9,7 +9,7 @@ if (verb !== 'get' || path !== '/cluster/nextid') {
   process.exit(255);
 }
 const used = usedVmids(paths());
-let id = 100;
+let id = VMID_MIN;
 while (used.has(id)) id++;
 const json = rest.includes('--output-format') && rest[rest.indexOf('--output-format') + 1] === 'json';
 process.stdout.write(json ? `"${id}"\n` : `${id}\n`);

@@ -14,11 +14,11 @@ import {
   parsePropertyString,
   splitList,
   type PveConfig,
-} from '../../src/pve/config.js';
-import { createExclusive } from '../../src/pve/files.js';
-import { withFileLock } from '../../src/pve/lock.js';
-import { deviceNumbers } from '../../src/runtime/hostfs.js';
-import { NodeDriver } from '../../src/runtime/node.js';
+} from '../pve/config.js';
+import { createExclusive } from '../lib/atomic-files.js';
+import { withFileLock } from '../lib/flock.js';
+import { deviceNumbers } from '../pve/node-facts.js';
+import { isCtRunning } from '../pve/node-facts.js';
 import { createHash, spawn, spawnSync } from './builtins.js';
 import { buildLxcConfig } from './lxcconfig.js';
 import {
@@ -38,7 +38,7 @@ import {
 } from './node.js';
 
 const p = paths();
-const driver = new NodeDriver(p);
+const isRunning = (vmid: number) => isCtRunning(p, vmid);
 const LXC = (tool: string) => `/usr/bin/${tool}`;
 
 // ---- command line, as PVE's CLIHandler/JSONSchema parse it -------------------------------------
@@ -153,7 +153,7 @@ function sleep(ms: number): Promise<void> {
 
 async function waitStopped(vmid: number, seconds: number): Promise<boolean> {
   const until = Date.now() + seconds * 1000;
-  while (driver.isRunning(vmid)) {
+  while (isRunning(vmid)) {
     if (Date.now() > until) return false;
     await sleep(50);
   }
@@ -179,12 +179,12 @@ function warn(msg: string): void {
 // ---- commands ----------------------------------------------------------------------------------
 
 async function start(vmid: number, o: Record<string, string>): Promise<void> {
-  if (driver.isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
+  if (isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
   await lockConfig(vmid, async () => {
     let config = readConfig(p, vmid);
     if (config.options.template === '1') throw new PveError("you can't start a CT if it's a template");
     if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
-    if (driver.isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
+    if (isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
     if (config.options.unprivileged === '1') {
       for (const k of Object.keys(config.options).filter((k) => k === 'rootfs' || /^mp\d+$/.test(k))) {
         if (parsePropertyString(k === 'rootfs' ? 'rootfs' : 'mp', config.options[k]!).quota === '1') {
@@ -229,8 +229,8 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 255)));
     // lxc-start -d itself returns once the CT is RUNNING (or has failed): lxc-wait only for a CT
     // that is not there yet.
-    const running = code === 0 && (driver.isRunning(vmid) || spawnSync(LXC('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
-    if (!running || !driver.isRunning(vmid)) {
+    const running = code === 0 && (isRunning(vmid) || spawnSync(LXC('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
+    if (!running || !isRunning(vmid)) {
       unmountVolumes(p, vmid);
       throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
     }
@@ -238,7 +238,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
 }
 
 async function stop(vmid: number, o: Record<string, string>): Promise<void> {
-  if (!driver.isRunning(vmid)) throw new PveError(`CT ${vmid} not running`);
+  if (!isRunning(vmid)) throw new PveError(`CT ${vmid} not running`);
   await lockConfig(vmid, async () => {
     const config = readConfig(p, vmid);
     if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
@@ -249,7 +249,7 @@ async function stop(vmid: number, o: Record<string, string>): Promise<void> {
 }
 
 async function shutdown(vmid: number, o: Record<string, string>): Promise<void> {
-  if (!driver.isRunning(vmid)) throw new PveError(`CT ${vmid} not running`);
+  if (!isRunning(vmid)) throw new PveError(`CT ${vmid} not running`);
   const timeout = Number(o.timeout ?? '60');
   await lockConfig(vmid, async () => {
     const config = readConfig(p, vmid);
@@ -277,7 +277,7 @@ function cgroupValue(controller: string, vmid: number, file: string): number {
 function status(vmid: number, verbose: boolean): void {
   const config = readConfig(p, vmid);
   const o = config.options;
-  const running = driver.isRunning(vmid);
+  const running = isRunning(vmid);
   if (!verbose) {
     process.stdout.write(`status: ${running ? 'running' : 'stopped'}\n`);
     return;
@@ -326,7 +326,7 @@ function status(vmid: number, verbose: boolean): void {
 function list(): void {
   const rows = listVmids(p).map((vmid) => {
     const c = readConfig(p, vmid, true).options;
-    return [String(vmid), driver.isRunning(vmid) ? 'running' : 'stopped', c.lock ?? '', (c.hostname || `CT${vmid}`).replace(/\s/g, '')];
+    return [String(vmid), isRunning(vmid) ? 'running' : 'stopped', c.lock ?? '', (c.hostname || `CT${vmid}`).replace(/\s/g, '')];
   });
   if (rows.length === 0) return;
   const line = (r: string[]) => `${r[0]!.padEnd(10)} ${r[1]!.padEnd(10)} ${r[2]!.padEnd(12)} ${r[3]!.padEnd(20)}\n`;
@@ -412,7 +412,7 @@ async function set(vmid: number, o: Record<string, string>): Promise<void> {
     if (digest && createHash('sha1').update(text).digest('hex') !== digest) {
       throw new PveError('detected modified configuration - file changed by other user? Try again.');
     }
-    const running = driver.isRunning(vmid);
+    const running = isRunning(vmid);
     const pending: NonNullable<PveConfig['pending']> = c.pending ?? { options: {}, lxc: [] };
     pending.delete = [...(pending.delete ?? [])];
     for (const k of splitList(revert ?? '')) {
@@ -479,7 +479,7 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     const c = readConfig(p, vmid);
     if (c.options.protection === '1') throw new PveError(`can't remove CT ${vmid} - protection mode enabled`);
     checkLock(c);
-    if (driver.isRunning(vmid)) {
+    if (isRunning(vmid)) {
       if (o.force !== '1') throw new PveError(`unable to destroy CT ${vmid} - container is running`);
       spawnSync(LXC('lxc-stop'), [...lxcArgs(vmid), '--kill']);
       if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
@@ -501,7 +501,7 @@ function exec(vmid: number, args: string[]): never {
   const o = parseParams('exec', dashdash >= 0 ? args.slice(0, dashdash) : []);
   const cmd = dashdash >= 0 ? args.slice(dashdash + 1) : [];
   readConfig(p, vmid);
-  if (!driver.isRunning(vmid)) throw new PveError(`container '${vmid}' not running!`);
+  if (!isRunning(vmid)) throw new PveError(`container '${vmid}' not running!`);
   if (cmd.length === 0) throw new PveError('missing command');
   const keep = (o['keep-env'] ?? '1') === '1';
   const r = spawnSync(LXC('lxc-attach'), [...lxcArgs(vmid), keep ? '--keep-env' : '--clear-env', '--', ...cmd], { stdio: 'inherit' });

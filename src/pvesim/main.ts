@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodePaths } from '../../src/pve/paths.js';
+import { nodePaths } from '../pve/paths.js';
 import { mountsBelow, removeNodeCgroups, updateVmlist } from './node.js';
 
 const dist = dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,74 @@
+// What a PVE node says about itself, read the way PVE reads it: which VMIDs the cluster has taken,
+// whether a CT runs, a device node's numbers. pxoci and the simulator both ask these questions, so the
+// answers live with PVE's rules, not in either program.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodePaths } from './paths.js';
+
+/** PVE's VMID range (`pve-vmid`: `^[1-9][0-9]{2,8}$`). */
+export const VMID_MIN = 100;
+export const VMID_MAX = 999_999_999;
+
+function idsIn(dir: string, into: Set<number>): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      const m = /^(\d+)\.conf$/.exec(name);
+      if (m) into.add(Number(m[1]));
+    }
+  } catch {
+    // a node without guests of that kind
+  }
+}
+
+/** The CT configs of this node, by VMID. */
+export function ctVmids(paths: NodePaths): number[] {
+  const found = new Set<number>();
+  idsIn(paths.lxcConfDir, found);
+  return [...found].sort((a, b) => a - b);
+}
+
+/** Every VMID the cluster knows: .vmlist (pmxcfs' cluster-wide list) and the CT and VM config dirs. */
+export function usedVmids(paths: NodePaths): Set<number> {
+  const used = new Set<number>();
+  try {
+    const vmlist = JSON.parse(readFileSync(paths.vmlist, 'utf8')) as { ids?: Record<string, unknown> };
+    for (const id of Object.keys(vmlist.ids ?? {})) used.add(Number(id));
+  } catch {
+    // no .vmlist yet
+  }
+  const nodes = join(paths.etcPve, 'nodes');
+  let nodeNames: string[] = [];
+  try {
+    nodeNames = readdirSync(nodes);
+  } catch {
+    nodeNames = [];
+  }
+  for (const node of nodeNames) {
+    idsIn(join(nodes, node, 'lxc'), used);
+    idsIn(join(nodes, node, 'qemu-server'), used);
+  }
+  return used;
+}
+
+/** What `pct status` checks: LXC's abstract command socket of the CT is listening. */
+export function isCtRunning(paths: NodePaths, vmid: number): boolean {
+  try {
+    const needle = ` @${paths.lxcPath.replace(/\/+$/, '')}/${vmid}/command`;
+    return readFileSync('/proc/net/unix', 'utf8').includes(needle + '\n');
+  } catch {
+    return false;
+  }
+}
+
+/** A device node's numbers, as PVE's `get_device_mode_and_rdev` takes them; undefined when not a device. */
+export function deviceNumbers(path: string): { major: number; minor: number } | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
+    // Linux dev_t: major in bits 8-19 (+ high bits), minor in 0-7 and 20-31.
+    const rdev = st.rdev;
+    return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
+  } catch {
+    return undefined;
+  }
+}
