@@ -17,7 +17,7 @@ import {
   writePctConfig,
   type PveConfig,
 } from '../src/pve/config.js';
-import { ownerDescription, ownedBy } from '../src/runtime/pveconf.js';
+import { ownerDescription, ownedBy } from '../src/runtime/ownership.js';
 
 /** Strings built from the pieces injections are made of, plus arbitrary ones. */
 const piece = fc.constantFrom('\n', '\r', '\0', ',', '=', ';', ' ', '\t', '..', '.', '/', 'lxc.', 'lxc.apparmor.profile: unconfined', 'mp0=', ':', '#', '%0A', 'a', '0', '-', '_', 'ro', 'bind');

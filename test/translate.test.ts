@@ -38,7 +38,7 @@ const lxcOf = (s: any, c = ctx) => translate(s, c).config.lxc.map(([k, v]) => `$
 
 t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
   const { config, init } = translate(spec(), ctx);
-  t.same(config.options, { arch: 'amd64', ostype: 'unmanaged', hostname: 'test', tags: 'pxoci', rootfs: '/b/rootfs' });
+  t.same(config.options, { arch: 'amd64', ostype: 'unmanaged', hostname: 'test', rootfs: '/b/rootfs' });
   t.same(config.lxc, [
     ['lxc.init.cmd', '/.pxoci/init'],
     ['lxc.mount.entry', '/run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0'],
@@ -270,7 +270,7 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
   });
   const { config, init } = translate(s, GPU_CTX);
   t.same(config.options, {
-    arch: 'amd64', ostype: 'unmanaged', hostname: 'zl-web', tags: 'pxoci', rootfs: '/b/rootfs',
+    arch: 'amd64', ostype: 'unmanaged', hostname: 'zl-web', rootfs: '/b/rootfs',
     mp0: '/var/lib/zlayer/vol/data,mp=/data', mp1: '/var/lib/zlayer/vol/config,mp=/config,ro=1',
     memory: '512', cpulimit: '0.5',
     dev0: '/dev/nvidia0', dev1: '/dev/nvidiactl', dev2: '/dev/dri/renderD128,gid=44,mode=0660',

@@ -8,11 +8,13 @@ import { translate } from '../oci/translate.js';
 import { encodeInitSpec } from '../oci/initspec.js';
 import { ConfigError } from '../oci/errors.js';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId, checkPreserveFds } from '../runtime/errors.js';
+import { RuntimeError, checkPreserveFds } from '../runtime/errors.js';
+import { checkContainerId } from '../runtime/container-id.js';
 import { helperPath } from '../lib/native-paths.js';
 import { startKeeper, type Keeper } from '../runtime/keeper.js';
 import { toolError } from '../runtime/node.js';
-import { ownerDescription, removeConfLocked, reserveVmid, writeConfLocked } from '../runtime/pveconf.js';
+import { removeConfLocked, reserveVmid, writeConfLocked } from '../runtime/pveconf.js';
+import { PXOCI_TAG, ownerDescription } from '../runtime/ownership.js';
 import { crashPoint } from '../runtime/crash.js';
 import { processStartTime } from '../runtime/proc.js';
 import { writeFileAtomic, type ContainerRecord } from '../runtime/state.js';
@@ -86,7 +88,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     // its --ct-dir, as it must anyway for a create killed right after reserving or spawning. An
     // earlier record would name nothing those searches need, and would say 'stopped' meanwhile.
     const ownership = ownerDescription(id, token, bundle);
-    const vmid = reserveVmid(paths, { options: { lock: 'create', tags: 'pxoci' }, description: ownership, lxc: [] });
+    const vmid = reserveVmid(paths, { options: { lock: 'create', tags: PXOCI_TAG }, description: ownership, lxc: [] });
     crashPoint('create:vmid-reserved');
     record.vmid = vmid;
 
@@ -101,6 +103,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
       pathKind,
       deviceNumbers,
     });
+    config.options.tags = PXOCI_TAG;
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
     if (ctRoot) {
       // LXC mounts the rootfs and ct/ with the credentials of the CT's mapped root: say so now, not as

@@ -3,13 +3,15 @@
 // says, it removes every CT our marker proves ours, our keeper, and the state entry, in that order.
 import { rm } from 'node:fs/promises';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId, notExist } from '../runtime/errors.js';
+import { RuntimeError, notExist } from '../runtime/errors.js';
+import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
 import { crashPoint } from '../runtime/crash.js';
 import { logWarning } from '../runtime/log.js';
 import { preloadTools, toolError } from '../runtime/node.js';
 import { findKeepers, isSameProcessAlive } from '../runtime/proc.js';
-import { findOwnedCts, ownedBy, readConf, removeConfLocked, removeDeadWritersTemps } from '../runtime/pveconf.js';
+import { findOwnedCts, readConf, removeConfLocked, removeDeadWritersTemps } from '../runtime/pveconf.js';
+import { ownedBy } from '../runtime/ownership.js';
 import type { ContainerRecord } from '../runtime/state.js';
 import type { PveConfig } from '../pve/config.js';
 import { signalContainer } from './kill.js';

@@ -2,11 +2,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus, type Status } from '../runtime/container.js';
 import { cgroupDirs } from '../runtime/proc.js';
 import { parseSignal } from '../runtime/signals.js';
-import { ownedBy, readConf } from '../runtime/pveconf.js';
+import { readConf } from '../runtime/pveconf.js';
+import { ownedBy } from '../runtime/ownership.js';
 import type { ContainerRecord } from '../runtime/state.js';
 
 /** Host pids of every process in the CT: the payload cgroup of the container process and below. */

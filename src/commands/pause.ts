@@ -1,6 +1,7 @@
 // pxoci pause|resume ID: the CT's freezer, through LXC's own tools (present on every PVE node).
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
 import { toolError } from '../runtime/node.js';
 import { checkOwned } from '../runtime/pveconf.js';

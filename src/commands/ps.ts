@@ -1,6 +1,7 @@
 // pxoci ps [--format table|json] ID [ps options]: the CT's processes as host pids, like runc ps.
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
 import { run } from '../runtime/node.js';
 import { ctPids } from './kill.js';

@@ -2,11 +2,12 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RuntimeError } from '../runtime/errors.js';
+import { SPEC_VERSION } from '../version.js';
 
 export function defaultSpec(rootless: boolean) {
   const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
   const spec: Record<string, unknown> = {
-    ociVersion: '1.2.0',
+    ociVersion: SPEC_VERSION,
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },

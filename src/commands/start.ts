@@ -1,7 +1,8 @@
 // pxoci start ID: releases the container process that create left waiting on start.fifo.
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkContainerId } from '../runtime/errors.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
 import { afterStart } from '../runtime/hooks.js';
 

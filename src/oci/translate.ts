@@ -220,7 +220,6 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   options.arch = ctx.arch;
   options.ostype = 'unmanaged';
   options.hostname = hostnameFor(spec, ctx.id);
-  options.tags = 'pxoci';
   const rootfs = checkPath('root.path', ctx.rootfs);
   options.rootfs = printPropertyString('rootfs', spec.root.readonly ? { volume: rootfs, ro: '1' } : { volume: rootfs });
 

@@ -1,13 +1,12 @@
 // A container as pxoci sees it: its state record plus what the host says about its processes now.
 import type { ContainerRecord, StateStore } from './state.js';
 import { nativeProcFacts } from './proc.js';
+import { SPEC_VERSION } from '../version.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
 /** native/procfacts.h's enum container_status, in order. */
 export const VIEW_STATUS_ORDER: readonly Status[] = ['created', 'running', 'paused', 'stopped'];
-
-export const OCI_VERSION = '1.2.0';
 
 /**
  * Stopped once the keeper has written the container process's exit status or that process is gone;
@@ -32,7 +31,7 @@ export interface OciStateJson {
 
 export function ociState(rec: ContainerRecord, status: Status): OciStateJson {
   const state: OciStateJson = {
-    ociVersion: OCI_VERSION,
+    ociVersion: SPEC_VERSION,
     id: rec.id,
     pid: status === 'stopped' ? 0 : (rec.pid ?? 0),
     status,

@@ -11,17 +11,6 @@ export class RuntimeError extends Error {
 export const notExist = () => new RuntimeError('container does not exist');
 export const alreadyExists = () => new RuntimeError('container with given ID already exists');
 
-/** runc's rule for ids: what may safely be a directory name. */
-const idPattern = /^[\w+\-.]+$/;
-
-export function checkContainerId(id: unknown): string {
-  if (typeof id !== 'string' || id === '') throw new RuntimeError('container id cannot be empty');
-  if (!idPattern.test(id) || id === '.' || id === '..' || id.length > 1024) {
-    throw new RuntimeError('invalid container ID format');
-  }
-  return id;
-}
-
 /** --preserve-fds N: the caller's fds 3 … 3+N-1 go to the container process as they are. */
 export function checkPreserveFds(n: number | undefined): number {
   const count = n ?? 0;

@@ -6,31 +6,11 @@ import { withFileLock } from '../lib/flock.js';
 import type { NodePaths } from '../pve/paths.js';
 import { VMID_MAX, VMID_MIN, ctVmids, usedVmids } from '../pve/node-facts.js';
 import { atomicWrite, createExclusive } from '../lib/atomic-files.js';
-import { RuntimeError, checkContainerId } from './errors.js';
-import { isOwnerToken } from './state.js';
+import { RuntimeError } from './errors.js';
+import { ownedBy } from './ownership.js';
 
 /** PVE waits 10 s for a config lock (5 s during create). */
 const LOCK_TIMEOUT_SECONDS = 10;
-
-/** The description line that says which container a CT is. */
-export function ownerLine(id: string): string {
-  return `pxoci container ${id}`;
-}
-
-/** The description line that says which state dir made it: another root with the same id has another token. */
-function tokenLine(token: string): string {
-  return `pxoci owner ${token}`;
-}
-
-/**
- * The ownership marker written into a CT's description. Only checked parts become lines: the id
- * (runc's id rule), the token (hex) and the bundle as a JSON string (no raw newline), so nothing
- * from the caller can add a line that claims another container.
- */
-export function ownerDescription(id: string, token: string, bundle: string): string {
-  if (!isOwnerToken(token)) throw new RuntimeError('internal error: malformed owner token');
-  return [ownerLine(checkContainerId(id)), tokenLine(token), `bundle ${JSON.stringify(bundle)}`].join('\n');
-}
 
 /**
  * Reserves a VMID the way pmxcfs makes it safe: exclusive creation of the config file, which fails
@@ -62,14 +42,6 @@ export function readConf(paths: NodePaths, vmid: number): PveConfig | undefined 
     return undefined;
   }
   return parsePctConfig(text, vmid).config;
-}
-
-/** pxoci never touches a CT it did not create: its config must carry our tag, our id and our token. */
-export function ownedBy(conf: PveConfig | undefined, id: string, token: string | undefined): boolean {
-  if (!conf || !token) return false;
-  const tags = (conf.options.tags ?? '').split(/[;, ]+/);
-  const lines = (conf.description ?? '').split('\n');
-  return tags.includes('pxoci') && lines.includes(ownerLine(id)) && lines.includes(tokenLine(token));
 }
 
 /** Refuses to act on a VMID whose config does not prove it is this container's CT. */

@@ -8,8 +8,10 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, type BigIntStats } from 'node:fs';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { join } from 'node:path';
-import { RuntimeError, alreadyExists, checkContainerId, notExist } from './errors.js';
+import { RuntimeError, alreadyExists, notExist } from './errors.js';
+import { checkContainerId } from './container-id.js';
 import { VIEW_STATUS_ORDER, stateJsonText } from './container.js';
+import { isOwnerToken } from './ownership.js';
 
 export interface ContainerRecord {
   id: string;
@@ -44,9 +46,6 @@ function randomHex(bytes: number): string {
   }
   return buf.toString('hex');
 }
-
-/** An owner token as claim() makes it: 16 random bytes in hex. */
-export const isOwnerToken = (text: string) => /^[0-9a-f]{32}$/.test(text);
 
 const isPid = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) > 0);
 const isOptionalString = (v: unknown) => v === undefined || typeof v === 'string';
