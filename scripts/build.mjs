@@ -32,7 +32,6 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  external: ['ssh2', 'cpu-features', '@grpc/grpc-js'],
   logLevel: 'warning',
   define: { __PXOCI_VERSION__: JSON.stringify(pkg.version), __PXOCI_COMMIT__: JSON.stringify(commit) },
 };
