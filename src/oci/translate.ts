@@ -1,7 +1,16 @@
 // OCI config.json → PVE CT config. Pure: what it needs to know about the host comes in `ctx`.
 // Every value written is checked here: nothing from the bundle may add a line, a key or a property.
 import type { PveConfig } from '../pve/config.js';
-import { checkRawLxcKey, isValidHostname, printPropertyString } from '../pve/config.js';
+import {
+  checkRawLxcKey,
+  CPULIMIT_MAX,
+  CPUUNITS_MAX_CGROUP2,
+  DNS_LABEL_MAX_LENGTH,
+  isValidHostname,
+  MEMORY_MIN_MIB,
+  NUMBERED_OPTION_COUNT,
+  printPropertyString,
+} from '../pve/config.js';
 import type { OciProcess, OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import { rejectionReason } from './fields.js';
@@ -124,13 +133,16 @@ function capabilitySets(caps: NonNullable<OciProcess['capabilities']>): Capabili
   return { bounding: numbers('bounding'), effective: numbers('effective'), permitted: numbers('permitted'), inheritable: numbers('inheritable'), ambient: numbers('ambient') };
 }
 
+/** How engines shorten a 64-hex id for people (docker ps). */
+const SHORT_ID_LENGTH = 12;
+
 /** An engine id is not a hostname (64 hex chars exceed a DNS label): derive a valid one. */
 export function hostnameFor(spec: OciSpec, id: string): string {
   if (spec.hostname !== undefined && spec.hostname !== '') {
     if (!isValidHostname(spec.hostname)) throw new ConfigError('hostname', `"${spec.hostname.replace(/[^\x20-\x7e]/g, '?')}" is not a valid DNS name`);
     return spec.hostname;
   }
-  const label = id.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, /^[0-9a-f]{64}$/.test(id) ? 12 : 63).replace(/-+$/, '');
+  const label = id.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, /^[0-9a-f]{64}$/.test(id) ? SHORT_ID_LENGTH : DNS_LABEL_MAX_LENGTH).replace(/-+$/, '');
   return label || 'pxoci';
 }
 
@@ -173,13 +185,16 @@ function countCpus(field: string, cpus: string): number {
   return n;
 }
 
+/** The kernel's CFS period, which a quota without one is relative to. */
+const CFS_DEFAULT_PERIOD_US = 100000;
+
 /** The resources PVE can also change live (`pxoci update`): memory, swap, cpulimit, cpuunits. */
 export function resourcesToOptions(r: NonNullable<NonNullable<OciSpec['linux']>['resources']>): Record<string, string> {
   const o: Record<string, string> = {};
   const mem = r.memory;
   if (mem?.limit !== undefined && mem.limit > 0) {
     const m = mib(mem.limit);
-    if (m < 16) throw new ConfigError('linux.resources.memory.limit', `${mem.limit} bytes is below PVE's minimum of 16 MiB`);
+    if (m < MEMORY_MIN_MIB) throw new ConfigError('linux.resources.memory.limit', `${mem.limit} bytes is below PVE's minimum of ${MEMORY_MIN_MIB} MiB`);
     o.memory = String(m);
     if (mem.swap !== undefined) {
       if (mem.swap === -1) throw new ConfigError('linux.resources.memory.swap', 'unlimited swap (-1) is not expressible in PVE (swap is MiB ≥ 0)');
@@ -190,15 +205,25 @@ export function resourcesToOptions(r: NonNullable<NonNullable<OciSpec['linux']>[
     throw new ConfigError('linux.resources.memory.swap', 'needs memory.limit (it is memory + swap)');
   }
   const cpu = r.cpu;
-  if (cpu?.shares !== undefined && cpu.shares > 0) o.cpuunits = String(Math.min(sharesToCpuunits(cpu.shares), 10000));
+  if (cpu?.shares !== undefined && cpu.shares > 0) o.cpuunits = String(Math.min(sharesToCpuunits(cpu.shares), CPUUNITS_MAX_CGROUP2));
   if (cpu?.quota !== undefined && cpu.quota > 0) {
-    const period = cpu.period && cpu.period > 0 ? cpu.period : 100000;
+    const period = cpu.period && cpu.period > 0 ? cpu.period : CFS_DEFAULT_PERIOD_US;
     const limit = cpu.quota / period;
-    if (limit > 8192) throw new ConfigError('linux.resources.cpu.quota', 'more than 8192 CPUs');
+    if (limit > CPULIMIT_MAX) throw new ConfigError('linux.resources.cpu.quota', `more than ${CPULIMIT_MAX} CPUs`);
+    // PVE reads cpulimit 0 as no limit at all: a quota that rounds to 0 keeps the smallest one.
     o.cpulimit = String(Math.round(limit * 100) / 100 || 0.01);
   }
   return o;
 }
+
+interface IdMap {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+/** The map PVE writes for an unprivileged CT whose config has no lxc.idmap lines. */
+const PVE_DEFAULT_IDMAP: IdMap = { containerID: 0, hostID: 100000, size: 65536 };
 
 export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (!spec.process) throw new ConfigError('process', 'is required to create a container');
@@ -275,7 +300,8 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
       const flags = entryOptions(field, opts, /^(ro|rw|bind|rbind|nosuid|nodev|noexec|noatime|relatime|suid|dev|exec)$/);
       const ro = flags.includes('ro');
       if (kind === 'dir' && !dest.startsWith('/dev/') && dest !== '/dev') {
-        if (mp > 255) throw new ConfigError(field, 'more than 256 bind mounts (mp0…mp255)');
+        const mpCount = NUMBERED_OPTION_COUNT.mp;
+        if (mp >= mpCount) throw new ConfigError(field, `more than ${mpCount} bind mounts (mp0…mp${mpCount - 1})`);
         const mountoptions = flags.filter((f) => ['nosuid', 'nodev', 'noexec', 'noatime'].includes(f) && (!ro || f !== 'noatime'));
         const props: Record<string, string> = { volume: src, mp: dest };
         if (ro) props.ro = '1';
@@ -317,15 +343,14 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const userns = (linux.namespaces ?? []).some((n) => n.type === 'user');
   let ctRoot: Translation['ctRoot'];
   if (userns) {
-    const hostOf = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
-      (maps ?? [{ containerID: 0, hostID: 100000, size: 65536 }]).find((m) => m.containerID === 0)?.hostID;
+    const hostOf = (maps?: IdMap[]) => (maps ?? [PVE_DEFAULT_IDMAP]).find((m) => m.containerID === 0)?.hostID;
     const uid = hostOf(linux.uidMappings);
     const gid = hostOf(linux.gidMappings);
     if (uid === undefined || gid === undefined) throw new ConfigError('linux.uidMappings', 'must map the container root (containerID 0)');
     ctRoot = { uid, gid };
     options.unprivileged = '1';
-    const isDefault = (maps?: Array<{ containerID: number; hostID: number; size: number }>) =>
-      maps?.length === 1 && maps[0]!.containerID === 0 && maps[0]!.hostID === 100000 && maps[0]!.size === 65536;
+    const isDefault = (maps?: IdMap[]) =>
+      maps?.length === 1 && maps[0]!.containerID === PVE_DEFAULT_IDMAP.containerID && maps[0]!.hostID === PVE_DEFAULT_IDMAP.hostID && maps[0]!.size === PVE_DEFAULT_IDMAP.size;
     if (!isDefault(linux.uidMappings) || !isDefault(linux.gidMappings)) {
       for (const m of linux.uidMappings ?? []) raw('lxc.idmap', `u ${m.containerID} ${m.hostID} ${m.size}`);
       for (const m of linux.gidMappings ?? []) raw('lxc.idmap', `g ${m.containerID} ${m.hostID} ${m.size}`);
