@@ -4,16 +4,14 @@
 // field asks), 'recorded' (kept by the runtime, no CT effect is asked for), 'rejected' (create fails,
 // naming the field; `why` says why).
 
-export interface FieldRule {
-  path: string;
-  handling: 'applied' | 'provided' | 'recorded' | 'rejected';
-  pve: string;
-  why?: string;
-}
+export type FieldRule =
+  | { path: string; handling: 'applied' | 'provided' | 'recorded'; pve: string }
+  | { path: string; handling: 'rejected'; pve: '-'; why: string };
 
 const INIT_APPLIES = "pxoci's init (lxc.init.cmd: /.pxoci/init) applies it before exec";
 
-export const FIELDS: FieldRule[] = [
+// `as const` keeps every row's path as a literal type, so code naming a row is checked by tsc.
+const TABLE = [
   { path: 'ociVersion', handling: 'recorded', pve: '1.0.0 … 1.2.x accepted' },
   { path: 'root.path', handling: 'applied', pve: 'rootfs: <abs path> (bind rootfs)' },
   { path: 'root.readonly', handling: 'applied', pve: 'rootfs: …,ro=1' },
@@ -94,8 +92,17 @@ export const FIELDS: FieldRule[] = [
   { path: 'linux.intelRdt', handling: 'rejected', pve: '-', why: 'no PVE key for resctrl' },
   { path: 'linux.personality', handling: 'rejected', pve: '-', why: 'lxc.arch is set from the node; no other personality' },
   { path: 'linux.timeOffsets', handling: 'rejected', pve: '-', why: 'no time namespace on PVE' },
-];
+] as const satisfies readonly FieldRule[];
 
-export function rejectionReason(path: string): string {
-  return FIELDS.find((f) => f.path === path && f.handling === 'rejected')?.why ?? 'not supported by pxoci on PVE';
+export type FieldPath = (typeof TABLE)[number]['path'];
+export type RejectedFieldPath = Extract<(typeof TABLE)[number], { handling: 'rejected' }>['path'];
+
+export const FIELDS: readonly FieldRule[] = TABLE;
+
+/** Why pxoci refuses a field, as docs/fields.md states it: one text for the error and the docs. */
+export function rejectionReason(path: RejectedFieldPath): string {
+  const rule = FIELDS.find((f): f is Extract<FieldRule, { handling: 'rejected' }> => f.path === path && f.handling === 'rejected');
+  // Unreachable from typed code; JavaScript callers get told instead of a made-up reason.
+  if (!rule) throw new Error(`src/oci/fields.ts has no rejected row "${path}"`);
+  return rule.why;
 }
