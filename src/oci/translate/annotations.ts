@@ -4,8 +4,8 @@ import { ConfigError } from '../errors.js';
 
 /** A key or value that could break its line is refused by name, so nothing reaches the config unchecked. */
 const ANNOTATION_KEY = /^[A-Za-z0-9][A-Za-z0-9._\/\-]{0,252}$/;
-const ANNOTATION_VALUE_SHOWN = 200;
-const ANNOTATIONS_SHOWN = 32;
+export const ANNOTATION_VALUE_SHOWN = 200;
+export const ANNOTATIONS_SHOWN = 32;
 
 export function annotationLines(annotations: Record<string, string> | undefined): string[] {
   const entries = Object.entries(annotations ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
