@@ -3,9 +3,14 @@ import t from 'tap';
 import {
   checkOption,
   checkRawLxcKey,
+  CPULIMIT_MAX,
   decodeText,
+  DNS_LABEL_MAX_LENGTH,
   encodeText,
+  isOption,
   isValidHostname,
+  MEMORY_MIN_MIB,
+  NUMBERED_OPTION_COUNT,
   parsePctConfig,
   parsePropertyString,
   printPropertyString,
@@ -205,6 +210,19 @@ t.test('option checks use PVE API texts (JSONSchema check_prop order)', async (t
   t.ok(isValidHostname('a-b.example'));
   t.notOk(isValidHostname('x'.repeat(64)), 'labels are at most 63 characters');
   t.notOk(isValidHostname('-a'));
+});
+
+t.test("the limits exported for the translator are the edges of the checks PVE applies", async (t) => {
+  t.equal(checkOption('memory', String(MEMORY_MIN_MIB)), undefined);
+  t.equal(checkOption('memory', String(MEMORY_MIN_MIB - 1)), `value must have a minimum value of ${MEMORY_MIN_MIB}`);
+  t.equal(checkOption('cpulimit', String(CPULIMIT_MAX)), undefined);
+  t.equal(checkOption('cpulimit', String(CPULIMIT_MAX + 0.01)), `value must have a maximum value of ${CPULIMIT_MAX}`);
+  for (const [kind, count] of Object.entries(NUMBERED_OPTION_COUNT)) {
+    t.ok(isOption(`${kind}${count - 1}`), `${kind}${count - 1} is an option`);
+    t.notOk(isOption(`${kind}${count}`), `${kind}${count} is not`);
+  }
+  t.ok(isValidHostname('x'.repeat(DNS_LABEL_MAX_LENGTH)));
+  t.notOk(isValidHostname('x'.repeat(DNS_LABEL_MAX_LENGTH + 1)));
 });
 
 t.test('files: atomic write and exclusive create', async (t) => {

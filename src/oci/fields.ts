@@ -4,16 +4,17 @@
 // field asks), 'recorded' (kept by the runtime, no CT effect is asked for), 'rejected' (create fails,
 // naming the field; `why` says why).
 
-export interface FieldRule {
-  path: string;
-  handling: 'applied' | 'provided' | 'recorded' | 'rejected';
-  pve: string;
-  why?: string;
-}
+import { MEMORY_MIN_MIB } from '../pve/config.js';
+import { ANNOTATION_VALUE_SHOWN, ANNOTATIONS_SHOWN } from './translate/annotations.js';
+
+export type FieldRule =
+  | { path: string; handling: 'applied' | 'provided' | 'recorded'; pve: string }
+  | { path: string; handling: 'rejected'; pve: '-'; why: string };
 
 const INIT_APPLIES = "pxoci's init (lxc.init.cmd: /.pxoci/init) applies it before exec";
 
-export const FIELDS: FieldRule[] = [
+// `as const` keeps every row's path as a literal type, so code naming a row is checked by tsc.
+const TABLE = [
   { path: 'ociVersion', handling: 'recorded', pve: '1.0.0 … 1.2.x accepted' },
   { path: 'root.path', handling: 'applied', pve: 'rootfs: <abs path> (bind rootfs)' },
   { path: 'root.readonly', handling: 'applied', pve: 'rootfs: …,ro=1' },
@@ -49,7 +50,7 @@ export const FIELDS: FieldRule[] = [
   { path: 'hooks.startContainer', handling: 'applied', pve: "run by pxoci's init in the CT, as the container process, right before exec (path resolved in the CT; no env = the process's env); a failure ends the process before it runs and fails start (the init reports it through the keeper; runc 1.1's start succeeds)" },
   { path: 'hooks.poststart', handling: 'applied', pve: 'run by pxoci start on the host after the process is released; a failure kills the process and fails start (runtime-spec 1.2, runc ≥ 1.2)' },
   { path: 'hooks.poststop', handling: 'applied', pve: 'run by pxoci delete on the host after the CT is destroyed; a failure is a warning on stderr' },
-  { path: 'annotations', handling: 'applied', pve: 'description (the CT notes in the UI): one `annotation <key>=<value>` line each (first 32, values cut at 200 characters); all kept in the state (pxoci state shows them); a key or value with a control character is rejected' },
+  { path: 'annotations', handling: 'applied', pve: `description (the CT notes in the UI): one \`annotation <key>=<value>\` line each (first ${ANNOTATIONS_SHOWN}, values cut at ${ANNOTATION_VALUE_SHOWN} characters); all kept in the state (pxoci state shows them); a key or value with a control character is rejected` },
   { path: 'linux.namespaces[] pid, ipc, uts, mount, network, cgroup', handling: 'provided', pve: 'LXC creates private namespaces for every CT' },
   { path: 'linux.namespaces[] user + uid/gidMappings', handling: 'applied', pve: 'unprivileged: 1 (+ lxc.idmap lines unless PVE\'s default map)' },
   { path: 'linux.namespaces[] cgroup (absent)', handling: 'provided', pve: 'LXC always gives a CT a private cgroup namespace; the container sees its own cgroup as the root' },
@@ -57,7 +58,7 @@ export const FIELDS: FieldRule[] = [
   { path: 'linux.namespaces (absent)', handling: 'provided', pve: 'a config without the list gets the private namespaces of every CT (runc would use the host ones)' },
   { path: 'linux.namespaces[].path', handling: 'rejected', pve: '-', why: 'a PVE CT cannot join another namespace' },
   { path: 'linux.namespaces[] time', handling: 'rejected', pve: '-', why: 'LXC 5/6 on PVE has no time namespace key' },
-  { path: 'linux.resources.memory.limit', handling: 'applied', pve: 'memory: <MiB, rounded up, ≥ 16>' },
+  { path: 'linux.resources.memory.limit', handling: 'applied', pve: `memory: <MiB, rounded up, ≥ ${MEMORY_MIN_MIB}>` },
   { path: 'linux.resources.memory.swap', handling: 'applied', pve: 'swap: <(swap − limit) MiB>; -1 → unlimited is not expressible (rejected)' },
   { path: 'linux.resources.memory.reservation', handling: 'applied', pve: 'lxc.cgroup2.memory.low' },
   { path: 'linux.resources.memory.useHierarchy', handling: 'provided', pve: 'cgroup v2 is always hierarchical' },
@@ -94,8 +95,17 @@ export const FIELDS: FieldRule[] = [
   { path: 'linux.intelRdt', handling: 'rejected', pve: '-', why: 'no PVE key for resctrl' },
   { path: 'linux.personality', handling: 'rejected', pve: '-', why: 'lxc.arch is set from the node; no other personality' },
   { path: 'linux.timeOffsets', handling: 'rejected', pve: '-', why: 'no time namespace on PVE' },
-];
+] as const satisfies readonly FieldRule[];
 
-export function rejectionReason(path: string): string {
-  return FIELDS.find((f) => f.path === path && f.handling === 'rejected')?.why ?? 'not supported by pxoci on PVE';
+export type FieldPath = (typeof TABLE)[number]['path'];
+export type RejectedFieldPath = Extract<(typeof TABLE)[number], { handling: 'rejected' }>['path'];
+
+export const FIELDS: readonly FieldRule[] = TABLE;
+
+/** Why pxoci refuses a field, as docs/fields.md states it: one text for the error and the docs. */
+export function rejectionReason(path: RejectedFieldPath): string {
+  const rule = FIELDS.find((f): f is Extract<FieldRule, { handling: 'rejected' }> => f.path === path && f.handling === 'rejected');
+  // Unreachable from typed code; JavaScript callers get told instead of a made-up reason.
+  if (!rule) throw new Error(`src/oci/fields.ts has no rejected row "${path}"`);
+  return rule.why;
 }

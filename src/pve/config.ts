@@ -92,7 +92,7 @@ const ARCHES = ['amd64', 'i386', 'arm64', 'armhf', 'riscv32', 'riscv64'];
 const OSTYPES = ['debian', 'devuan', 'ubuntu', 'centos', 'fedora', 'opensuse', 'archlinux', 'alpine', 'gentoo', 'nixos', 'unmanaged'];
 const LOCKS = ['backup', 'create', 'destroyed', 'disk', 'fstrim', 'migrate', 'mounted', 'rollback', 'snapshot', 'snapshot-delete'];
 
-const OPTIONS: Record<string, OptionType> = {
+const OPTIONS = {
   lock: { type: 'string', enum: LOCKS },
   onboot: { type: 'boolean' },
   startup: { type: 'string', format: 'pve-startup-order' },
@@ -124,17 +124,30 @@ const OPTIONS: Record<string, OptionType> = {
   hookscript: { type: 'string', format: 'pve-volume-id' },
   tags: { type: 'string', format: 'pve-tag-list' },
   debug: { type: 'boolean' },
-};
+} satisfies Record<string, OptionType>;
+const OPTION_TYPES: Readonly<Record<string, OptionType>> = OPTIONS;
+
+/** How many of each numbered option a CT can have (pve-container's $MAX_MOUNT_POINTS, $MAX_DEVICES,
+ *  $MAX_LXC_NETWORKS, $MAX_UNUSED_DISKS): mp0…mp255, dev0…dev255, net0…net31, unused0…unused255. */
+export const NUMBERED_OPTION_COUNT = { mp: 256, dev: 256, net: 32, unused: 256 } as const;
+
+// The schema's limits that a translated OCI config must already respect, read from the schema so
+// that they are stated once.
+export const MEMORY_MIN_MIB = OPTIONS.memory.min;
+export const CPULIMIT_MAX = OPTIONS.cpulimit.max;
+/** On cgroup v2 (every current PVE node) PVE clamps cpuunits to cpu.weight's range, [1, 10000] (the
+ *  option's description; PVE::CGroup clamp_cpu_shares), well below the schema's maximum. */
+export const CPUUNITS_MAX_CGROUP2 = 10000;
 
 function optionType(key: string): OptionType | undefined {
-  const indexed = /^(mp|dev|net|unused)(\d+)$/.exec(key);
-  if (indexed) {
-    const n = Number(indexed[2]);
-    const max = indexed[1] === 'net' ? 31 : 255;
-    if (String(n) !== indexed[2] || n > max) return undefined;
-    return { type: 'string', format: indexed[1] === 'unused' ? 'pve-volume-id' : indexed[1]! };
+  const numbered = /^(mp|dev|net|unused)(\d+)$/.exec(key);
+  if (numbered) {
+    const kind = numbered[1] as keyof typeof NUMBERED_OPTION_COUNT;
+    const n = Number(numbered[2]);
+    if (String(n) !== numbered[2] || n >= NUMBERED_OPTION_COUNT[kind]) return undefined;
+    return { type: 'string', format: kind === 'unused' ? 'pve-volume-id' : kind };
   }
-  return OPTIONS[key];
+  return OPTION_TYPES[key];
 }
 
 export function isOption(key: string): boolean {
@@ -148,9 +161,12 @@ export function optionIsBoolean(key: string): boolean {
 const DNS_LABEL = '([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)';
 const DNS_NAME = new RegExp(`^(${DNS_LABEL}\\.)*${DNS_LABEL}$`);
 
-/** PVE's dns-name format, plus the 63-character label limit of DNS (which PVE does not check). */
+/** DNS's limit for one label of a name, which PVE's dns-name format does not check. */
+export const DNS_LABEL_MAX_LENGTH = 63;
+
+/** PVE's dns-name format, plus the label limit of DNS. */
 export function isValidHostname(name: string): boolean {
-  return name.length <= 255 && DNS_NAME.test(name) && name.split('.').every((l) => l.length <= 63);
+  return name.length <= OPTIONS.hostname.maxLength && DNS_NAME.test(name) && name.split('.').every((l) => l.length <= DNS_LABEL_MAX_LENGTH);
 }
 
 const TAG = /^[a-z0-9_][a-z0-9_\-+.]*$/i;

@@ -1,0 +1,11 @@
+// linux.seccomp → an LXC policy file (src/oci/seccomp.ts), which the runtime writes into the runtime
+// directory, and the lxc.seccomp.profile key that names it.
+import { seccompPolicy, type OciSeccomp } from '../seccomp.js';
+import type { CtConfig } from './ct-config.js';
+
+/** Returns the policy file's text. */
+export function translateSeccomp(seccomp: OciSeccomp, ct: CtConfig, arch: string, runtimeDir: string): string {
+  const policy = seccompPolicy(seccomp, arch);
+  ct.raw('lxc.seccomp.profile', `${runtimeDir}/seccomp`);
+  return policy;
+}
