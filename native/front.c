@@ -6,6 +6,7 @@
  * (front-table.h, generated), the JSON from state.view (rendered by src/runtime/state.ts), the status
  * from procfacts.c, which the Node side loads too. Whatever it is not certain of (an option it does not
  * know, --debug, a missing or stale view, any error) goes to Node, which gives the answer or the error. */
+#include "io.h"
 #include "procfacts.h"
 
 #include <errno.h>

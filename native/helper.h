@@ -4,7 +4,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-int write_all(int fd, const void *buf, size_t len);
 int cmd_lock(int argc, char **argv);
 int cmd_keeper(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -12,6 +12,7 @@
  * Progress goes to the report fd as lines: "pid P", then "ready INITPID CHILDPID" or "error MSG".
  */
 #include "helper.h"
+#include "io.h"
 #include "wire.h"
 
 #include <fcntl.h>

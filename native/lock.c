@@ -6,6 +6,7 @@
  * (even by SIGKILL) closes the pipe, so the lock can never outlive it.
  */
 #include "helper.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>

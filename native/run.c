@@ -7,6 +7,7 @@
  * the socket (the console-socket protocol).
  */
 #include "helper.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>

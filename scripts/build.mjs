@@ -109,11 +109,11 @@ try {
   const { frontHeader } = createRequire(import.meta.url)(tableJs);
   writeFileSync(join(gen, 'front-table.h'), frontHeader(process.execPath));
   const targets = [
-    { out: 'pxoci-helper', sources: native('helper.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c'), flags: [] },
-    { out: 'pxoci', sources: native('front.c', 'procfacts.c'), flags: ['-I', gen] },
+    { out: 'pxoci-helper', sources: native('helper.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c', 'io.c'), flags: [] },
+    { out: 'pxoci', sources: native('front.c', 'procfacts.c', 'io.c'), flags: ['-I', gen] },
     {
       out: 'pxoci-procfacts.node',
-      sources: native('procfacts-node.c', 'procfacts.c'),
+      sources: native('procfacts-node.c', 'procfacts.c', 'io.c'),
       // Node-API symbols come from the node process that loads it.
       flags: ['-shared', '-fPIC', '-I', join(top, 'node_modules/node-api-headers/include')],
     },
