@@ -6,6 +6,8 @@
  * exec'd command's status. With --console-socket, the command gets a new pty whose master is sent to
  * the socket (the console-socket protocol).
  */
+#include "console-socket.h"
+#include "exit-status.h"
 #include "helper.h"
 #include "io.h"
 
