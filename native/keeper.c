@@ -15,7 +15,7 @@
  */
 #include "console-socket.h"
 #include "exit-status.h"
-#include "helper.h"
+#include "helper-commands.h"
 #include "io.h"
 #include "wire.h"
 

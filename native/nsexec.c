@@ -7,7 +7,7 @@
  * mount namespace. stdio is inherited; the exit status is PATH's, a death by signal re-raised.
  */
 #include "exit-status.h"
-#include "helper.h"
+#include "helper-commands.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -109,7 +109,7 @@ try {
   const { frontHeader } = createRequire(import.meta.url)(tableJs);
   writeFileSync(join(gen, 'front-table.h'), frontHeader(process.execPath));
   const targets = [
-    { out: 'pxoci-helper', sources: native('helper.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c', 'console-socket.c', 'exit-status.c', 'io.c'), flags: [] },
+    { out: 'pxoci-helper', sources: native('helper-main.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c', 'console-socket.c', 'exit-status.c', 'io.c'), flags: [] },
     { out: 'pxoci', sources: native('front.c', 'procfacts.c', 'io.c'), flags: ['-I', gen] },
     {
       out: 'pxoci-procfacts.node',

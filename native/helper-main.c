@@ -1,5 +1,7 @@
-/* pxoci-helper: the few things pxoci needs that Node cannot do. */
-#include "helper.h"
+/* pxoci-helper: the few things pxoci needs that Node cannot do (flock, SCM_RIGHTS, ptys, reaping,
+ * setns). Each command lives in a file of its own (helper-commands.h); this only picks one by its
+ * word, the first argument. */
+#include "helper-commands.h"
 
 #include <stdio.h>
 #include <string.h>
