@@ -11,6 +11,7 @@
  */
 #include "wire.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -28,6 +30,7 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RUNTIME_DIR "/.pxoci"
 #define MAX_ITEMS 4096
@@ -627,9 +630,8 @@ int main(int argc, char **argv)
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid != child)
 				continue;
-			uint32_t raw = (uint32_t)status;
-			unsigned char payload[4] = {raw & 0xff, (raw >> 8) & 0xff, (raw >> 16) & 0xff,
-						    (raw >> 24) & 0xff};
+			unsigned char payload[4];
+			wire_le32_put(payload, (uint32_t)status);
 			wire_send(sock, FRAME_EXIT, payload, 4, 0, NULL, 0);
 			/* Leaving PID 1 ends the CT: the kernel kills what is left, as with runc. */
 			_exit(0);

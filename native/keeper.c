@@ -297,10 +297,7 @@ int cmd_keeper(int argc, char **argv)
 			}
 			break;
 		case FRAME_EXIT: {
-			uint32_t raw = (uint32_t)(unsigned char)frame.payload[0] |
-				       ((uint32_t)(unsigned char)frame.payload[1] << 8) |
-				       ((uint32_t)(unsigned char)frame.payload[2] << 16) |
-				       ((uint32_t)(unsigned char)frame.payload[3] << 24);
+			uint32_t raw = wire_le32_get((const unsigned char *)frame.payload);
 			write_exit_file(exit_file, (int)raw);
 			exit_like((int)raw);
 		}

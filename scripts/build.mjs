@@ -109,7 +109,7 @@ try {
   const { frontHeader } = createRequire(import.meta.url)(tableJs);
   writeFileSync(join(gen, 'front-table.h'), frontHeader(process.execPath));
   const targets = [
-    { out: 'pxoci-helper', sources: native('helper-main.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c', 'console-socket.c', 'exit-status.c', 'io.c'), flags: [] },
+    { out: 'pxoci-helper', sources: native('helper-main.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c', 'console-socket.c', 'exit-status.c', 'io.c', 'wire.c'), flags: [] },
     { out: 'pxoci', sources: native('front.c', 'procfacts.c', 'io.c'), flags: ['-I', gen] },
     {
       out: 'pxoci-procfacts.node',
@@ -118,7 +118,7 @@ try {
       flags: ['-shared', '-fPIC', '-I', join(top, 'node_modules/node-api-headers/include')],
     },
     // Static: it runs inside whatever rootfs the bundle brings, which may have no libc at all.
-    { out: 'pxoci-init', sources: native('init.c'), flags: ['-static'] },
+    { out: 'pxoci-init', sources: native('init.c', 'wire.c'), flags: ['-static'] },
   ];
   for (const { out, sources, flags } of targets) {
     execFileSync(cc, [...cflags, ...flags, '-o', join(dist, out), ...sources], { stdio: 'inherit' });
