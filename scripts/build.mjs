@@ -118,7 +118,11 @@ try {
       flags: ['-shared', '-fPIC', '-I', join(top, 'node_modules/node-api-headers/include')],
     },
     // Static: it runs inside whatever rootfs the bundle brings, which may have no libc at all.
-    { out: 'pxoci-init', sources: native('init.c', 'wire.c'), flags: ['-static'] },
+    {
+      out: 'pxoci-init',
+      sources: native('init-main.c', 'init-pid1.c', 'init-exec.c', 'init-spec.c', 'init-process.c', 'init-hooks.c', 'init-keeper.c', 'wire.c'),
+      flags: ['-static'],
+    },
   ];
   for (const { out, sources, flags } of targets) {
     execFileSync(cc, [...cflags, ...flags, '-o', join(dist, out), ...sources], { stdio: 'inherit' });
