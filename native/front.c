@@ -3,9 +3,11 @@
  * whole `state`, and hands every other call, unchanged, to Node (dist/pxoci.js next to this file).
  *
  * It does nothing the Node side does not decide: the command line table comes from src/cli/grammar.ts
- * (front-table.h, generated), the JSON from state.view (rendered by src/runtime/state.ts), the status
- * from procfacts.c, which the Node side loads too. Whatever it is not certain of (an option it does not
- * know, --debug, a missing or stale view, any error) goes to Node, which gives the answer or the error. */
+ * and the container-id rule from src/runtime/container-id.ts (front-table.h, generated), the JSON from
+ * state.view (rendered by src/runtime/state.ts), the status from procfacts.c, which the Node side loads
+ * too. Whatever it is not certain of (an option it does not know, --debug, a missing or stale view, any
+ * error) goes to Node, which gives the answer or the error. */
+#include "io.h"
 #include "procfacts.h"
 
 #include <errno.h>
@@ -93,11 +95,17 @@ static int is_choice(const struct front_option *o, const char *value)
 	return 0;
 }
 
-/* A container id that is certainly valid (and so a plain file name); Node judges every other. */
+/* A container id that is certainly valid (and so a plain file name), by the rule front-table.h renders
+ * from src/runtime/container-id.ts; Node judges every other. */
 static int plain_id(const char *id)
 {
-	size_t len = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.");
-	return len > 0 && id[len] == '\0' && len <= 1024 && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+	size_t len = strspn(id, FRONT_ID_BYTES);
+	if (len == 0 || id[len] != '\0' || len > FRONT_ID_MAX_LENGTH)
+		return 0;
+	for (const char *const *refused = front_id_refused; *refused; refused++)
+		if (strcmp(id, *refused) == 0)
+			return 0;
+	return 1;
 }
 
 /* Prints the state of root/id from its view; returns 0, or -1 when Node must answer. */

@@ -2,31 +2,37 @@
  *
  *   pxoci-helper keeper --ct-dir DIR --exit-file FILE --report-fd N --nfds K
  *                       [--console-socket PATH] [--timeout SECONDS] [--start-result FILE]
+ *                       [--sysctl KEY=VALUE]... [--owner UID:GID]
  *
  * It forks once and the parent exits, so the keeper is reparented to the caller's child subreaper
  * (conmon, the containerd shim): its pid is the one written to --pid-file, the only process such a
- * caller can reap. It hands fds 0..K-1 (or a new pty's slave, the master going to the console
- * socket) to the CT's init over DIR/init.sock, then lives until the container process ends and
- * exits with exactly its status, re-raising the same signal on death by signal.
+ * caller can reap. It hands fds 0..K-1 to the CT's init over DIR/init.sock and, when the process has
+ * a terminal, forwards the master of the pty the init made in the CT to the console socket; then it
+ * lives until the container process ends and exits with exactly its status, re-raising the same
+ * signal on death by signal.
  *
  * Progress goes to the report fd as lines: "pid P", then "ready INITPID CHILDPID" or "error MSG".
  */
-#include "helper.h"
+#include "console-socket.h"
+#include "exit-status.h"
+#include "helper-commands.h"
+#include "io.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <termios.h>
+#include <unistd.h>
 
 static int report_fd = -1;
 
@@ -76,86 +82,6 @@ static void write_exit_file(const char *path, int status)
 	char text[32];
 	snprintf(text, sizeof text, "%d\n", status);
 	write_file_atomic(path, text);
-}
-
-/* Exit the way the container process did, so our reaper sees the same status. */
-void exit_like(int status)
-{
-	if (WIFSIGNALED(status)) {
-		int sig = WTERMSIG(status);
-		struct rlimit nocore = {0, 0};
-		setrlimit(RLIMIT_CORE, &nocore); /* re-raising SIGSEGV must not dump the keeper */
-		signal(sig, SIG_DFL);
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		raise(sig);
-		_exit(128 + sig);
-	}
-	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 255);
-}
-
-/* Wait for our one child and end as it did (the helper's `run` and `nsexec`). */
-void exit_like_child(pid_t child)
-{
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			_exit(1);
-	exit_like(status);
-}
-
-static int send_console(const char *socket_path, int master, const char *name)
-{
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(socket_path) >= sizeof addr.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(addr.sun_path, socket_path);
-	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof addr) != 0)
-		return -1;
-	/* The console-socket protocol is one plain message: payload = pty name, one fd = the master. */
-	struct iovec iov = {(void *)name, strlen(name)};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof control);
-	struct msghdr msg = {0};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof control.buf;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	int rc = sendmsg(s, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
-	close(s);
-	return rc;
-}
-
-/* A new pty: the master goes to the console socket, the slave is returned (or -1, errno set). */
-int open_console(const char *socket_path)
-{
-	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	char *name = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
-	int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
-	if (slave < 0 || send_console(socket_path, master, name) != 0) {
-		int err = errno;
-		if (master >= 0)
-			close(master);
-		if (slave >= 0)
-			close(slave);
-		errno = err;
-		return -1;
-	}
-	close(master);
-	return slave;
 }
 
 /* /proc/sys/net and the IPC keys of /proc/sys/kernel show the namespaces of whoever writes them: a
@@ -371,10 +297,7 @@ int cmd_keeper(int argc, char **argv)
 			}
 			break;
 		case FRAME_EXIT: {
-			uint32_t raw = (uint32_t)(unsigned char)frame.payload[0] |
-				       ((uint32_t)(unsigned char)frame.payload[1] << 8) |
-				       ((uint32_t)(unsigned char)frame.payload[2] << 16) |
-				       ((uint32_t)(unsigned char)frame.payload[3] << 24);
+			uint32_t raw = wire_le32_get((const unsigned char *)frame.payload);
 			write_exit_file(exit_file, (int)raw);
 			exit_like((int)raw);
 		}

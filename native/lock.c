@@ -5,7 +5,8 @@
  * hold it for as long as our caller keeps our stdin open. A caller that dies
  * (even by SIGKILL) closes the pipe, so the lock can never outlive it.
  */
-#include "helper.h"
+#include "helper-commands.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>

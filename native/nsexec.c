@@ -6,7 +6,8 @@
  * container's rootfs is still at its host path (as a runtime shows it before pivot_root) is the host's
  * mount namespace. stdio is inherited; the exit status is PATH's, a death by signal re-raised.
  */
-#include "helper.h"
+#include "exit-status.h"
+#include "helper-commands.h"
 
 #include <errno.h>
 #include <fcntl.h>

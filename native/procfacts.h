@@ -5,12 +5,7 @@
  * implementation serves both sides: the native front answers `pxoci state` with it, and the Node side
  * loads it as an addon (pxoci-procfacts.node), so a status is decided by the same code everywhere. */
 
-#include <sys/types.h>
-
 enum container_status { STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED };
-
-/* At most size - 1 bytes of a file, NUL-terminated; the byte count, or -1 if it cannot be read. */
-ssize_t read_small(const char *path, char *buf, size_t size);
 
 extern const char *const container_status_names[4];
 

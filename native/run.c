@@ -6,7 +6,10 @@
  * exec'd command's status. With --console-socket, the command gets a new pty whose master is sent to
  * the socket (the console-socket protocol).
  */
-#include "helper.h"
+#include "console-socket.h"
+#include "exit-status.h"
+#include "helper-commands.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>

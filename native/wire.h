@@ -1,5 +1,5 @@
 /* The frames the in-CT init and the host-side keeper exchange on init.sock.
- * Shared by native/init.c (static, inside the CT) and native/keeper.c (host).
+ * Shared by the init (static, inside the CT) and the keeper (host); wire.c is linked into both.
  *
  * A frame is one tag byte, a 4-byte little-endian payload length, then the payload.
  * Frames that carry credentials are sent with SCM_CREDENTIALS so the kernel rewrites the
@@ -9,13 +9,8 @@
 #ifndef PXOCI_WIRE_H
 #define PXOCI_WIRE_H
 
-#include <errno.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 enum {
 	FRAME_INIT_HELLO = 'I',   /* init -> keeper, with creds: the CT's PID 1 */
@@ -23,75 +18,11 @@ enum {
 	FRAME_CONSOLE = 'T',      /* init -> keeper, with SCM_RIGHTS: the CT's pty master, payload its name */
 	FRAME_CHILD_READY = 'C',  /* init's child -> keeper, with creds: the container process exists and waits */
 	FRAME_ERROR = 'E',        /* init -> keeper: text, create must fail with it */
-	FRAME_EXIT = 'X',         /* init -> keeper: 4-byte raw wait status of the container process */
+	FRAME_EXIT = 'X',         /* init -> keeper: raw wait status of the container process, wire_le32 */
 	FRAME_STARTED = 'S',      /* init's child -> keeper: startContainer hooks done; payload: empty, or the error */
 };
 
 #define WIRE_MAX_FDS 253
-
-static inline int wire_send(int sock, char tag, const void *payload, uint32_t len, int with_creds,
-			    const int *fds, int nfds)
-{
-	unsigned char header[5];
-	header[0] = (unsigned char)tag;
-	header[1] = (unsigned char)(len & 0xff);
-	header[2] = (unsigned char)((len >> 8) & 0xff);
-	header[3] = (unsigned char)((len >> 16) & 0xff);
-	header[4] = (unsigned char)((len >> 24) & 0xff);
-	struct iovec iov[2] = {{header, sizeof header}, {(void *)payload, len}};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof control);
-	struct msghdr msg = {0};
-	msg.msg_iov = iov;
-	msg.msg_iovlen = len ? 2 : 1;
-	size_t controllen = 0;
-	if (with_creds || nfds > 0) {
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof control.buf;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		if (with_creds) {
-			struct ucred cred = {getpid(), getuid(), getgid()};
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_CREDENTIALS;
-			c->cmsg_len = CMSG_LEN(sizeof cred);
-			memcpy(CMSG_DATA(c), &cred, sizeof cred);
-			controllen += CMSG_SPACE(sizeof cred);
-			c = CMSG_NXTHDR(&msg, c);
-		}
-		if (nfds > 0) {
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-			memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-			controllen += CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		}
-		msg.msg_controllen = controllen;
-	}
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -1;
-	/* Ancillary data went with the first byte; the rest of a long payload may follow plainly. */
-	size_t total = sizeof header + len, sent = (size_t)n;
-	while (sent < total) {
-		const char *p = sent < sizeof header ? (const char *)header + sent
-						     : (const char *)payload + (sent - sizeof header);
-		size_t chunk = sent < sizeof header ? sizeof header - sent : total - sent;
-		ssize_t m = send(sock, p, chunk, MSG_NOSIGNAL);
-		if (m < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		sent += (size_t)m;
-	}
-	return 0;
-}
 
 struct wire_frame {
 	char tag;
@@ -103,71 +34,16 @@ struct wire_frame {
 	int nfds;
 };
 
-/* Returns 1 for a frame, 0 on orderly EOF, -1 on error. */
-static inline int wire_recv(int sock, struct wire_frame *f)
-{
-	unsigned char header[5];
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = {header, sizeof header};
-	struct msghdr msg = {0};
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof control.buf;
-	f->has_creds = 0;
-	f->nfds = 0;
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0;
-	if (n < 0)
-		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SCM_CREDENTIALS) {
-			memcpy(&f->creds, CMSG_DATA(c), sizeof f->creds);
-			f->has_creds = 1;
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			if (count > WIRE_MAX_FDS)
-				count = WIRE_MAX_FDS;
-			memcpy(f->fds, CMSG_DATA(c), sizeof(int) * (size_t)count);
-			f->nfds = count;
-		}
-	}
-	size_t got = (size_t)n;
-	while (got < sizeof header) {
-		ssize_t m = recv(sock, header + got, sizeof header - got, 0);
-		if (m <= 0) {
-			if (m < 0 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)m;
-	}
-	f->tag = (char)header[0];
-	f->len = (uint32_t)header[1] | ((uint32_t)header[2] << 8) | ((uint32_t)header[3] << 16) |
-		 ((uint32_t)header[4] << 24);
-	if (f->len >= sizeof f->payload)
-		return -1;
-	got = 0;
-	while (got < f->len) {
-		ssize_t m = recv(sock, f->payload + got, f->len - got, 0);
-		if (m <= 0) {
-			if (m < 0 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)m;
-	}
-	f->payload[f->len] = '\0';
-	return 1;
-}
+/* Sends one frame; with_creds adds SCM_CREDENTIALS, fds (at most WIRE_MAX_FDS) go as SCM_RIGHTS.
+ * 0, or -1 with errno set. */
+int wire_send(int sock, char tag, const void *payload, uint32_t len, int with_creds, const int *fds, int nfds);
+
+/* Receives one frame, its payload NUL-terminated; fds arrive close-on-exec. 1 for a frame, 0 on
+ * orderly EOF, -1 on error. */
+int wire_recv(int sock, struct wire_frame *f);
+
+/* The little-endian 32-bit numbers of the wire: a frame's length, FRAME_EXIT's wait status. */
+void wire_le32_put(unsigned char out[4], uint32_t value);
+uint32_t wire_le32_get(const unsigned char in[4]);
 
 #endif

@@ -95,9 +95,10 @@ for (const [name, entry] of Object.entries(tools)) {
 }
 
 // The native pieces. `pxoci` is the command engines run: a native front that answers `state` and
-// `--version` itself and hands the rest to pxoci.js (native/front.c); its command-line table is
-// rendered from src/cli/front-table.ts. pxoci-procfacts.node gives the Node side the front's reading
-// of processes (native/procfacts.c), so a status has one author.
+// `--version` itself and hands the rest to pxoci.js (native/front.c); its command-line table and its
+// container-id check are rendered from src/cli/front-table.ts. pxoci-procfacts.node gives the Node side
+// the front's reading of processes (native/procfacts.c), so a status has one author. pxoci-helper
+// (native/helper-main.c, one file per command) and pxoci-init (native/init-*.c) do what Node cannot.
 const cc = process.env.CC ?? 'cc';
 const cflags = ['-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE'];
 const native = (...files) => files.map((f) => join(top, 'native', f));
@@ -107,17 +108,28 @@ try {
   await build({ ...common, format: 'cjs', define: { ...common.define, ...fileUrl }, entryPoints: [join(top, 'src/cli/front-table.ts')], outfile: tableJs, banner: { js: fileUrlBanner } });
   const { frontHeader } = createRequire(import.meta.url)(tableJs);
   writeFileSync(join(gen, 'front-table.h'), frontHeader(process.execPath));
+  // Each binary's own files first, then the ones it shares: io.c (whole reads and writes) and wire.c
+  // (the init.sock frames, spoken by the keeper and the init).
   const targets = [
-    { out: 'pxoci-helper', sources: native('helper.c', 'keeper.c', 'lock.c', 'nsexec.c', 'run.c'), flags: [] },
-    { out: 'pxoci', sources: native('front.c', 'procfacts.c'), flags: ['-I', gen] },
+    {
+      out: 'pxoci-helper',
+      sources: native('helper-main.c', 'lock.c', 'keeper.c', 'run.c', 'nsexec.c', 'console-socket.c', 'exit-status.c', 'wire.c', 'io.c'),
+      flags: [],
+    },
+    { out: 'pxoci', sources: native('front.c', 'procfacts.c', 'io.c'), flags: ['-I', gen] },
     {
       out: 'pxoci-procfacts.node',
-      sources: native('procfacts-node.c', 'procfacts.c'),
+      sources: native('procfacts-node.c', 'procfacts.c', 'io.c'),
       // Node-API symbols come from the node process that loads it.
       flags: ['-shared', '-fPIC', '-I', join(top, 'node_modules/node-api-headers/include')],
     },
-    // Static: it runs inside whatever rootfs the bundle brings, which may have no libc at all.
-    { out: 'pxoci-init', sources: native('init.c'), flags: ['-static'] },
+    // Static: it runs inside whatever rootfs the bundle brings, which may have no libc at all. One
+    // binary for PID 1 and for exec'd processes, because the CT is given one file.
+    {
+      out: 'pxoci-init',
+      sources: native('init-main.c', 'init-pid1.c', 'init-exec.c', 'init-spec.c', 'init-process.c', 'init-hooks.c', 'init-keeper.c', 'wire.c'),
+      flags: ['-static'],
+    },
   ];
   for (const { out, sources, flags } of targets) {
     execFileSync(cc, [...cflags, ...flags, '-o', join(dist, out), ...sources], { stdio: 'inherit' });

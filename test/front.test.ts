@@ -3,11 +3,12 @@
 // pxoci.js beside it, shows which calls it answered: any hand-off fails there.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWithPipes, makeBundle, pxoci, pxociBin, pxociJs, startSimNode, type SimNode } from './helpers/env.js';
 import { nativeProcFacts } from '../src/runtime/proc.js';
+import { StateStore, type ContainerRecord } from '../src/runtime/state.js';
 
 const node: SimNode = startSimNode('front');
 t.teardown(() => node.down());
@@ -125,6 +126,61 @@ t.test('what the front is not certain of goes to the Node side', async (t) => {
   t.match(front(['state', 'f2']).stderr, /^state of container f2 is corrupt/);
   t.equal(pxoci(node, ['delete', '--force', 'f2']).status, 0);
   await c.closed;
+});
+
+t.test('container ids: the front answers only for ids the Node side takes', async (t) => {
+  // Records need no CT here: this process stands in for the container process (status created).
+  const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+  const record = (id: string): ContainerRecord => ({
+    id,
+    bundle: work,
+    rootfs: join(work, 'rootfs'),
+    created: '2024-01-01T00:00:00.000Z',
+    owner: 'root',
+    pid: process.pid,
+    pidStart: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!,
+  });
+  const store = new StateStore(node.stateRoot);
+  const save = (id: string) => {
+    mkdirSync(join(node.stateRoot, id), { recursive: true, mode: 0o711 });
+    store.save(record(id));
+  };
+  for (const id of ['Az09_+-.x', '...', '.x', 'x.', 'x'.repeat(255)]) {
+    save(id);
+    answeredByFront(t, ['state', id], `id ${JSON.stringify(id).slice(0, 40)}`);
+    t.equal(JSON.parse(loneFront(['state', id]).stdout).status, 'created');
+    store.remove(id);
+  }
+
+  // A view that speaks for its state.json, planted under an id Node refuses: were the front to take
+  // the id, it would print the view. '.' and '..' name the state root and its parent.
+  save('planted');
+  const source = join(node.stateRoot, 'planted');
+  const plant = (dir: string) => {
+    const json = join(dir, 'state.json');
+    copyFileSync(join(source, 'state.json'), json);
+    const js = statSync(json, { bigint: true });
+    const view = readFileSync(join(source, 'state.view'));
+    const newline = view.indexOf('\n');
+    const fields = view.subarray(0, newline).toString().split(' ');
+    fields.splice(2, 3, String(js.ino), String(js.size), String(js.mtimeNs));
+    writeFileSync(join(dir, 'state.view'), Buffer.concat([Buffer.from(fields.join(' ')), view.subarray(newline)]));
+  };
+  const other = join(node.stateRoot, 'planted-copy');
+  mkdirSync(other);
+  plant(other);
+  t.equal(loneFront(['state', 'planted-copy']).status, 0, 'a planted view is answered under an id the front takes');
+  rmSync(other, { recursive: true });
+  for (const id of ['.', '..', 'a b', 'a:b', 'a/b', 'a\\b', 'été', 'x\ty']) {
+    const dir = join(node.stateRoot, id);
+    const made = !existsSync(dir);
+    mkdirSync(dir, { recursive: true });
+    plant(dir);
+    handedOff(t, ['state', id], `id ${JSON.stringify(id)}`);
+    if (made) rmSync(id.includes('/') ? join(node.stateRoot, id.split('/')[0]!) : dir, { recursive: true });
+    else for (const f of ['state.json', 'state.view']) rmSync(join(dir, f));
+  }
+  store.remove('planted');
 });
 
 t.test('procfacts: the one reading of processes both sides use', async (t) => {

@@ -2,8 +2,10 @@
 // and hands every other call to dist/pxoci.js unchanged. What it knows of the command line it takes from
 // here, rendered at build time into a C header from the same table both Node parsers read, so the three
 // cannot drift: it accepts only the global options below, in the fast parser's forms, and anything it
-// is not certain of (help, errors, --debug, any other command) goes to Node.
+// is not certain of (help, errors, --debug, any other command) goes to Node. Its container-id check is
+// rendered the same way from src/runtime/container-id.ts.
 import { COMMANDS, GLOBAL_OPTIONS, type Option } from './grammar.js';
+import { CONTAINER_ID_MAX_LENGTH, CONTAINER_ID_PATTERN, checkContainerId } from '../runtime/container-id.js';
 import { versionText } from '../version.js';
 
 /** --debug logs every call to --log: the front writes no log, so it leaves debugging runs to Node. */
@@ -14,6 +16,54 @@ const cString = (text: string) => {
   return JSON.stringify(text);
 };
 
+/**
+ * Ids made of allowed bytes that checkContainerId still refuses: as directory names they are the state
+ * root itself and its parent. The pattern cannot say so, so the front learns them from here, and the
+ * build checks them against checkContainerId.
+ */
+const REFUSED_IDS = ['.', '..'];
+
+/**
+ * The container-id rule as the front applies it: every byte among `bytes`, at most `maxLength` of them,
+ * and not one of REFUSED_IDS. Only ASCII is in `bytes`, so a byte count is a JavaScript length, and an
+ * id with any other byte always goes to Node. The pattern is read one character at a time, so the build
+ * fails, rather than the front drifting, if container-id.ts grows a rule this cannot express: every
+ * ASCII character alone and inside an id, the refused ids and their neighbours, and the length limit
+ * must be judged alike by the front's rule and by checkContainerId.
+ */
+function containerIdRule(): { bytes: string; maxLength: number } {
+  const ascii = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code));
+  const bytes = ascii.filter((c) => CONTAINER_ID_PATTERN.test(c)).join('');
+  const maxLength = CONTAINER_ID_MAX_LENGTH;
+  const frontTakes = (id: string) =>
+    id.length > 0 && id.length <= maxLength && [...id].every((c) => bytes.includes(c)) && !REFUSED_IDS.includes(id);
+  const nodeTakes = (id: string) => {
+    try {
+      checkContainerId(id);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const inner = bytes[0] ?? 'a';
+  const probes = [
+    '',
+    ...ascii,
+    ...ascii.map((c) => `${inner}${c}${inner}`),
+    ...REFUSED_IDS.flatMap((id) => [id, `${id}.`, `${inner}${id}`, `${id}${inner}`]),
+    inner.repeat(maxLength),
+    inner.repeat(maxLength + 1),
+  ];
+  for (const id of probes) {
+    if (frontTakes(id) !== nodeTakes(id)) {
+      throw new Error(
+        `front table: the front would ${frontTakes(id) ? 'take' : 'refuse'} container id ${JSON.stringify(id)}, which Node ${nodeTakes(id) ? 'takes' : 'refuses'}; teach native/front.c the rule in src/runtime/container-id.ts first`,
+      );
+    }
+  }
+  return { bytes, maxLength };
+}
+
 export function frontHeader(nodePath: string): string {
   const state = COMMANDS.state!;
   // The front prints state.view for `state <container-id>`; if state ever grows options or positionals,
@@ -21,6 +71,7 @@ export function frontHeader(nodePath: string): string {
   if (Object.keys(state.options).length > 0 || state.positionals.join() !== 'container-id') {
     throw new Error('front table: `state` changed shape; teach native/front.c first');
   }
+  const id = containerIdRule();
   const rows = Object.entries(GLOBAL_OPTIONS as Record<string, Option>).map(([name, o]) => {
     if (o.type === 'number') throw new Error(`front table: numeric global option --${name} is not supported`);
     const choices = o.choices ? `(const char *const[]){ ${[...o.choices].map(cString).join(', ')}, NULL }` : 'NULL';
@@ -36,6 +87,9 @@ export function frontHeader(nodePath: string): string {
     ...rows,
     '\t{ NULL, FRONT_LEAVE, NULL },',
     '};',
+    `#define FRONT_ID_BYTES ${cString(id.bytes)}`,
+    `#define FRONT_ID_MAX_LENGTH ${id.maxLength}`,
+    `static const char *const front_id_refused[] = { ${[...REFUSED_IDS.map(cString), 'NULL'].join(', ')} };`,
     '',
   ].join('\n');
 }

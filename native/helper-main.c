@@ -1,26 +1,10 @@
-/* pxoci-helper: the few things pxoci needs that Node cannot do. */
-#include "helper.h"
+/* pxoci-helper: the few things pxoci needs that Node cannot do (flock, SCM_RIGHTS, ptys, reaping,
+ * setns). Each command lives in a file of its own (helper-commands.h); this only picks one by its
+ * word, the first argument. */
+#include "helper-commands.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {

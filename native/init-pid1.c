@@ -1,0 +1,172 @@
+/* pxoci-init as PID 1 of a pxoci CT (lxc.init.cmd = /.pxoci/init).
+ *
+ * PVE starts the CT under systemd with its stdout discarded, so nothing the CT's init inherits is
+ * the engine's. This init fetches the engine's stdio from pxoci's keeper on the host, forks the
+ * container process, which waits on /.pxoci/start.fifo until `pxoci start` (the `created` state),
+ * and reports that process's wait status back when it ends, so the keeper can exit with it.
+ * It stays PID 1 to reap orphans and forward signals (lxc-stop / pct shutdown signal PID 1).
+ */
+#include "init-keeper.h"
+#include "init-modes.h"
+#include "init-process.h"
+#include "init-spec.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUNTIME_DIR "/.pxoci"
+
+static void install_stdio(int *fds, int nfds)
+{
+	/* Lift the received fds out of the way before laying them onto 0..n-1. */
+	int lifted[WIRE_MAX_FDS];
+	for (int i = 0; i < nfds; i++) {
+		lifted[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, nfds + 3);
+		if (lifted[i] < 0)
+			fail("dup: %s", strerror(errno));
+		close(fds[i]);
+	}
+	for (int i = 0; i < nfds; i++) {
+		if (dup2(lifted[i], i) < 0)
+			fail("dup2: %s", strerror(errno));
+		close(lifted[i]);
+	}
+}
+
+/* The container process: everything that can fail `create` happens here, before it is reported
+ * ready; then it waits at start.fifo for `pxoci start`. */
+static void child_main(struct process_spec *p, int *fds, int nfds)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (setsid() < 0)
+		fail("setsid: %s", strerror(errno));
+	install_stdio(fds, nfds);
+	if (p->terminal && ioctl(0, TIOCSCTTY, 0) < 0)
+		fail("cannot make the console the controlling terminal: %s", strerror(errno));
+
+	char *exe = resolve_executable(p);
+	if (chdir(p->cwd) != 0)
+		fail("chdir to cwd (\"%s\") set in config.json failed: no such file or directory", p->cwd);
+	apply_limits(p);
+
+	if (wire_send(keeper_sock, FRAME_CHILD_READY, NULL, 0, 1, NULL, 0) != 0)
+		_exit(127);
+
+	/* The `created` state: block here until `pxoci start` opens the fifo for writing. */
+	int fifo;
+	do
+		fifo = open(RUNTIME_DIR "/start.fifo", O_RDONLY | O_CLOEXEC);
+	while (fifo < 0 && errno == EINTR);
+	if (fifo < 0) {
+		fprintf(stderr, "pxoci-init: open start fifo: %s\n", strerror(errno));
+		_exit(127);
+	}
+	char go;
+	ssize_t r;
+	do
+		r = read(fifo, &go, 1);
+	while (r < 0 && errno == EINTR);
+	close(fifo);
+	if (r != 1)
+		_exit(127); /* the fifo was closed without a start: nothing to run */
+	/* The connection (close-on-exec) stays open for the startContainer hooks' report. */
+
+	become_process(p, exe);
+}
+
+int init_pid1(void)
+{
+	static struct process_spec spec;
+	read_spec(&spec, RUNTIME_DIR "/process");
+
+	keeper_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	strncpy(addr.sun_path, RUNTIME_DIR "/init.sock", sizeof addr.sun_path - 1);
+	if (keeper_sock < 0 || connect(keeper_sock, (struct sockaddr *)&addr, sizeof addr) != 0) {
+		int err = errno;
+		keeper_sock = -1;
+		fail("cannot reach the pxoci keeper: %s", strerror(err));
+	}
+	if (wire_send(keeper_sock, FRAME_INIT_HELLO, NULL, 0, 1, NULL, 0) != 0)
+		_exit(127);
+	static struct wire_frame frame;
+	if (wire_recv(keeper_sock, &frame) != 1 || frame.tag != FRAME_STDIO || frame.nfds < 3)
+		fail("the pxoci keeper sent no stdio%s", "");
+
+	if (spec.terminal) {
+		/* The pty comes from the CT's own devpts, as with runc, so ttyname() works inside; its master
+		 * goes to the engine's console socket through the keeper. */
+		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char *name = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
+		int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+		if (slave < 0)
+			fail("cannot allocate a pty in the CT: %s", strerror(errno));
+		if ((spec.winsize.ws_row || spec.winsize.ws_col) && ioctl(slave, TIOCSWINSZ, &spec.winsize) != 0)
+			fail("cannot size the pty: %s", strerror(errno));
+		if (wire_send(keeper_sock, FRAME_CONSOLE, name, (uint32_t)strlen(name), 0, &master, 1) != 0)
+			fail("cannot pass the console: %s", strerror(errno));
+		close(master);
+		for (int i = 0; i < 3; i++) {
+			close(frame.fds[i]);
+			frame.fds[i] = i == 0 ? slave : fcntl(slave, F_DUPFD_CLOEXEC, 0);
+		}
+	}
+
+	/* Every signal is handled synchronously below: PID 1 must not die of one it did not expect. */
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %s", strerror(errno));
+	if (child == 0)
+		child_main(&spec, frame.fds, frame.nfds);
+
+	/* Only the child may hold the caller's stdio, or the caller never sees EOF. */
+	for (int i = 0; i < frame.nfds; i++)
+		close(frame.fds[i]);
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+	}
+
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(&all, &info);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != child)
+				continue;
+			unsigned char payload[4];
+			wire_le32_put(payload, (uint32_t)status);
+			wire_send(keeper_sock, FRAME_EXIT, payload, 4, 0, NULL, 0);
+			/* Leaving PID 1 ends the CT: the kernel kills what is left, as with runc. */
+			_exit(0);
+		}
+	}
+}
