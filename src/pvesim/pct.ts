@@ -20,7 +20,7 @@ import { withFileLock } from '../lib/flock.js';
 import { deviceNumbers } from '../pve/node-facts.js';
 import { isCtRunning } from '../pve/node-facts.js';
 import { createHash, spawn, spawnSync } from './builtins.js';
-import { buildLxcConfig } from './lxcconfig.js';
+import { lxcConfigForThisHost } from './host-adapter.js';
 import {
   PveError,
   ctDir,
@@ -206,7 +206,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     chmodSync(hook, 0o755);
     let built;
     try {
-      built = buildLxcConfig(config, vmid, p.root, hook);
+      built = lxcConfigForThisHost(config, vmid, p, hook);
     } catch (e) {
       throw new PveError((e as Error).message);
     }
@@ -464,7 +464,7 @@ async function set(vmid: number, o: Record<string, string>): Promise<void> {
 
 /** PVE writes memory, swap, cpulimit and cpuunits of a running CT into its cgroup at once. */
 function hotplugCgroups(vmid: number, c: PveConfig): void {
-  const { lines } = buildLxcConfig({ options: c.options, lxc: [] }, vmid, p.root, '/bin/true');
+  const { lines } = lxcConfigForThisHost({ options: c.options, lxc: [] }, vmid, p, '/bin/true');
   const settings = lines
     .map((line) => /^lxc\.cgroup\.((?:memory\.(?:limit_in_bytes|memsw\.limit_in_bytes))|(?:cpu\.(?:cfs_quota_us|cfs_period_us|shares))) = (.*)$/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null);
