@@ -86,6 +86,17 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
         lines = lines.map(([k, v]): LxcLine => (k === 'lxc.cgroup.dir.monitor' || k === 'lxc.cgroup.dir.container' ? [k, scope + v] : [k, v]));
         break;
       }
+      case 'includes':
+        // PVE's own fallback, taken here where a real node's lxc has the distribution's file.
+        if (o.ostype !== 'unmanaged') {
+          for (const [, file] of lines) {
+            const fallback = file.slice(LXC_CONFIG_DIR.length + 1);
+            if (fallback !== 'common.conf' && fallback !== 'userns.conf') continue;
+            const wanted = `${o.ostype}.${fallback}`;
+            warnings.push(`lxc.include: this host's lxc has no ${wanted} (Debian's lxc 5.0 ships no per-distribution configs), so PVE's fallback ${fallback} is included`);
+          }
+        }
+        break;
       case 'seccomp':
         // No pve-lxc-syscalld here to answer the notifications: mknod stays denied.
         if (lines.some(([k]) => k.startsWith('lxc.seccomp.notify.'))) {
@@ -106,15 +117,23 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
           lines = [['lxc.apparmor.profile', 'unconfined']];
         }
         break;
-      case 'fuse':
+      case 'fuse': {
+        // The AppArmor warning above names features:fuse already, unless a raw profile replaced PVE's.
+        const apparmorRules = lines.filter(([k]) => k.startsWith('lxc.apparmor.'));
+        if (apparmorRules.length && !warnings.some((w) => w.startsWith('AppArmor is not enforced'))) {
+          warnings.push(`features fuse=1: ${apparmorRules.map(([k, v]) => `${k} = ${v}`).join(', ')} left out (no AppArmor on this host)`);
+        }
         lines = lines.filter(([k]) => !k.startsWith('lxc.apparmor.'));
         break;
+      }
       case 'device': {
         const dev = parsePropertyString('dev', o[step.key!]!);
         // PVE's hooks make the node in the CT's /dev (with uid/gid/mode); a bind of the host's node gives
         // the CT the same device, with the host's owner and mode.
         if (dev.uid !== undefined || dev.gid !== undefined || dev.mode !== undefined) {
           warnings.push(`${step.key}: uid/gid/mode of the device node are not simulated (bind of the host node)`);
+        } else {
+          warnings.push(`${step.key}: the host's ${dev.path} is bind-mounted, not made by PVE's hooks: the CT sees the host's owner and mode`);
         }
         lines = [...lines, ['lxc.mount.entry', `${dev.path} ${dev.path!.replace(/^\//, '')} none bind,create=file 0 0`]];
         break;
@@ -131,15 +150,24 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
       case 'env':
         if (lines.length) warnings.push('env: lxc 5.0 has no lxc.environment.runtime; written as lxc.environment (also seen by lxc-attach)');
         break;
+      case 'raw':
+        if (lines.some(([k]) => k === 'lxc.environment.runtime')) {
+          warnings.push('raw lxc.environment.runtime: lxc 5.0 has no such key; written as lxc.environment (also seen by lxc-attach)');
+        }
+        break;
     }
     out.push(...lines);
   }
   // lxc-pve's common.conf.d/01-pve.conf is not on this host; pct mounts the volumes before lxc-start.
+  warnings.push(
+    "lxc-pve's hooks are not on this host: pct mounts the volumes before lxc-start, and pvesim's post-stop hook only unmounts them (PVE's also applies pending changes)",
+  );
   out.push(['lxc.hook.post-stop', postStopHook]);
 
   // The cgroup v1 controllers of this host take what has an equivalent; the rest is named.
   const memoryMiB = Number(o.memory || 512);
   const lines: string[] = [];
+  const translated = new Set<string>();
   for (const [key, value] of out) {
     if (key.startsWith('lxc.cgroup2.')) {
       const v1 = cgroupV1(key, value, memoryMiB);
@@ -147,6 +175,7 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
         warnings.push(`${key} = ${value} not enforced on this host (hybrid cgroups, no v1 equivalent)`);
         continue;
       }
+      translated.add(key === 'lxc.cgroup2.memory.swap.max' ? `${key} (as memory+swap)` : key);
       for (const [k, v] of v1) lines.push(`${k} = ${v}`);
       continue;
     }
@@ -157,6 +186,7 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
     }
     lines.push(`${key} = ${value}`);
   }
+  if (translated.size) warnings.push(`cgroup v2 keys written as their v1 equivalents (hybrid cgroups on this host): ${[...translated].join(', ')}`);
   return { lines, warnings, files };
 }
 
