@@ -7,7 +7,7 @@ import { release } from 'node:os';
 import { parsePropertyString, type PveConfig } from '../pve/config.js';
 import { deviceNumbers } from '../pve/node-facts.js';
 import type { NodePaths } from '../pve/paths.js';
-import { cgroupScope } from './node.js';
+import { cgroupScope } from './node-cgroups.js';
 import { LXC_CONFIG_DIR, updateLxcConfig, type LxcLine, type RenderFacts, type RenderedLxcConfig } from './update-lxc-config.js';
 
 export interface LxcConfigResult {

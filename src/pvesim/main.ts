@@ -6,7 +6,9 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdir
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodePaths } from '../pve/paths.js';
-import { mountsBelow, removeNodeCgroups, updateVmlist } from './node.js';
+import { updateVmlist } from './ct-configs.js';
+import { removeNodeCgroups } from './node-cgroups.js';
+import { mountsBelow } from './volumes.js';
 
 const dist = dirname(fileURLToPath(import.meta.url));
 

@@ -21,23 +21,13 @@ import { deviceNumbers } from '../pve/node-facts.js';
 import { isCtRunning } from '../pve/node-facts.js';
 import { createHash, spawn, spawnSync } from './builtins.js';
 import { lxcConfigForThisHost } from './host-adapter.js';
-import {
-  PveError,
-  ctDir,
-  listVmids,
-  mountVolumes,
-  mountsBelow,
-  paths,
-  readConfig,
-  removeStaleCgroups,
-  cgroupScope,
-  rootfsDir,
-  unmountVolumes,
-  updateVmlist,
-  writeConfig,
-} from './node.js';
+import { nodePaths } from '../pve/paths.js';
+import { listVmids, readConfig, updateVmlist, writeConfig } from './ct-configs.js';
+import { cgroupScope, removeStaleCgroups } from './node-cgroups.js';
+import { PveError } from './pve-error.js';
+import { ctDir, mountVolumes, mountsBelow, rootfsDir, unmountVolumes } from './volumes.js';
 
-const p = paths();
+const p = nodePaths();
 const isRunning = (vmid: number) => isCtRunning(p, vmid);
 const LXC = (tool: string) => `/usr/bin/${tool}`;
 
