@@ -2,7 +2,7 @@
 // one host, and their removal when LXC leaves them behind.
 import { existsSync, readdirSync, realpathSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from './builtins.js';
+import { createHash } from './lazy-builtins.js';
 
 function rmdirTree(dir: string): void {
   let entries: string[] = [];

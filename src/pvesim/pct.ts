@@ -19,7 +19,7 @@ import { createExclusive } from '../lib/atomic-files.js';
 import { withFileLock } from '../lib/flock.js';
 import { deviceNumbers } from '../pve/node-facts.js';
 import { isCtRunning } from '../pve/node-facts.js';
-import { createHash, spawn, spawnSync } from './builtins.js';
+import { createHash, spawn, spawnSync } from './lazy-builtins.js';
 import { lxcConfigForThisHost } from './host-adapter.js';
 import { nodePaths } from '../pve/paths.js';
 import { listVmids, readConfig, updateVmlist, writeConfig } from './ct-configs.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync, statS
 import { join } from 'node:path';
 import { parsePropertyString, type PveConfig } from '../pve/config.js';
 import type { NodePaths } from '../pve/paths.js';
-import { spawnSync } from './builtins.js';
+import { spawnSync } from './lazy-builtins.js';
 import { PveError } from './pve-error.js';
 
 export function ctDir(p: NodePaths, vmid: number): string {
