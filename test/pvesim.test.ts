@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodePaths } from '../src/pve/paths.js';
 import { busyboxRootfs, startSimNode, type SimNode } from './helpers/env.js';
 
 const node: SimNode = startSimNode('pvesim');
@@ -43,7 +44,8 @@ t.test('a hand-written CT: start, status with pid, exec exit code, stop, destroy
   const verbose = pct('status', '100', '--verbose');
   t.match(verbose.stdout, /^status: running$/m);
   const pid = /^pid: (\d+)$/m.exec(verbose.stdout)?.[1];
-  const info = spawnSync('/usr/bin/lxc-info', ['-P', join(node.root, 'var/lib/lxc'), '-n', '100', '-p'], { encoding: 'utf8' }).stdout;
+  const { lxcBin, lxcPath } = nodePaths(node.root);
+  const info = spawnSync(lxcBin('lxc-info'), ['-P', lxcPath, '-n', '100', '-p'], { encoding: 'utf8' }).stdout;
   t.equal(`PID:            ${pid}\n`, info, 'pid is the init host pid lxc-info reports');
   t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^\/bin\/sleep/);
   const exec = pct('exec', '100', '--', 'sh', '-c', 'cat /data/hello; hostname; touch /data/x 2>/dev/null || echo ro; exit 7');

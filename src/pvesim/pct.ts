@@ -29,7 +29,6 @@ import { ctDir, mountVolumes, mountsBelow, rootfsDir, unmountVolumes } from './v
 
 const p = nodePaths();
 const isRunning = (vmid: number) => isCtRunning(p, vmid);
-const LXC = (tool: string) => `/usr/bin/${tool}`;
 
 // ---- command line, as PVE's CLIHandler/JSONSchema parse it -------------------------------------
 
@@ -132,7 +131,7 @@ function lxcArgs(vmid: number): string[] {
 }
 
 function lxcPid(vmid: number): number | undefined {
-  const r = spawnSync(LXC('lxc-info'), [...lxcArgs(vmid), '-p'], { encoding: 'utf8' });
+  const r = spawnSync(p.lxcBin('lxc-info'), [...lxcArgs(vmid), '-p'], { encoding: 'utf8' });
   const m = /^PID:\s+(\d+)$/m.exec(r.stdout ?? '');
   return m ? Number(m[1]) : undefined;
 }
@@ -211,7 +210,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     // Like the pve-container@ unit: detached from us (lxc-start -d double-forks, the CT's monitor and
     // init are not our children), stdout discarded, stderr to run/pve/ct-<vmid>.stderr.
     const errFd = openSync(stderrFile, 'a');
-    const child = spawn(LXC('lxc-start'), [...lxcArgs(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
+    const child = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
       stdio: ['ignore', 'ignore', errFd],
       detached: true,
     });
@@ -219,7 +218,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 255)));
     // lxc-start -d itself returns once the CT is RUNNING (or has failed): lxc-wait only for a CT
     // that is not there yet.
-    const running = code === 0 && (isRunning(vmid) || spawnSync(LXC('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
+    const running = code === 0 && (isRunning(vmid) || spawnSync(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
     if (!running || !isRunning(vmid)) {
       unmountVolumes(p, vmid);
       throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
@@ -232,7 +231,7 @@ async function stop(vmid: number, o: Record<string, string>): Promise<void> {
   await lockConfig(vmid, async () => {
     const config = readConfig(p, vmid);
     if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
-    spawnSync(LXC('lxc-stop'), [...lxcArgs(vmid), '--kill']);
+    spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
     if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
     unmountVolumes(p, vmid);
   });
@@ -246,7 +245,7 @@ async function shutdown(vmid: number, o: Record<string, string>): Promise<void> 
     checkLock(config);
     // vm_stop: --nokill unless forceStop, so that lxc-stop kills after the timeout.
     const args = ['-n', String(vmid), ...(o.forceStop === '1' ? [] : ['--nokill']), '--timeout', String(timeout)];
-    const r = spawnSync(LXC('lxc-stop'), ['-P', p.lxcPath, ...args], { timeout: (timeout + 5) * 1000 });
+    const r = spawnSync(p.lxcBin('lxc-stop'), ['-P', p.lxcPath, ...args], { timeout: (timeout + 5) * 1000 });
     if (r.status !== 0) {
       warn(`command 'lxc-stop ${args.join(' ')}' failed: exit code ${r.status ?? 'unknown'}`);
       if (!(await waitStopped(vmid, 5))) throw new PveError('container did not stop');
@@ -460,7 +459,7 @@ function hotplugCgroups(vmid: number, c: PveConfig): void {
     .filter((m): m is RegExpExecArray => m !== null);
   // v1 wants memsw ≥ limit at every moment: a second pass settles whichever order the first one failed.
   for (let pass = 0; pass < 2; pass++) {
-    for (const m of settings) spawnSync(LXC('lxc-cgroup'), [...lxcArgs(vmid), m[1]!, m[2]!], { stdio: 'ignore' });
+    for (const m of settings) spawnSync(p.lxcBin('lxc-cgroup'), [...lxcArgs(vmid), m[1]!, m[2]!], { stdio: 'ignore' });
   }
 }
 
@@ -471,7 +470,7 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     checkLock(c);
     if (isRunning(vmid)) {
       if (o.force !== '1') throw new PveError(`unable to destroy CT ${vmid} - container is running`);
-      spawnSync(LXC('lxc-stop'), [...lxcArgs(vmid), '--kill']);
+      spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
       if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
     }
     unmountVolumes(p, vmid);
@@ -494,7 +493,7 @@ function exec(vmid: number, args: string[]): never {
   if (!isRunning(vmid)) throw new PveError(`container '${vmid}' not running!`);
   if (cmd.length === 0) throw new PveError('missing command');
   const keep = (o['keep-env'] ?? '1') === '1';
-  const r = spawnSync(LXC('lxc-attach'), [...lxcArgs(vmid), keep ? '--keep-env' : '--clear-env', '--', ...cmd], { stdio: 'inherit' });
+  const r = spawnSync(p.lxcBin('lxc-attach'), [...lxcArgs(vmid), keep ? '--keep-env' : '--clear-env', '--', ...cmd], { stdio: 'inherit' });
   if (r.signal) process.kill(process.pid, r.signal);
   process.exit(r.status ?? 255);
 }

@@ -68,14 +68,14 @@ function ensureSubordinateIds(): void {
 }
 
 function down(root: string): void {
-  const lxcPath = join(root, 'var/lib/lxc');
+  const { lxcPath, lxcBin } = nodePaths(root);
   let names: string[] = [];
   try {
     names = readdirSync(lxcPath);
   } catch {
     names = [];
   }
-  for (const name of names) spawnSync('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', name, '--kill'], { stdio: 'ignore' });
+  for (const name of names) spawnSync(lxcBin('lxc-stop'), ['-P', lxcPath, '-n', name, '--kill'], { stdio: 'ignore' });
   removeNodeCgroups(root);
   for (const mount of mountsBelow(root).sort((a, b) => b.length - a.length)) {
     spawnSync('/bin/umount', ['-l', mount], { stdio: 'ignore' });
