@@ -1,6 +1,7 @@
 // The CT configs of the simulated node in etc/pve, and the .vmlist pmxcfs would keep next to them.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parsePctConfig, writePctConfig, type PveConfig } from '../pve/config.js';
+import { ctVmids } from '../pve/node-facts.js';
 import type { NodePaths } from '../pve/paths.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { PveError } from './pve-error.js';
@@ -28,22 +29,10 @@ export function writeConfig(p: NodePaths, vmid: number, config: PveConfig): void
   updateVmlist(p);
 }
 
-export function listVmids(p: NodePaths): number[] {
-  try {
-    return readdirSync(p.lxcConfDir)
-      .map((f) => /^(\d+)\.conf$/.exec(f))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
-  }
-}
-
 /** pmxcfs keeps .vmlist current on a real node; the simulator rewrites it after each change. */
 export function updateVmlist(p: NodePaths): void {
   const ids: Record<string, { node: string; type: string; version: number }> = {};
-  for (const vmid of listVmids(p)) ids[String(vmid)] = { node: p.node, type: 'lxc', version: 1 };
+  for (const vmid of ctVmids(p)) ids[String(vmid)] = { node: p.node, type: 'lxc', version: 1 };
   let version = 1;
   try {
     version = (JSON.parse(readFileSync(p.vmlist, 'utf8')) as { version: number }).version + 1;

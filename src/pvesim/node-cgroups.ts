@@ -1,6 +1,6 @@
 // The cgroups of the simulated node's CTs: where they live, so that several simulated nodes can share
 // one host, and their removal when LXC leaves them behind.
-import { existsSync, readdirSync, realpathSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from './lazy-builtins.js';
 
@@ -57,6 +57,15 @@ export function removeNodeCgroups(root: string): void {
     if (left.length === 0) return;
     for (const h of left) rmdirTree(join(h, scope));
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+}
+
+/** A number from a CT's cgroup v1 file, as `pct status` reads its usage; 0 when there is none. */
+export function ctCgroupValue(root: string, vmid: number, controller: string, file: string): number {
+  try {
+    return Number(readFileSync(join('/sys/fs/cgroup', controller, cgroupScope(root), 'lxc', String(vmid), file), 'utf8').trim()) || 0;
+  } catch {
+    return 0;
   }
 }
 

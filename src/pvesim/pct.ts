@@ -1,6 +1,6 @@
 // pct for the simulated PVE node: PVE's syntax, output, error texts and exit codes (255 on failure),
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
-import { appendFileSync, chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,15 +17,14 @@ import {
 } from '../pve/config.js';
 import { createExclusive } from '../lib/atomic-files.js';
 import { withFileLock } from '../lib/flock.js';
-import { deviceNumbers } from '../pve/node-facts.js';
-import { isCtRunning } from '../pve/node-facts.js';
+import { ctVmids, deviceNumbers, isCtRunning } from '../pve/node-facts.js';
+import { nodePaths } from '../pve/paths.js';
 import { createHash, spawn, spawnSync } from './lazy-builtins.js';
 import { lxcConfigForThisHost } from './host-adapter.js';
-import { nodePaths } from '../pve/paths.js';
-import { listVmids, readConfig, updateVmlist, writeConfig } from './ct-configs.js';
-import { cgroupScope, removeStaleCgroups } from './node-cgroups.js';
+import { readConfig, updateVmlist, writeConfig } from './ct-configs.js';
+import { ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
 import { PveError } from './pve-error.js';
-import { ctDir, mountVolumes, mountsBelow, rootfsDir, unmountVolumes } from './volumes.js';
+import { ctDir, imagesDir, installPostStopHook, mountVolumes, mountsBelow, rootfsDir, templateCacheDir, unmountVolumes } from './volumes.js';
 
 const p = nodePaths();
 const isRunning = (vmid: number) => isCtRunning(p, vmid);
@@ -187,12 +186,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     }
     const dir = ctDir(p, vmid);
     mkdirSync(dir, { recursive: true });
-    // Outside the CT's dir, which pct destroy may remove while LXC is still tearing the CT down.
-    const hookDir = join(p.root, 'usr/share/lxc/hooks');
-    mkdirSync(hookDir, { recursive: true });
-    const hook = join(hookDir, 'pvesim-poststop');
-    writeFileSync(hook, `#!/bin/sh\n# Like lxc-pve-poststop-hook: release the volumes the start mounted.\n/bin/umount -R '${p.lxcPath}'/"$LXC_NAME"/rootfs 2>/dev/null\nexit 0\n`);
-    chmodSync(hook, 0o755);
+    const hook = installPostStopHook(p);
     let built;
     try {
       built = lxcConfigForThisHost(config, vmid, p, hook);
@@ -255,14 +249,6 @@ async function shutdown(vmid: number, o: Record<string, string>): Promise<void> 
   });
 }
 
-function cgroupValue(controller: string, vmid: number, file: string): number {
-  try {
-    return Number(readFileSync(join('/sys/fs/cgroup', controller, cgroupScope(p.root), 'lxc', String(vmid), file), 'utf8').trim()) || 0;
-  } catch {
-    return 0;
-  }
-}
-
 function status(vmid: number, verbose: boolean): void {
   const config = readConfig(p, vmid);
   const o = config.options;
@@ -307,13 +293,13 @@ function status(vmid: number, verbose: boolean): void {
         // the CT stopped meanwhile
       }
     }
-    info.mem = cgroupValue('memory', vmid, 'memory.usage_in_bytes');
+    info.mem = ctCgroupValue(p.root, vmid, 'memory', 'memory.usage_in_bytes');
   }
   for (const k of Object.keys(info).sort()) process.stdout.write(`${k}: ${info[k]}\n`);
 }
 
 function list(): void {
-  const rows = listVmids(p).map((vmid) => {
+  const rows = ctVmids(p).map((vmid) => {
     const c = readConfig(p, vmid, true).options;
     return [String(vmid), isRunning(vmid) ? 'running' : 'stopped', c.lock ?? '', (c.hostname || `CT${vmid}`).replace(/\s/g, '')];
   });
@@ -477,7 +463,7 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     // Never delete what a bind mount shows: refuse while anything is still mounted there.
     if (mountsBelow(rootfsDir(p, vmid)).length > 0) throw new PveError(`unable to destroy CT ${vmid} - volumes still mounted`);
     // Only volumes of the simulated `local` storage are the CT's own; bind mounts are never removed.
-    rmSync(join(p.root, 'var/lib/vz/images', String(vmid)), { recursive: true, force: true });
+    rmSync(imagesDir(p, vmid), { recursive: true, force: true });
     rmSync(p.confPath(vmid), { force: true });
     rmSync(ctDir(p, vmid), { recursive: true, force: true });
     rmSync(p.stderrPath(vmid), { force: true });
@@ -534,10 +520,10 @@ async function create(vmid: number, template: string | undefined, o: Record<stri
     throw new PveError(`CT ${vmid} already exists on node '${p.node}'`);
   }
   updateVmlist(p);
-  const images = join(p.root, 'var/lib/vz/images', String(vmid));
+  const images = imagesDir(p, vmid);
   try {
     await lockConfig(vmid, async () => {
-      const path = template.startsWith('local:vztmpl/') ? join(p.root, 'var/lib/vz/template/cache', template.slice('local:vztmpl/'.length)) : template;
+      const path = template.startsWith('local:vztmpl/') ? join(templateCacheDir(p), template.slice('local:vztmpl/'.length)) : template;
       if (!existsSync(path)) throw new Error(`volume '${template}' does not exist`);
       // rootfs: STORAGE:SIZE allocates a new volume (size in GiB); default local:4, as the GUI.
       const rootfsProps = parsePropertyString('rootfs', options.rootfs ?? `${storage}:4`);

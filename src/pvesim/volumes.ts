@@ -1,11 +1,15 @@
 // The simulated `local` storage and a CT's volumes mounted onto var/lib/lxc/<vmid>/rootfs, as PVE's
 // prestart hook mounts them (and its post-stop hook releases them).
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePropertyString, type PveConfig } from '../pve/config.js';
 import type { NodePaths } from '../pve/paths.js';
 import { spawnSync } from './lazy-builtins.js';
 import { PveError } from './pve-error.js';
+import { shellQuote } from './shell-quote.js';
+
+const MOUNT = '/bin/mount';
+const UMOUNT = '/bin/umount';
 
 export function ctDir(p: NodePaths, vmid: number): string {
   return join(p.lxcPath, String(vmid));
@@ -15,12 +19,22 @@ export function rootfsDir(p: NodePaths, vmid: number): string {
   return join(ctDir(p, vmid), 'rootfs');
 }
 
+/** The images of the simulated `local` storage that belong to a CT. */
+export function imagesDir(p: NodePaths, vmid: number | string): string {
+  return join(p.root, 'var/lib/vz/images', String(vmid));
+}
+
+/** Where `local:vztmpl/<name>` templates are. */
+export function templateCacheDir(p: NodePaths): string {
+  return join(p.root, 'var/lib/vz/template/cache');
+}
+
 /** Storage volumes of the simulated `local` storage live below var/lib/vz. */
 export function volumePath(p: NodePaths, volume: string): string {
   if (volume.startsWith('/')) return volume;
   const m = /^local:(\d+)\/(.+)$/.exec(volume);
   if (!m) throw new PveError(`unable to parse volume ID '${volume}'`);
-  return join(p.root, 'var/lib/vz/images', m[1]!, m[2]!);
+  return join(imagesDir(p, m[1]!), m[2]!);
 }
 
 function sh(cmd: string, args: string[]): { code: number; stderr: string } {
@@ -75,11 +89,11 @@ function isBelow(path: string, dir: string): boolean {
 }
 
 function bind(src: string, dest: string, ro: boolean, options: string[]): void {
-  const r = sh('/bin/mount', ['--bind', src, dest]);
+  const r = sh(MOUNT, ['--bind', src, dest]);
   if (r.code !== 0) throw new PveError(`mount ${src} on ${dest} failed: ${r.stderr.trim()}`);
   if (ro || options.length) {
     const opts = ['remount', 'bind', ...(ro ? ['ro'] : []), ...options].join(',');
-    const rr = sh('/bin/mount', ['-o', opts, dest]);
+    const rr = sh(MOUNT, ['-o', opts, dest]);
     if (rr.code !== 0) throw new PveError(`remount ${dest} (${opts}) failed: ${rr.stderr.trim()}`);
   }
 }
@@ -87,6 +101,24 @@ function bind(src: string, dest: string, ro: boolean, options: string[]): void {
 export function unmountVolumes(p: NodePaths, vmid: number): void {
   const target = rootfsDir(p, vmid);
   if (mountsBelow(target).length === 0) return;
-  sh('/bin/umount', ['-R', target]);
-  if (mountsBelow(target).length > 0) sh('/bin/umount', ['-R', '-l', target]);
+  sh(UMOUNT, ['-R', target]);
+  if (mountsBelow(target).length > 0) sh(UMOUNT, ['-R', '-l', target]);
+}
+
+/** `pvesim down`: whatever is still mounted below the node, deepest first. */
+export function unmountAllBelow(dir: string): void {
+  for (const mount of mountsBelow(dir).sort((a, b) => b.length - a.length)) sh(UMOUNT, ['-l', mount]);
+}
+
+/**
+ * Like lxc-pve-poststop-hook: releases the volumes the start mounted. Kept outside the CT's dir, which
+ * pct destroy may remove while LXC is still tearing the CT down. Returns its path.
+ */
+export function installPostStopHook(p: NodePaths): string {
+  const hookDir = join(p.root, 'usr/share/lxc/hooks');
+  mkdirSync(hookDir, { recursive: true });
+  const hook = join(hookDir, 'pvesim-poststop');
+  writeFileSync(hook, `#!/bin/sh\n# Like lxc-pve-poststop-hook: release the volumes the start mounted.\n${UMOUNT} -R ${shellQuote(p.lxcPath)}/"$LXC_NAME"/rootfs 2>/dev/null\nexit 0\n`);
+  chmodSync(hook, 0o755);
+  return hook;
 }
