@@ -73,7 +73,7 @@ for (const file of split.outputFiles) {
 chmodSync(join(dist, 'pxoci.js'), 0o755);
 
 const tools = {
-  pvesim: 'src/pvesim/main.ts',
+  pvesim: 'src/pvesim/pvesim.ts',
   pct: 'src/pvesim/pct.ts',
   pvesh: 'src/pvesim/pvesh.ts',
 };

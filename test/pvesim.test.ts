@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodePaths } from '../src/pve/paths.js';
+import { adaptToThisHost } from '../src/pvesim/host-adapter.js';
+import { updateLxcConfig, type RenderFacts } from '../src/pvesim/update-lxc-config.js';
 import { busyboxRootfs, startSimNode, type SimNode } from './helpers/env.js';
 
 const node: SimNode = startSimNode('pvesim');
@@ -43,7 +46,8 @@ t.test('a hand-written CT: start, status with pid, exec exit code, stop, destroy
   const verbose = pct('status', '100', '--verbose');
   t.match(verbose.stdout, /^status: running$/m);
   const pid = /^pid: (\d+)$/m.exec(verbose.stdout)?.[1];
-  const info = spawnSync('/usr/bin/lxc-info', ['-P', join(node.root, 'var/lib/lxc'), '-n', '100', '-p'], { encoding: 'utf8' }).stdout;
+  const { lxcBin, lxcPath } = nodePaths(node.root);
+  const info = spawnSync(lxcBin('lxc-info'), ['-P', lxcPath, '-n', '100', '-p'], { encoding: 'utf8' }).stdout;
   t.equal(`PID:            ${pid}\n`, info, 'pid is the init host pid lxc-info reports');
   t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^\/bin\/sleep/);
   const exec = pct('exec', '100', '--', 'sh', '-c', 'cat /data/hello; hostname; touch /data/x 2>/dev/null || echo ro; exit 7');
@@ -159,4 +163,88 @@ t.test('a CT that cannot start fails with PVE text and exit 255, leaving nothing
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(node.root));
   t.same(mounts, []);
   t.equal(pct('destroy', '103').status, 0);
+});
+
+// What PVE renders for lines this host cannot take (AppArmor, syscalld, bridges) never reaches LXC here,
+// so only these checks keep that rendering and its rewrite honest.
+t.test('update_lxc_config renders what PVE renders; the host adapter rewrites it and says so', async (t) => {
+  const facts: RenderFacts = {
+    lxcPath: '/var/lib/lxc',
+    hasLxcConfigFile: (name) => name === 'debian.common.conf',
+    readLxcConfigFile: () => '2\ndenylist\n',
+    device: () => ({ kind: 'c', major: 1, minor: 3 }),
+    kernelVersion: [6, 8],
+    pathExists: () => false,
+    bridgeMtu: () => 1500,
+    ctCpus: () => [0, 1, 2, 3],
+    random: () => 0,
+  };
+  const options = {
+    arch: 'amd64',
+    ostype: 'debian',
+    rootfs: 'local:100/vm-100-disk-0,size=8G',
+    unprivileged: '1',
+    features: 'nesting=1,mknod=1',
+    dev0: '/dev/null',
+    net0: 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:01',
+    memory: '1024',
+    cores: '2',
+  };
+  const conf = { options, lxc: [['lxc.cgroup2.memory.high', 'max']] as Array<[string, string]>, env: ['A=1'] };
+  const rendered = updateLxcConfig(conf, 100, facts);
+  t.same(
+    rendered.steps.flatMap((s) => s.lines.map(([k, v]) => `${k} = ${v}`)),
+    [
+      'lxc.cgroup.relative = 0',
+      'lxc.cgroup.dir.monitor = lxc.monitor/100',
+      'lxc.cgroup.dir.container = lxc/100',
+      'lxc.cgroup.dir.container.inner = ns',
+      'lxc.arch = amd64',
+      'lxc.include = /usr/share/lxc/config/debian.common.conf',
+      'lxc.include = /usr/share/lxc/config/userns.conf',
+      'lxc.seccomp.notify.proxy = unix:/run/pve-lxc-syscalld/socket',
+      'lxc.seccomp.notify.cookie = 100',
+      'lxc.seccomp.profile = /var/lib/lxc/100/rules.seccomp',
+      'lxc.apparmor.profile = generated',
+      'lxc.apparmor.raw = allow mqueue,',
+      'lxc.apparmor.allow_nesting = 1',
+      'lxc.apparmor.raw = allow userns,',
+      'lxc.mount.auto = sys:mixed',
+      'lxc.cgroup2.devices.allow = c 1:3 rw',
+      'lxc.monitor.unshare = 1',
+      'lxc.idmap = u 0 100000 65536',
+      'lxc.idmap = g 0 100000 65536',
+      'lxc.tty.max = 2',
+      'lxc.environment = TERM=linux',
+      'lxc.uts.name = CT100',
+      'lxc.cgroup2.memory.max = 1073741824',
+      'lxc.cgroup2.memory.high = 1065353216',
+      'lxc.cgroup2.memory.swap.max = 0',
+      'lxc.rootfs.path = /var/lib/lxc/100/rootfs',
+      'lxc.net.0.type = veth',
+      'lxc.net.0.veth.pair = veth100i0',
+      'lxc.net.0.hwaddr = BC:24:11:00:00:01',
+      'lxc.net.0.name = eth0',
+      'lxc.net.0.mtu = 1500',
+      'lxc.net.0.script.up = /usr/share/lxc/lxcnetaddbr',
+      'lxc.environment.runtime = A=1',
+      'lxc.cgroup2.memory.high = max',
+      'lxc.cgroup2.cpuset.cpus = 2-3',
+    ],
+    "PVE 9's lines in its order, raw keys after its own",
+  );
+  t.match(rendered.files['rules.seccomp'], /^mknod notify \[1,8192,/m, 'mknod goes to pve-lxc-syscalld');
+  t.throws(() => updateLxcConfig(conf, 100, { ...facts, bridgeMtu: () => undefined }), { message: "bridge 'vmbr0' does not exist" });
+
+  const adapted = adaptToThisHost(rendered, conf, 100, '/', '/hook');
+  const text = adapted.lines.join('\n') + '\n';
+  t.notMatch(text, /apparmor\.(raw|allow_nesting)|= generated|seccomp\.notify|veth|cgroup2\.|environment\.runtime/);
+  t.match(text, /^lxc\.apparmor\.profile = unconfined$/m);
+  t.match(text, /^lxc\.cgroup\.devices\.allow = c 1:3 rw\nlxc\.mount\.entry = \/dev\/null dev\/null none bind,create=file 0 0$/m);
+  t.match(text, /^lxc\.net\.0\.type = empty\nlxc\.environment = A=1$/m);
+  t.match(text, /lxc\.cgroup\.cpuset\.cpus = 2-3\nlxc\.hook\.post-stop = \/hook\n$/);
+  t.notMatch(adapted.files['rules.seccomp'], /mknod/);
+  for (const said of [/userns\.conf/, /mknod=1/, /AppArmor is not enforced/, /^dev0: /, /^net0: /, /^env: /, /hooks/, /memory\.high = max not enforced/, /v1 equivalents/]) {
+    t.ok(adapted.warnings.some((w) => said.test(w)), `announced: ${said}`);
+  }
 });

@@ -1,6 +1,6 @@
 // pct for the simulated PVE node: PVE's syntax, output, error texts and exit codes (255 on failure),
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
-import { appendFileSync, chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,29 +17,17 @@ import {
 } from '../pve/config.js';
 import { createExclusive } from '../lib/atomic-files.js';
 import { withFileLock } from '../lib/flock.js';
-import { deviceNumbers } from '../pve/node-facts.js';
-import { isCtRunning } from '../pve/node-facts.js';
-import { createHash, spawn, spawnSync } from './builtins.js';
-import { buildLxcConfig } from './lxcconfig.js';
-import {
-  PveError,
-  ctDir,
-  listVmids,
-  mountVolumes,
-  mountsBelow,
-  paths,
-  readConfig,
-  removeStaleCgroups,
-  cgroupScope,
-  rootfsDir,
-  unmountVolumes,
-  updateVmlist,
-  writeConfig,
-} from './node.js';
+import { ctVmids, deviceNumbers, isCtRunning } from '../pve/node-facts.js';
+import { nodePaths } from '../pve/paths.js';
+import { createHash, spawn, spawnSync } from './lazy-builtins.js';
+import { lxcConfigForThisHost } from './host-adapter.js';
+import { readConfig, updateVmlist, writeConfig } from './ct-configs.js';
+import { ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
+import { PveError } from './pve-error.js';
+import { ctDir, imagesDir, installPostStopHook, mountVolumes, mountsBelow, rootfsDir, templateCacheDir, unmountVolumes } from './volumes.js';
 
-const p = paths();
+const p = nodePaths();
 const isRunning = (vmid: number) => isCtRunning(p, vmid);
-const LXC = (tool: string) => `/usr/bin/${tool}`;
 
 // ---- command line, as PVE's CLIHandler/JSONSchema parse it -------------------------------------
 
@@ -142,7 +130,7 @@ function lxcArgs(vmid: number): string[] {
 }
 
 function lxcPid(vmid: number): number | undefined {
-  const r = spawnSync(LXC('lxc-info'), [...lxcArgs(vmid), '-p'], { encoding: 'utf8' });
+  const r = spawnSync(p.lxcBin('lxc-info'), [...lxcArgs(vmid), '-p'], { encoding: 'utf8' });
   const m = /^PID:\s+(\d+)$/m.exec(r.stdout ?? '');
   return m ? Number(m[1]) : undefined;
 }
@@ -198,15 +186,10 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     }
     const dir = ctDir(p, vmid);
     mkdirSync(dir, { recursive: true });
-    // Outside the CT's dir, which pct destroy may remove while LXC is still tearing the CT down.
-    const hookDir = join(p.root, 'usr/share/lxc/hooks');
-    mkdirSync(hookDir, { recursive: true });
-    const hook = join(hookDir, 'pvesim-poststop');
-    writeFileSync(hook, `#!/bin/sh\n# Like lxc-pve-poststop-hook: release the volumes the start mounted.\n/bin/umount -R '${p.lxcPath}'/"$LXC_NAME"/rootfs 2>/dev/null\nexit 0\n`);
-    chmodSync(hook, 0o755);
+    const hook = installPostStopHook(p);
     let built;
     try {
-      built = buildLxcConfig(config, vmid, p.root, hook);
+      built = lxcConfigForThisHost(config, vmid, p, hook);
     } catch (e) {
       throw new PveError((e as Error).message);
     }
@@ -221,7 +204,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     // Like the pve-container@ unit: detached from us (lxc-start -d double-forks, the CT's monitor and
     // init are not our children), stdout discarded, stderr to run/pve/ct-<vmid>.stderr.
     const errFd = openSync(stderrFile, 'a');
-    const child = spawn(LXC('lxc-start'), [...lxcArgs(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
+    const child = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
       stdio: ['ignore', 'ignore', errFd],
       detached: true,
     });
@@ -229,7 +212,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 255)));
     // lxc-start -d itself returns once the CT is RUNNING (or has failed): lxc-wait only for a CT
     // that is not there yet.
-    const running = code === 0 && (isRunning(vmid) || spawnSync(LXC('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
+    const running = code === 0 && (isRunning(vmid) || spawnSync(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
     if (!running || !isRunning(vmid)) {
       unmountVolumes(p, vmid);
       throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
@@ -242,7 +225,7 @@ async function stop(vmid: number, o: Record<string, string>): Promise<void> {
   await lockConfig(vmid, async () => {
     const config = readConfig(p, vmid);
     if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
-    spawnSync(LXC('lxc-stop'), [...lxcArgs(vmid), '--kill']);
+    spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
     if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
     unmountVolumes(p, vmid);
   });
@@ -256,7 +239,7 @@ async function shutdown(vmid: number, o: Record<string, string>): Promise<void> 
     checkLock(config);
     // vm_stop: --nokill unless forceStop, so that lxc-stop kills after the timeout.
     const args = ['-n', String(vmid), ...(o.forceStop === '1' ? [] : ['--nokill']), '--timeout', String(timeout)];
-    const r = spawnSync(LXC('lxc-stop'), ['-P', p.lxcPath, ...args], { timeout: (timeout + 5) * 1000 });
+    const r = spawnSync(p.lxcBin('lxc-stop'), ['-P', p.lxcPath, ...args], { timeout: (timeout + 5) * 1000 });
     if (r.status !== 0) {
       warn(`command 'lxc-stop ${args.join(' ')}' failed: exit code ${r.status ?? 'unknown'}`);
       if (!(await waitStopped(vmid, 5))) throw new PveError('container did not stop');
@@ -264,14 +247,6 @@ async function shutdown(vmid: number, o: Record<string, string>): Promise<void> 
     await waitStopped(vmid, 10);
     unmountVolumes(p, vmid);
   });
-}
-
-function cgroupValue(controller: string, vmid: number, file: string): number {
-  try {
-    return Number(readFileSync(join('/sys/fs/cgroup', controller, cgroupScope(p.root), 'lxc', String(vmid), file), 'utf8').trim()) || 0;
-  } catch {
-    return 0;
-  }
 }
 
 function status(vmid: number, verbose: boolean): void {
@@ -318,13 +293,13 @@ function status(vmid: number, verbose: boolean): void {
         // the CT stopped meanwhile
       }
     }
-    info.mem = cgroupValue('memory', vmid, 'memory.usage_in_bytes');
+    info.mem = ctCgroupValue(p.root, vmid, 'memory', 'memory.usage_in_bytes');
   }
   for (const k of Object.keys(info).sort()) process.stdout.write(`${k}: ${info[k]}\n`);
 }
 
 function list(): void {
-  const rows = listVmids(p).map((vmid) => {
+  const rows = ctVmids(p).map((vmid) => {
     const c = readConfig(p, vmid, true).options;
     return [String(vmid), isRunning(vmid) ? 'running' : 'stopped', c.lock ?? '', (c.hostname || `CT${vmid}`).replace(/\s/g, '')];
   });
@@ -464,13 +439,13 @@ async function set(vmid: number, o: Record<string, string>): Promise<void> {
 
 /** PVE writes memory, swap, cpulimit and cpuunits of a running CT into its cgroup at once. */
 function hotplugCgroups(vmid: number, c: PveConfig): void {
-  const { lines } = buildLxcConfig({ options: c.options, lxc: [] }, vmid, p.root, '/bin/true');
+  const { lines } = lxcConfigForThisHost({ options: c.options, lxc: [] }, vmid, p, '/bin/true');
   const settings = lines
     .map((line) => /^lxc\.cgroup\.((?:memory\.(?:limit_in_bytes|memsw\.limit_in_bytes))|(?:cpu\.(?:cfs_quota_us|cfs_period_us|shares))) = (.*)$/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null);
   // v1 wants memsw ≥ limit at every moment: a second pass settles whichever order the first one failed.
   for (let pass = 0; pass < 2; pass++) {
-    for (const m of settings) spawnSync(LXC('lxc-cgroup'), [...lxcArgs(vmid), m[1]!, m[2]!], { stdio: 'ignore' });
+    for (const m of settings) spawnSync(p.lxcBin('lxc-cgroup'), [...lxcArgs(vmid), m[1]!, m[2]!], { stdio: 'ignore' });
   }
 }
 
@@ -481,14 +456,14 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     checkLock(c);
     if (isRunning(vmid)) {
       if (o.force !== '1') throw new PveError(`unable to destroy CT ${vmid} - container is running`);
-      spawnSync(LXC('lxc-stop'), [...lxcArgs(vmid), '--kill']);
+      spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
       if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
     }
     unmountVolumes(p, vmid);
     // Never delete what a bind mount shows: refuse while anything is still mounted there.
     if (mountsBelow(rootfsDir(p, vmid)).length > 0) throw new PveError(`unable to destroy CT ${vmid} - volumes still mounted`);
     // Only volumes of the simulated `local` storage are the CT's own; bind mounts are never removed.
-    rmSync(join(p.root, 'var/lib/vz/images', String(vmid)), { recursive: true, force: true });
+    rmSync(imagesDir(p, vmid), { recursive: true, force: true });
     rmSync(p.confPath(vmid), { force: true });
     rmSync(ctDir(p, vmid), { recursive: true, force: true });
     rmSync(p.stderrPath(vmid), { force: true });
@@ -504,7 +479,7 @@ function exec(vmid: number, args: string[]): never {
   if (!isRunning(vmid)) throw new PveError(`container '${vmid}' not running!`);
   if (cmd.length === 0) throw new PveError('missing command');
   const keep = (o['keep-env'] ?? '1') === '1';
-  const r = spawnSync(LXC('lxc-attach'), [...lxcArgs(vmid), keep ? '--keep-env' : '--clear-env', '--', ...cmd], { stdio: 'inherit' });
+  const r = spawnSync(p.lxcBin('lxc-attach'), [...lxcArgs(vmid), keep ? '--keep-env' : '--clear-env', '--', ...cmd], { stdio: 'inherit' });
   if (r.signal) process.kill(process.pid, r.signal);
   process.exit(r.status ?? 255);
 }
@@ -545,10 +520,10 @@ async function create(vmid: number, template: string | undefined, o: Record<stri
     throw new PveError(`CT ${vmid} already exists on node '${p.node}'`);
   }
   updateVmlist(p);
-  const images = join(p.root, 'var/lib/vz/images', String(vmid));
+  const images = imagesDir(p, vmid);
   try {
     await lockConfig(vmid, async () => {
-      const path = template.startsWith('local:vztmpl/') ? join(p.root, 'var/lib/vz/template/cache', template.slice('local:vztmpl/'.length)) : template;
+      const path = template.startsWith('local:vztmpl/') ? join(templateCacheDir(p), template.slice('local:vztmpl/'.length)) : template;
       if (!existsSync(path)) throw new Error(`volume '${template}' does not exist`);
       // rootfs: STORAGE:SIZE allocates a new volume (size in GiB); default local:4, as the GUI.
       const rootfsProps = parsePropertyString('rootfs', options.rootfs ?? `${storage}:4`);

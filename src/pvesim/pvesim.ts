@@ -1,12 +1,15 @@
 // pvesim: the simulated PVE node that the tests, the demo and the conformance runs use.
 //   pvesim env --root DIR [--node NAME]   set up (idempotently) a node tree under DIR; print `export` lines
 //   pvesim down --root DIR                stop every CT it started, unmount, remove the tree
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodePaths } from '../pve/paths.js';
-import { mountsBelow, removeNodeCgroups, updateVmlist } from './node.js';
+import { updateVmlist } from './ct-configs.js';
+import { spawnSync } from './lazy-builtins.js';
+import { removeNodeCgroups } from './node-cgroups.js';
+import { shellQuote } from './shell-quote.js';
+import { mountsBelow, templateCacheDir, unmountAllBelow } from './volumes.js';
 
 const dist = dirname(fileURLToPath(import.meta.url));
 
@@ -16,11 +19,9 @@ function option(args: string[], name: string): string | undefined {
   return args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 function env(root: string, node: string): void {
   const p = nodePaths(root, node);
-  for (const d of [p.lxcConfDir, join(p.etcPve, 'nodes', node, 'qemu-server'), p.lockDir, p.lxcPath, join(root, 'run/pve'), join(root, 'usr/sbin'), join(root, 'usr/bin'), join(root, 'var/lib/vz/template/cache')]) {
+  for (const d of [p.lxcConfDir, join(p.etcPve, 'nodes', node, 'qemu-server'), p.lockDir, p.lxcPath, join(root, 'run/pve'), join(root, 'usr/sbin'), join(root, 'usr/bin'), templateCacheDir(p)]) {
     mkdirSync(d, { recursive: true });
   }
   // Unprivileged CTs map ids through newuidmap: every path down to var/lib/lxc/<vmid>/rootfs must be
@@ -32,16 +33,16 @@ function env(root: string, node: string): void {
   if (!existsSync(p.vmlist)) updateVmlist(p);
   // Shims: work with an empty PATH (podman runs the runtime without one), so every path is absolute.
   const shim = (script: string) =>
-    `#!/bin/sh\nPXOCI_PVE_ROOT=${quote(root)} PXOCI_PVE_NODE=${quote(node)} exec ${quote(process.execPath)} ${quote(join(dist, script))} "$@"\n`;
+    `#!/bin/sh\nPXOCI_PVE_ROOT=${shellQuote(root)} PXOCI_PVE_NODE=${shellQuote(node)} exec ${shellQuote(process.execPath)} ${shellQuote(join(dist, script))} "$@"\n`;
   writeFileSync(p.pct, shim('pct.js'));
   writeFileSync(p.pvesh, shim('pvesh.js'));
   chmodSync(p.pct, 0o755);
   chmodSync(p.pvesh, 0o755);
   process.stdout.write(
     [
-      `export PXOCI_PVE_ROOT=${quote(root)}`,
-      `export PXOCI_PVE_NODE=${quote(node)}`,
-      `export PATH=${quote(`${join(root, 'usr/sbin')}:${join(root, 'usr/bin')}`)}:"$PATH"`,
+      `export PXOCI_PVE_ROOT=${shellQuote(root)}`,
+      `export PXOCI_PVE_NODE=${shellQuote(node)}`,
+      `export PATH=${shellQuote(`${join(root, 'usr/sbin')}:${join(root, 'usr/bin')}`)}:"$PATH"`,
       '',
     ].join('\n'),
   );
@@ -66,18 +67,16 @@ function ensureSubordinateIds(): void {
 }
 
 function down(root: string): void {
-  const lxcPath = join(root, 'var/lib/lxc');
+  const { lxcPath, lxcBin } = nodePaths(root);
   let names: string[] = [];
   try {
     names = readdirSync(lxcPath);
   } catch {
     names = [];
   }
-  for (const name of names) spawnSync('/usr/bin/lxc-stop', ['-P', lxcPath, '-n', name, '--kill'], { stdio: 'ignore' });
+  for (const name of names) spawnSync(lxcBin('lxc-stop'), ['-P', lxcPath, '-n', name, '--kill'], { stdio: 'ignore' });
   removeNodeCgroups(root);
-  for (const mount of mountsBelow(root).sort((a, b) => b.length - a.length)) {
-    spawnSync('/bin/umount', ['-l', mount], { stdio: 'ignore' });
-  }
+  unmountAllBelow(root);
   if (mountsBelow(root).length > 0) {
     process.stderr.write(`pvesim: still mounted below ${root}; not removing it\n`);
     process.exit(1);
