@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
+import { sleep } from './helpers/wait.js';
 
 if (!existsSync('/usr/bin/containerd')) {
   t.fail('containerd is not installed (scripts/install-deps.sh installs it)');
@@ -39,7 +40,6 @@ function ctr(args: string[], timeout = 120_000) {
 function pctList(): string {
   return spawnSync(join(node.root, 'usr/sbin/pct'), ['list'], { env: node.env, encoding: 'utf8' }).stdout;
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.before(async () => {
   daemon = spawn('/usr/bin/containerd', ['--config', config], { stdio: 'ignore', env: node.env });

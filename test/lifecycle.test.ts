@@ -14,12 +14,11 @@ import {
   subreaper,
   type SimNode,
 } from './helpers/env.js';
+import { waitUntil } from './helpers/wait.js';
 
 const node: SimNode = startSimNode('lifecycle');
 t.teardown(() => node.down());
 const work = mkdtempSync(join(tmpdir(), 'pxoci-lifecycle-'));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function state(id: string) {
   const r = pxoci(node, ['state', id]);
@@ -42,14 +41,6 @@ function mountsUnder(path: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter((l) => l.split(' ')[4]?.startsWith(path));
-}
-
-async function waitUntil(check: () => boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(50);
-  }
 }
 
 /** create under a subreaper (as conmon), start, and report how the pid-file process ended. */

@@ -16,8 +16,7 @@ import type { ContainerRecord } from '../runtime/state.js';
 import type { PveConfig } from '../pve/config.js';
 import { signalContainer } from './kill.js';
 import { loadHooks, runPoststopHooks } from '../runtime/hooks.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../lib/sleep.js';
 
 /** The checks read a file or two under /proc: polling often costs little and every ms waited counts
  *  twice in a delete, once for the container process's end and once for the CT's. */

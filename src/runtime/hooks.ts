@@ -12,6 +12,7 @@ import { hookState, type HookKind, type Hook, type Hooks, type HookState } from 
 import { RuntimeError } from './errors.js';
 import { logWarning } from './log.js';
 import { helperPath } from '../lib/native-paths.js';
+import { sleep } from '../lib/sleep.js';
 import { isSameProcessAlive } from './proc.js';
 import { writeFileAtomic, type ContainerRecord } from './state.js';
 
@@ -119,7 +120,6 @@ async function startContainerResult(stateDir: string, rec: ContainerRecord): Pro
       return undefined; // not yet
     }
   };
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   for (;;) {
     const result = read();
     if (result !== undefined) return result;
