@@ -14,7 +14,7 @@ import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
 import { helperPath } from '../lib/native-paths.js';
 import { writeFileAtomic } from '../runtime/state.js';
-import { checkOwned } from '../runtime/pveconf.js';
+import { checkOwned } from '../runtime/ct-configs.js';
 
 export interface ExecOptions {
   process?: string;

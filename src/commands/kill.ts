@@ -7,7 +7,7 @@ import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus, type Status } from '../runtime/container.js';
 import { cgroupDirs } from '../runtime/proc.js';
 import { parseSignal } from '../runtime/signals.js';
-import { readConf } from '../runtime/pveconf.js';
+import { readConf } from '../runtime/ct-configs.js';
 import { ownedBy } from '../runtime/ownership.js';
 import type { ContainerRecord } from '../runtime/state.js';
 

@@ -3,8 +3,8 @@ import type { Context } from '../runtime/context.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
-import { toolError } from '../runtime/node.js';
-import { checkOwned } from '../runtime/pveconf.js';
+import { toolError } from '../runtime/node-driver.js';
+import { checkOwned } from '../runtime/ct-configs.js';
 
 export async function pause(ctx: Context, rawId: string): Promise<void> {
   const id = checkContainerId(rawId);

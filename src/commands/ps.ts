@@ -3,7 +3,7 @@ import type { Context } from '../runtime/context.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
-import { run } from '../runtime/node.js';
+import { run } from '../runtime/node-driver.js';
 import { ctPids } from './kill.js';
 
 export async function ps(ctx: Context, rawId: string, o: { format?: string; psArgs?: string[] }): Promise<void> {

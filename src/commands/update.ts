@@ -7,8 +7,8 @@ import type { Context } from '../runtime/context.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/container.js';
-import { toolError } from '../runtime/node.js';
-import { checkOwned } from '../runtime/pveconf.js';
+import { toolError } from '../runtime/node-driver.js';
+import { checkOwned } from '../runtime/ct-configs.js';
 
 const HOT_PLUGGABLE = new Set(['memory.limit', 'memory.swap', 'cpu.shares', 'cpu.quota', 'cpu.period']);
 

@@ -33,7 +33,7 @@ export function loadHooks(stateDir: string): Hooks {
 }
 
 async function runOne(kind: HookKind, i: number, hook: Hook, state: HookState, nsPid?: number): Promise<void> {
-  // Loaded on first use, as in runtime/node.ts: start, state and kill without hooks never spawn.
+  // Loaded on first use, as in runtime/node-driver.ts: start, state and kill without hooks never spawn.
   const { spawn } = await import('node:child_process');
   const argv = hook.args?.length ? hook.args : [hook.path];
   const [file, args] = nsPid ? [helperPath('pxoci-helper'), ['nsexec', '--pid', String(nsPid), '--', hook.path, ...argv]] : [hook.path, argv.slice(1)];
