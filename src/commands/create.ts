@@ -17,7 +17,8 @@ import { removeConfLocked, reserveVmid, writeConfLocked } from '../runtime/ct-co
 import { PXOCI_TAG, ownerDescription } from '../runtime/ownership.js';
 import { crashPoint } from '../runtime/crash.js';
 import { processStartTime } from '../runtime/proc.js';
-import { writeFileAtomic, type ContainerRecord } from '../runtime/state.js';
+import { atomicWrite } from '../lib/atomic-files.js';
+import type { ContainerRecord } from '../runtime/record.js';
 import { destroyCt } from './delete.js';
 import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from '../runtime/hooks.js';
 
@@ -175,7 +176,7 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
     if (o.pidFile) {
       const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
       // Digits only: containerd parses it with strconv.Atoi.
-      writeFileAtomic(pidFile, String(keeper.pid), 0o644);
+      atomicWrite(pidFile, String(keeper.pid), 0o644);
     }
   } catch (e) {
     await rollback(ctx, record, token, keeper, started);

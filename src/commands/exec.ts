@@ -11,9 +11,9 @@ import { encodeInitSpec } from '../oci/initspec.js';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, checkPreserveFds } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus } from '../runtime/container.js';
+import { containerStatus } from '../runtime/status.js';
 import { helperPath } from '../lib/native-paths.js';
-import { writeFileAtomic } from '../runtime/state.js';
+import { atomicWrite } from '../lib/atomic-files.js';
 import { checkOwned } from '../runtime/ct-configs.js';
 
 export interface ExecOptions {
@@ -68,7 +68,7 @@ export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise
     throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
   }
   const specName = `exec-${randomBytes(6).toString('hex')}`;
-  writeFileAtomic(`${ctx.store.ctDir(id)}/${specName}`, encodeInitSpec(init), 0o644);
+  atomicWrite(`${ctx.store.ctDir(id)}/${specName}`, encodeInitSpec(init), 0o644);
   const attach = [
     ctx.driver.paths.lxcBin('lxc-attach'),
     '-P', ctx.driver.paths.lxcPath, '-n', String(rec.vmid), '--clear-env', '--',
@@ -99,5 +99,5 @@ export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise
   for await (const chunk of report) text += chunk as string;
   const m = /^pid (\d+)$/m.exec(text);
   if (!m) throw new RuntimeError(text.replace(/^error /, '').trim() || 'exec failed to start');
-  if (o.pidFile) writeFileAtomic(isAbsolute(o.pidFile) ? o.pidFile : resolve(o.pidFile), m[1]!, 0o644);
+  if (o.pidFile) atomicWrite(isAbsolute(o.pidFile) ? o.pidFile : resolve(o.pidFile), m[1]!, 0o644);
 }

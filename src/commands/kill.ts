@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus, type Status } from '../runtime/container.js';
+import { containerStatus, type Status } from '../runtime/status.js';
 import { cgroupDirs } from '../runtime/proc.js';
 import { parseSignal } from '../runtime/signals.js';
 import { readConf } from '../runtime/ct-configs.js';
 import { ownedBy } from '../runtime/ownership.js';
-import type { ContainerRecord } from '../runtime/state.js';
+import type { ContainerRecord } from '../runtime/record.js';
 
 /** Host pids of every process in the CT: the payload cgroup of the container process and below. */
 export function ctPids(rec: ContainerRecord): number[] {

@@ -1,6 +1,6 @@
 // pxoci list [--format table|json] [--quiet]
 import type { Context } from '../runtime/context.js';
-import { containerStatus, ociState } from '../runtime/container.js';
+import { containerStatus, ociState } from '../runtime/status.js';
 import { RuntimeError } from '../runtime/errors.js';
 
 export function list(ctx: Context, o: { format?: string; quiet?: boolean }): void {

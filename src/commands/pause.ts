@@ -2,7 +2,7 @@
 import type { Context } from '../runtime/context.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus } from '../runtime/container.js';
+import { containerStatus } from '../runtime/status.js';
 import { toolError } from '../runtime/node-driver.js';
 import { checkOwned } from '../runtime/ct-configs.js';
 

@@ -3,7 +3,7 @@ import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus } from '../runtime/container.js';
+import { containerStatus } from '../runtime/status.js';
 import { afterStart } from '../runtime/hooks.js';
 
 export async function start(ctx: Context, rawId: string): Promise<void> {

@@ -14,14 +14,15 @@ import { logWarning } from './log.js';
 import { helperPath } from '../lib/native-paths.js';
 import { sleep } from '../lib/sleep.js';
 import { isSameProcessAlive } from './proc.js';
-import { writeFileAtomic, type ContainerRecord } from './state.js';
+import { atomicWrite } from '../lib/atomic-files.js';
+import type { ContainerRecord } from './record.js';
 
 const HOOKS_FILE = 'hooks.json';
 
 /** Start and delete need the hooks of config.json as create saw it (later edits must not count):
  *  kept in the state dir, not in ct/, which the CT can read. */
 export function saveHooks(stateDir: string, hooks: Hooks | undefined): void {
-  if (hooks && Object.values(hooks).some((h) => h?.length)) writeFileAtomic(join(stateDir, HOOKS_FILE), JSON.stringify(hooks));
+  if (hooks && Object.values(hooks).some((h) => h?.length)) atomicWrite(join(stateDir, HOOKS_FILE), JSON.stringify(hooks), 0o600);
 }
 
 export function loadHooks(stateDir: string): Hooks {
