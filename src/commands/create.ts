@@ -8,7 +8,8 @@ import { translate } from '../oci/translate.js';
 import { encodeInitSpec } from '../oci/initspec.js';
 import { ConfigError } from '../oci/errors.js';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkPreserveFds } from '../runtime/errors.js';
+import { RuntimeError, consoleSocketNeedsTty, openFailed, rootfsMissing, ttyNeedsConsoleSocket } from '../runtime/errors.js';
+import { checkPreserveFds } from '../runtime/preserve-fds.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { helperPath } from '../lib/native-paths.js';
 import { startKeeper, type Keeper } from '../runtime/keeper.js';
@@ -37,9 +38,7 @@ function readBundle(bundle: string) {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new RuntimeError(`open ${path}: no such file or directory`);
-    throw new RuntimeError(`open ${path}: ${(e as Error).message}`);
+    throw openFailed(path, e);
   }
   let json: unknown;
   try {
@@ -58,14 +57,14 @@ export async function create(ctx: Context, rawId: string, o: CreateOptions): Pro
   try {
     if (!statSync(rootfs).isDirectory()) throw new Error();
   } catch {
-    throw new RuntimeError(`rootfs (${rootfs}) does not exist`);
+    throw rootfsMissing(rootfs);
   }
   const terminal = spec.process?.terminal === true;
   if (terminal && !o.consoleSocket) {
-    throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+    throw ttyNeedsConsoleSocket();
   }
   if (!terminal && o.consoleSocket) {
-    throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+    throw consoleSocketNeedsTty();
   }
   const preserveFds = checkPreserveFds(o.preserveFds);
 

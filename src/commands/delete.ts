@@ -4,6 +4,7 @@
 import { rm } from 'node:fs/promises';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError, notExist } from '../runtime/errors.js';
+import { checkAllowed } from '../runtime/lifecycle.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/status.js';
 import { crashPoint } from '../runtime/crash.js';
@@ -131,11 +132,9 @@ export async function deleteContainer(ctx: Context, rawId: string, o: { force?: 
     if (!o.force) throw e;
   }
   crashPoint('delete:loaded');
-  const status = rec && containerStatus(store, rec);
+  const status = rec ? containerStatus(store, rec) : undefined;
+  if (status) checkAllowed(o.force ? 'delete --force' : 'delete', status, id);
   if (rec && status !== 'stopped') {
-    if ((status === 'running' || status === 'paused') && !o.force) {
-      throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
-    }
     await signalContainer(ctx, rec, status!, 9, true);
     crashPoint('delete:signalled');
   }

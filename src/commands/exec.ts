@@ -9,7 +9,9 @@ import { validateProcess } from '../oci/bundle.js';
 import { processToInitSpec } from '../oci/translate.js';
 import { encodeInitSpec } from '../oci/initspec.js';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkPreserveFds } from '../runtime/errors.js';
+import { RuntimeError, openFailed, ttyNeedsConsoleSocket } from '../runtime/errors.js';
+import { checkPreserveFds } from '../runtime/preserve-fds.js';
+import { checkAllowed } from '../runtime/lifecycle.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/status.js';
 import { helperPath } from '../lib/native-paths.js';
@@ -35,7 +37,7 @@ function readProcess(o: ExecOptions): unknown {
     try {
       text = readFileSync(o.process === '-' ? 0 : o.process, 'utf8');
     } catch (e) {
-      throw new RuntimeError(`open ${o.process}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      throw openFailed(o.process, e);
     }
     try {
       return JSON.parse(text);
@@ -57,15 +59,13 @@ function readProcess(o: ExecOptions): unknown {
 export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise<void> {
   const id = checkContainerId(rawId);
   const rec = ctx.store.load(id);
-  const status = containerStatus(ctx.store, rec);
-  if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
-  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  checkAllowed('exec', containerStatus(ctx.store, rec), id);
   const preserveFds = checkPreserveFds(o.preserveFds);
   checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
   const proc = validateProcess(readProcess(o));
   const init = processToInitSpec(proc);
   if (init.terminal && !o.consoleSocket && o.detach) {
-    throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+    throw ttyNeedsConsoleSocket();
   }
   const specName = `exec-${randomBytes(6).toString('hex')}`;
   atomicWrite(`${ctx.store.ctDir(id)}/${specName}`, encodeInitSpec(init), 0o644);

@@ -2,7 +2,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { noSuchProcess } from '../runtime/errors.js';
+import { checkAllowed } from '../runtime/lifecycle.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus, type Status } from '../runtime/status.js';
 import { cgroupDirs } from '../runtime/proc.js';
@@ -58,7 +59,7 @@ export async function signalContainer(
   if (status === 'paused' && signal === 9 && rec.vmid !== undefined && ownedBy(readConf(ctx.driver.paths, rec.vmid), rec.id, ctx.store.token(rec.id))) {
     await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
   }
-  if (!delivered && !all) throw new RuntimeError('no such process');
+  if (!delivered && !all) throw noSuchProcess();
 }
 
 export async function kill(ctx: Context, rawId: string, sig: string | undefined, o: { all?: boolean }) {
@@ -66,6 +67,6 @@ export async function kill(ctx: Context, rawId: string, sig: string | undefined,
   const signal = parseSignal(sig);
   const rec = ctx.store.load(id);
   const status = containerStatus(ctx.store, rec);
-  if (status === 'stopped') throw new RuntimeError('container not running');
+  checkAllowed('kill', status, id);
   await signalContainer(ctx, rec, status, signal, o.all === true);
 }

@@ -1,11 +1,11 @@
 // pxoci list [--format table|json] [--quiet]
 import type { Context } from '../runtime/context.js';
 import { containerStatus, ociState } from '../runtime/status.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { invalidFormat } from '../runtime/errors.js';
 
 export function list(ctx: Context, o: { format?: string; quiet?: boolean }): void {
   const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new RuntimeError(`invalid format option: ${format}`);
+  if (format !== 'table' && format !== 'json') throw invalidFormat(format);
   const states = [];
   for (const id of ctx.store.ids()) {
     try {

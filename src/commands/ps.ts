@@ -1,6 +1,7 @@
 // pxoci ps [--format table|json] ID [ps options]: the CT's processes as host pids, like runc ps.
 import type { Context } from '../runtime/context.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError, invalidFormat, noPidColumn } from '../runtime/errors.js';
+import { checkAllowed } from '../runtime/lifecycle.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/status.js';
 import { run } from '../runtime/node-driver.js';
@@ -10,8 +11,10 @@ export async function ps(ctx: Context, rawId: string, o: { format?: string; psAr
   const id = checkContainerId(rawId);
   const rec = ctx.store.load(id);
   const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new RuntimeError(`invalid format option: ${format}`);
-  const pids = containerStatus(ctx.store, rec) === 'stopped' ? [] : ctPids(rec);
+  if (format !== 'table' && format !== 'json') throw invalidFormat(format);
+  const status = containerStatus(ctx.store, rec);
+  checkAllowed('ps', status, id);
+  const pids = status === 'stopped' ? [] : ctPids(rec);
   if (format === 'json') {
     process.stdout.write(JSON.stringify(pids) + '\n');
     return;
@@ -22,7 +25,7 @@ export async function ps(ctx: Context, rawId: string, o: { format?: string; psAr
   const lines = r.stdout.split('\n');
   const header = lines[0] ?? '';
   const pidColumn = header.trim().split(/\s+/).indexOf('PID');
-  if (pidColumn < 0) throw new RuntimeError("couldn't find PID field in ps output");
+  if (pidColumn < 0) throw noPidColumn();
   const wanted = new Set(pids);
   const out = [header];
   for (const line of lines.slice(1)) {

@@ -1,7 +1,8 @@
 // pxoci start ID: releases the container process that create left waiting on start.fifo.
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import type { Context } from '../runtime/context.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { cannotStartStopped } from '../runtime/errors.js';
+import { checkAllowed } from '../runtime/lifecycle.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/status.js';
 import { afterStart } from '../runtime/hooks.js';
@@ -11,8 +12,7 @@ export async function start(ctx: Context, rawId: string): Promise<void> {
   const { store } = ctx;
   const rec = store.load(id);
   const status = containerStatus(store, rec);
-  if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
-  if (status !== 'created') throw new RuntimeError('cannot start an already running container');
+  checkAllowed('start', status, id);
   const fifo = `${store.ctDir(id)}/start.fifo`;
   rec.started = true;
   store.save(rec);
@@ -23,7 +23,7 @@ export async function start(ctx: Context, rawId: string): Promise<void> {
   } catch {
     rec.started = false;
     store.save(rec);
-    throw new RuntimeError('cannot start a container that has stopped');
+    throw cannotStartStopped();
   }
   try {
     writeSync(fd, '0');

@@ -5,6 +5,7 @@ import { resourcesToOptions } from '../oci/translate.js';
 import { ConfigError } from '../oci/errors.js';
 import type { Context } from '../runtime/context.js';
 import { RuntimeError } from '../runtime/errors.js';
+import { checkAllowed } from '../runtime/lifecycle.js';
 import { checkContainerId } from '../runtime/container-id.js';
 import { containerStatus } from '../runtime/status.js';
 import { toolError } from '../runtime/node-driver.js';
@@ -15,7 +16,7 @@ const HOT_PLUGGABLE = new Set(['memory.limit', 'memory.swap', 'cpu.shares', 'cpu
 export async function update(ctx: Context, rawId: string, o: { resources?: string }): Promise<void> {
   const id = checkContainerId(rawId);
   const rec = ctx.store.load(id);
-  if (containerStatus(ctx.store, rec) === 'stopped') throw new RuntimeError('container not running');
+  checkAllowed('update', containerStatus(ctx.store, rec), id);
   if (!o.resources) throw new RuntimeError('update: --resources FILE (or - for stdin) is required');
   let resources: Record<string, unknown>;
   try {

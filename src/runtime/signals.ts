@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { RuntimeError } from './errors.js';
+import { unknownSignal } from './errors.js';
 
 const byName = constants.signals as Record<string, number>;
 
@@ -10,11 +10,11 @@ export function parseSignal(text: string | number | undefined): number {
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
     if (n > 0 && n <= 64) return n;
-    throw new RuntimeError(`unknown signal "${raw}"`);
+    throw unknownSignal(raw);
   }
   const upper = raw.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   const n = byName[name];
-  if (n === undefined) throw new RuntimeError(`unknown signal "${raw}"`);
+  if (n === undefined) throw unknownSignal(raw);
   return n;
 }
