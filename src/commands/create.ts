@@ -20,7 +20,7 @@ import { crashPoint } from '../runtime/crash.js';
 import { processStartTime } from '../runtime/proc.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import type { ContainerRecord } from '../runtime/record.js';
-import { destroyCt } from './delete.js';
+import { destroyContainerCts } from '../runtime/destroy.js';
 import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from '../runtime/hooks.js';
 
 export interface CreateOptions {
@@ -196,7 +196,7 @@ async function rollback(ctx: Context, record: ContainerRecord, token: string, ke
     }
   }
   if (record.vmid !== undefined) {
-    if (started) await destroyCt(ctx, record, token);
+    if (started) await destroyContainerCts(ctx, record, token);
     else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, token);
   }
   rmSync(ctx.store.dir(record.id), { recursive: true, force: true });
