@@ -1,6 +1,6 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { copyFile, mkdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../oci/bundle.js';
@@ -11,7 +11,8 @@ import { atomicWrite } from '../lib/atomic-files.js';
 import { helperPath } from '../lib/native-paths.js';
 import { deviceNumbers, firstClosedDir, pathKind } from './hostfs.js';
 import type { Context } from './context.js';
-import { RuntimeError, consoleSocketNeedsTty, openFailed, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
+import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
+import { readJsonFile } from './caller-files.js';
 import { checkPreserveFds } from './preserve-fds.js';
 import { startKeeper, type Keeper } from './keeper.js';
 import { toolError } from './node-driver.js';
@@ -32,26 +33,9 @@ export interface CreateOptions {
 
 const PVE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64' };
 
-function readBundle(bundle: string) {
-  const path = resolve(bundle, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw openFailed(path, e);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new RuntimeError(`config.json: invalid JSON: ${(e as Error).message}`);
-  }
-  return validateSpec(json);
-}
-
 export async function createContainer(ctx: Context, id: string, o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle || process.cwd());
-  const spec = readBundle(bundle);
+  const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'));
   const rootfs = resolveRootfs(bundle, spec);
   try {
     if (!statSync(rootfs).isDirectory()) throw new Error();

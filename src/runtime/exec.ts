@@ -1,7 +1,6 @@
 // A new process in a running CT (runc exec), through lxc-attach (on every PVE node) and pxoci's init in
 // exec mode, which applies the process spec (cwd, user, groups, env, rlimits) like for the first one.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,7 +10,8 @@ import { encodeInitSpec } from '../oci/initspec.js';
 import { helperPath } from '../lib/native-paths.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import type { Context } from './context.js';
-import { RuntimeError, openFailed, ttyNeedsConsoleSocket } from './errors.js';
+import { RuntimeError, ttyNeedsConsoleSocket } from './errors.js';
+import { readJsonFile } from './caller-files.js';
 import { checkPreserveFds } from './preserve-fds.js';
 import { checkAllowed } from './lifecycle.js';
 import { containerStatus } from './status.js';
@@ -31,19 +31,7 @@ export interface ExecOptions {
 }
 
 function readProcess(o: ExecOptions): unknown {
-  if (o.process) {
-    let text: string;
-    try {
-      text = readFileSync(o.process === '-' ? 0 : o.process, 'utf8');
-    } catch (e) {
-      throw openFailed(o.process, e);
-    }
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new RuntimeError(`${o.process}: invalid JSON: ${(e as Error).message}`);
-    }
-  }
+  if (o.process) return readJsonFile(o.process);
   if (o.args.length === 0) throw new RuntimeError('exec: no command given (use --process or arguments)');
   const [uid, gid] = (o.user ?? '0:0').split(':');
   return {
