@@ -14,6 +14,9 @@ import { VIEW_STATUS_ORDER, stateJsonText } from './status.js';
 import { isContainerRecord, type ContainerRecord } from './record.js';
 import { isOwnerToken } from './ownership.js';
 
+// save() takes it and load() returns it, so callers of the store (test/front.test.ts) import it from here too.
+export type { ContainerRecord };
+
 function randomHex(bytes: number): string {
   const buf = Buffer.alloc(bytes);
   const fd = openSync('/dev/urandom', 'r');
