@@ -23,7 +23,7 @@ export const noSuchProcess = fail('no such process');
 export const emptyContainerId = fail('container id cannot be empty');
 export const invalidContainerId = fail('invalid container ID format');
 
-// The commands' own refusals.
+// What runc's commands themselves say (start, delete, exec, kill, ps, list, spec; create's bundle checks).
 export const cannotStartStopped = fail('cannot start a container that has stopped');
 export const cannotStartRunning = fail('cannot start an already running container');
 export const cannotDeleteNotStopped = (id: string, status: string) =>
