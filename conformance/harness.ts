@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureStdio, makeBundle, pxociBin, startSimNode, type BundleOptions, type SimNode } from '../test/helpers/env.js';
+import { sleep } from '../test/helpers/wait.js';
 import { FIELDS } from '../src/oci/fields.js';
 import { DIFFERENCES, type DifferenceName } from './differences.js';
 
@@ -36,7 +37,6 @@ export const runtimeArgs = (args: string[]) => [...argv0.slice(1), '--root', sta
 export function runtime(args: string[]) {
   return spawnSync(argv0[0]!, runtimeArgs(args), { env, encoding: 'utf8', timeout: 60_000 });
 }
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `create` with its stdio on our pipes (the container inherits them, as under conmon). */
 export function createOnPipes(id: string, bundle: string) {

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, top } from '../test/helpers/env.js';
-import { check, createOnPipes, isPxoci, runInside, runtime, runtimeName, runtimePath, sleep, waitStopped, work } from './harness.js';
+import { sleep } from '../test/helpers/wait.js';
+import { check, createOnPipes, isPxoci, runInside, runtime, runtimeName, runtimePath, waitStopped, work } from './harness.js';
 
 // runc 1.1 runs poststart hooks inside `create` (fixed in runc 1.2) and stops at the first failing
 // poststop hook; the spec (and pxoci) run poststart in `start` and every poststop hook.

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBundle } from '../test/helpers/env.js';
-import { argv0, env, isPxoci, runInside, runtime, runtimeArgs, runtimeName, sleep, work, check, type Run } from './harness.js';
+import { sleep } from '../test/helpers/wait.js';
+import { argv0, env, isPxoci, runInside, runtime, runtimeArgs, runtimeName, work, check, type Run } from './harness.js';
 
 const why = (r: Run) => r.createError ?? r.stderr;
 

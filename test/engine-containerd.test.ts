@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
+import { pctList } from './helpers/node-checks.js';
+import { sleep } from './helpers/wait.js';
 
 if (!existsSync('/usr/bin/containerd')) {
   t.fail('containerd is not installed (scripts/install-deps.sh installs it)');
@@ -36,10 +38,6 @@ let daemon: ChildProcess | undefined;
 function ctr(args: string[], timeout = 120_000) {
   return spawnSync('/usr/bin/ctr', ['--address', address, ...args], { env: node.env, encoding: 'utf8', timeout });
 }
-function pctList(): string {
-  return spawnSync(join(node.root, 'usr/sbin/pct'), ['list'], { env: node.env, encoding: 'utf8' }).stdout;
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.before(async () => {
   daemon = spawn('/usr/bin/containerd', ['--config', config], { stdio: 'ignore', env: node.env });
@@ -67,13 +65,13 @@ t.test('ctr run --rm: output and exit code', async (t) => {
   const r = ctr(['run', '--rm', '--runc-binary', wrapper, IMAGE, 'c1', 'sh', '-c', 'echo hello from ctr; exit 4']);
   t.equal(r.stdout, 'hello from ctr\n', r.stderr);
   t.equal(r.status, 4);
-  t.equal(pctList(), '');
+  t.equal(pctList(node), '');
 });
 
 t.test('detached task: exec, ps, pause/resume, kill, delete', async (t) => {
   const run = ctr(['run', '-d', '--runc-binary', wrapper, IMAGE, 'c2', 'sh', '-c', 'while :; do sleep 0.2; done']);
   t.equal(run.status, 0, run.stderr);
-  t.match(pctList(), /running/);
+  t.match(pctList(node), /running/);
   const ex = ctr(['task', 'exec', '--exec-id', 'e1', 'c2', 'sh', '-c', 'echo from-exec; exit 6']);
   t.equal(ex.stdout, 'from-exec\n', ex.stderr);
   t.equal(ex.status, 6);
@@ -89,7 +87,7 @@ t.test('detached task: exec, ps, pause/resume, kill, delete', async (t) => {
   t.match(ctr(['task', 'ls']).stdout, /c2\s+\d+\s+STOPPED/);
   t.equal(ctr(['task', 'delete', 'c2']).status, 0);
   t.equal(ctr(['container', 'delete', 'c2']).status, 0);
-  t.equal(pctList(), '');
+  t.equal(pctList(node), '');
 });
 
 t.test('ctr run -t gets a terminal', async (t) => {
@@ -98,5 +96,5 @@ t.test('ctr run -t gets a terminal', async (t) => {
   const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: node.env, encoding: 'utf8', timeout: 60_000 });
   t.match(r.stdout, /\/dev\/pts\/\d+\r*\n/, r.stderr);
   t.equal(r.status, 2);
-  t.equal(pctList(), '');
+  t.equal(pctList(node), '');
 });

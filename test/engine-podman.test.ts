@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
+import { pctList } from './helpers/node-checks.js';
 
 if (!existsSync('/usr/bin/podman')) {
   t.fail('podman is not installed (scripts/install-deps.sh installs it)');
@@ -36,9 +37,6 @@ const IMAGE = 'localhost/pxoci-busybox:latest';
 function podman(...args: string[]) {
   return spawnSync('/usr/bin/podman', args, { env, encoding: 'utf8', timeout: 120_000 });
 }
-function pctList(): string {
-  return spawnSync(join(node.root, 'usr/sbin/pct'), ['list'], { env, encoding: 'utf8' }).stdout;
-}
 
 t.before(() => {
   const tar = spawnSync('tar', ['-C', busyboxRootfs(), '-c', '.'], { maxBuffer: 1 << 30 });
@@ -60,13 +58,13 @@ t.test('podman run --rm: output and exit code 3, CT gone afterwards', async (t) 
   const r = podman('run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'echo hello from pxoci; exit 3');
   t.equal(r.stdout, 'hello from pxoci\n', r.stderr);
   t.equal(r.status, 3);
-  t.equal(pctList(), '', 'no CT left');
+  t.equal(pctList(node), '', 'no CT left');
 });
 
 t.test('podman run -d, exec with exit code 5, logs, stop of a TERM-ignoring process', async (t) => {
   const run = podman('run', '-d', '--name', 'svc', '--network', 'none', IMAGE, 'sh', '-c', 'trap "" TERM; echo started; while :; do sleep 1; done');
   t.equal(run.status, 0, run.stderr);
-  t.match(pctList(), /running/, 'the CT is listed while running');
+  t.match(pctList(node), /running/, 'the CT is listed while running');
   const ex = podman('exec', 'svc', 'sh', '-c', 'echo in-exec; exit 5');
   t.equal(ex.stdout, 'in-exec\n');
   t.equal(ex.status, 5);
@@ -77,7 +75,7 @@ t.test('podman run -d, exec with exit code 5, logs, stop of a TERM-ignoring proc
   const inspect = podman('inspect', '--format', '{{.State.ExitCode}}', 'svc');
   t.equal(inspect.stdout.trim(), '137', 'SIGKILL after the timeout');
   t.equal(podman('rm', 'svc').status, 0);
-  t.equal(pctList(), '');
+  t.equal(pctList(node), '');
 });
 
 t.test('podman kill -s USR1 is delivered; pause/unpause; rm -f', async (t) => {
@@ -91,7 +89,7 @@ t.test('podman kill -s USR1 is delivered; pause/unpause; rm -f', async (t) => {
   t.equal(podman('unpause', 'sig').status, 0);
   t.equal(podman('inspect', '--format', '{{.State.Status}}', 'sig').stdout.trim(), 'running');
   t.equal(podman('rm', '-f', 'sig').status, 0);
-  t.equal(pctList(), '');
+  t.equal(pctList(node), '');
 });
 
 t.test('podman run -t gets a terminal from the CT', async (t) => {
@@ -104,13 +102,13 @@ t.test('podman update --memory changes the CT config and the live limit', async 
   t.equal(podman('run', '-d', '--name', 'upd', '--network', 'none', IMAGE, 'sleep', '1000').status, 0);
   const u = podman('update', '--memory', '300m', 'upd');
   t.equal(u.status, 0, u.stderr);
-  const vmid = pctList().split('\n')[1]!.split(/\s+/)[0]!;
+  const vmid = pctList(node).split('\n')[1]!.split(/\s+/)[0]!;
   const conf = spawnSync(join(node.root, 'usr/sbin/pct'), ['config', vmid], { env, encoding: 'utf8' }).stdout;
   t.match(conf, /^memory: 300$/m, 'the PVE config says 300 MiB');
   const inside = podman('exec', 'upd', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory.max');
   t.match(inside.stdout, /^314572800$/m, 'the limit applies inside the CT');
   t.equal(podman('rm', '-f', 'upd').status, 0);
-  t.equal(pctList(), '');
+  t.equal(pctList(node), '');
 });
 
 t.test('10 containers in parallel get distinct VMIDs and all run', async (t) => {
@@ -128,5 +126,5 @@ t.test('10 containers in parallel get distinct VMIDs and all run', async (t) => 
     t.equal(r.out, `par-${i}\n`);
     t.equal(r.code, i);
   });
-  t.equal(pctList(), '');
+  t.equal(pctList(node), '');
 });

@@ -6,11 +6,11 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
+import { sleep } from './helpers/wait.js';
 
 const node: SimNode = startSimNode('exec');
 t.teardown(() => node.down());
 const work = mkdtempSync(join(tmpdir(), 'pxoci-exec-'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs pxoci with extra fds: `fds[i]` becomes the child's fd 3+i. */
 function pxociWithFds(args: string[], fds: number[]) {

@@ -2,7 +2,7 @@
 // caller pipes as stdio, a child subreaper reaping the pid-file process.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,42 +14,17 @@ import {
   subreaper,
   type SimNode,
 } from './helpers/env.js';
+import { ctConfigs, mountsUnder } from './helpers/node-checks.js';
+import { waitUntil } from './helpers/wait.js';
 
 const node: SimNode = startSimNode('lifecycle');
 t.teardown(() => node.down());
 const work = mkdtempSync(join(tmpdir(), 'pxoci-lifecycle-'));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function state(id: string) {
   const r = pxoci(node, ['state', id]);
   if (r.status !== 0) throw new Error(`state ${id}: ${r.stderr}`);
   return JSON.parse(r.stdout) as { status: string; pid: number; id: string; bundle: string };
-}
-
-function confs(): string[] {
-  const dir = join(node.root, 'etc/pve/nodes');
-  return readdirSync(dir).flatMap((n) => {
-    try {
-      return readdirSync(join(dir, n, 'lxc')).filter((f) => f.endsWith('.conf'));
-    } catch {
-      return [];
-    }
-  });
-}
-
-function mountsUnder(path: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((l) => l.split(' ')[4]?.startsWith(path));
-}
-
-async function waitUntil(check: () => boolean, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(50);
-  }
 }
 
 /** create under a subreaper (as conmon), start, and report how the pid-file process ended. */
@@ -97,7 +72,7 @@ t.test('create → created, start runs the process with the caller stdio, exit c
   t.equal(s.pid, 0);
   t.equal(s.bundle, bundle);
   t.equal(pxoci(node, ['delete', 'exit7']).status, 0);
-  t.same(confs(), [], 'the CT config is gone');
+  t.same(ctConfigs(node), [], 'the CT config is gone');
   t.equal(pxoci(node, ['state', 'exit7']).stderr, 'container does not exist\n');
 });
 
@@ -136,7 +111,7 @@ t.test('state transitions and runc error texts', async (t) => {
   const list = JSON.parse(pxoci(node, ['list', '--format', 'json']).stdout) as Array<{ id: string; status: string }>;
   t.same(list.map((s) => [s.id, s.status]), [['states', 'running']]);
   t.equal(pxoci(node, ['delete', '--force', 'states']).status, 0);
-  t.same(confs(), []);
+  t.same(ctConfigs(node), []);
   await c.closed;
   t.equal(pxoci(node, ['start', 'states']).stderr, 'container does not exist\n');
 });
@@ -146,7 +121,7 @@ t.test('a created container is deleted without --force; start after a kill says 
   const c = createWithPipes(node, 'created', bundle);
   t.equal(await c.exited, 0, c.err());
   t.equal(pxoci(node, ['delete', 'created']).status, 0);
-  t.same(confs(), []);
+  t.same(ctConfigs(node), []);
 
   const c2 = createWithPipes(node, 'killed-created', bundle);
   t.equal(await c2.exited, 0, c2.err());
@@ -186,7 +161,7 @@ t.test('a failed create leaves no CT config, no state entry, no mount, and logs 
     t.equal(r.status, 1, `${id}: exit 1`);
     t.match(r.stderr, pattern, `${id}: message`);
     t.notMatch(r.stderr, /at .*\.js:\d+/, `${id}: no stack trace`);
-    t.same(confs(), [], `${id}: no CT config`);
+    t.same(ctConfigs(node), [], `${id}: no CT config`);
     t.notOk(existsSync(join(node.stateRoot, id)), `${id}: no state entry`);
     t.same(mountsUnder(node.root), [], `${id}: no mount`);
     const records = readFileSync(log, 'utf8').trim().split('\n');

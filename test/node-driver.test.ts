@@ -1,6 +1,6 @@
 // The node driver's tool runner: whatever a tool does with its input, pxoci gets a result, never a crash.
 import t from 'tap';
-import { run } from '../src/runtime/node.js';
+import { run } from '../src/runtime/node-driver.js';
 
 t.test('a tool that exits without reading its input: a result, no EPIPE crash', async (t) => {
   // More than a pipe holds: the write is still going when the tool has exited and closed the pipe.

@@ -1,7 +1,7 @@
 // pxoci's full command line, loaded only when the fast parser in main.ts is not certain (help, errors,
 // create, exec and the other commands with valued options): yargs and its parsing cost stay off the
 // hot path.
-import yargs from 'yargs';
+import yargs, { type Options } from 'yargs';
 import { list } from '../commands/list.js';
 import { exec } from '../commands/exec.js';
 import { ps } from '../commands/ps.js';
@@ -13,17 +13,41 @@ import { RuntimeError } from '../runtime/errors.js';
 import { versionText } from '../version.js';
 import { COMMANDS, GLOBAL_OPTIONS, announce, runCommand, toGlobals, usage, type Dispatch, type Values } from './grammar.js';
 
+/** exec's options, declared once for yargs and for the scan that finds where the command begins. */
+const EXEC_OPTIONS = {
+  process: { alias: 'p', type: 'string', describe: 'process.json (- for stdin)' },
+  detach: { alias: 'd', type: 'boolean' },
+  'pid-file': { type: 'string' },
+  tty: { alias: 't', type: 'boolean' },
+  'console-socket': { type: 'string' },
+  'preserve-fds': { type: 'number', default: 0 },
+  cwd: { type: 'string' },
+  env: { alias: 'e', type: 'string', array: true },
+  user: { alias: 'u', type: 'string' },
+} as const satisfies Record<string, Options>;
+
+/** The spellings of the options that take the next word as their value (`--pid-file F`, `-p F`). */
+function valueFlags(options: Record<string, Options>): Set<string> {
+  const flags = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type === 'boolean') continue;
+    flags.add(`--${name}`);
+    if (typeof o.alias === 'string') flags.add(`-${o.alias}`);
+  }
+  return flags;
+}
+
 export async function runProgram(argv: string[], dispatch: Dispatch = runCommand): Promise<void> {
   // `exec ID sh -c …`: what follows the id is the command, options included; yargs must not see it.
   let execCommand: string[] = [];
   const execAt = argv.indexOf('exec');
   if (execAt >= 0) {
-    const takesValue = /^(--process|-p|--pid-file|--console-socket|--cwd|--env|-e|--user|-u|--preserve-fds|--process-label|--apparmor|--cap|-c|--additional-gids|-g)$/;
+    const takesValue = valueFlags(EXEC_OPTIONS);
     for (let i = execAt + 1; i < argv.length; i++) {
       const a = argv[i]!;
       if (a === '--') continue;
       if (a.startsWith('-')) {
-        if (takesValue.test(a)) i++;
+        if (takesValue.has(a)) i++;
         continue;
       }
       execCommand = argv.slice(i + 1).filter((x, j) => !(j === 0 && x === '--'));
@@ -72,17 +96,7 @@ export async function runProgram(argv: string[], dispatch: Dispatch = runCommand
     .command(
       'exec <container-id> [command...]',
       'run a process in a running container',
-      (y) =>
-        y
-          .option('process', { alias: 'p', type: 'string', describe: 'process.json (- for stdin)' })
-          .option('detach', { alias: 'd', type: 'boolean' })
-          .option('pid-file', { type: 'string' })
-          .option('tty', { alias: 't', type: 'boolean' })
-          .option('console-socket', { type: 'string' })
-          .option('preserve-fds', { type: 'number', default: 0 })
-          .option('cwd', { type: 'string' })
-          .option('env', { alias: 'e', type: 'string', array: true })
-          .option('user', { alias: 'u', type: 'string' }),
+      (y) => y.options(EXEC_OPTIONS),
       async (a) => {
         await exec(ctx(), String(a['container-id']), {
           process: a.process,

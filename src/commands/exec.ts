@@ -1,103 +1,12 @@
-// pxoci exec: a new process in a running CT, through lxc-attach (on every PVE node) and pxoci's init in
-// exec mode, which applies the process spec (cwd, user, groups, env, rlimits) like for the first one.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
-import { validateProcess } from '../oci/bundle.js';
-import { processToInitSpec } from '../oci/translate.js';
-import { encodeInitSpec } from '../oci/initspec.js';
+// pxoci exec [options] ID [COMMAND...]: the caller sees the process's own end, as with runc.
 import type { Context } from '../runtime/context.js';
-import { RuntimeError, checkPreserveFds } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus } from '../runtime/container.js';
-import { helperPath } from '../lib/native-paths.js';
-import { writeFileAtomic } from '../runtime/state.js';
-import { checkOwned } from '../runtime/pveconf.js';
-
-export interface ExecOptions {
-  process?: string;
-  detach?: boolean;
-  pidFile?: string;
-  tty?: boolean;
-  consoleSocket?: string;
-  preserveFds?: number;
-  cwd?: string;
-  env?: string[];
-  user?: string;
-  args: string[];
-}
-
-function readProcess(o: ExecOptions): unknown {
-  if (o.process) {
-    let text: string;
-    try {
-      text = readFileSync(o.process === '-' ? 0 : o.process, 'utf8');
-    } catch (e) {
-      throw new RuntimeError(`open ${o.process}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
-    }
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new RuntimeError(`${o.process}: invalid JSON: ${(e as Error).message}`);
-    }
-  }
-  if (o.args.length === 0) throw new RuntimeError('exec: no command given (use --process or arguments)');
-  const [uid, gid] = (o.user ?? '0:0').split(':');
-  return {
-    terminal: o.tty === true,
-    args: o.args,
-    env: o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-    cwd: o.cwd ?? '/',
-    user: { uid: Number(uid ?? 0), gid: Number(gid ?? 0) },
-  };
-}
+import { execProcess, type ExecOptions } from '../runtime/exec.js';
 
 export async function exec(ctx: Context, rawId: string, o: ExecOptions): Promise<void> {
-  const id = checkContainerId(rawId);
-  const rec = ctx.store.load(id);
-  const status = containerStatus(ctx.store, rec);
-  if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
-  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
-  const preserveFds = checkPreserveFds(o.preserveFds);
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
-  const proc = validateProcess(readProcess(o));
-  const init = processToInitSpec(proc);
-  if (init.terminal && !o.consoleSocket && o.detach) {
-    throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
-  }
-  const specName = `exec-${randomBytes(6).toString('hex')}`;
-  writeFileAtomic(`${ctx.store.ctDir(id)}/${specName}`, encodeInitSpec(init), 0o644);
-  const attach = [
-    ctx.driver.paths.lxcBin('lxc-attach'),
-    '-P', ctx.driver.paths.lxcPath, '-n', String(rec.vmid), '--clear-env', '--',
-    '/.pxoci/init', 'exec', `/.pxoci/${specName}`,
-  ];
-  // lxc-attach and the init in exec mode hand every fd they inherit on to the process: it gets the
-  // caller's 0..2 and the preserved ones, and nothing else (Node's spawn passes only what it is told).
-  const preserved = Array.from({ length: preserveFds }, (_, i) => 3 + i);
-  const reportFd = 3 + preserveFds;
-  const helperArgs = ['run'];
-  if (o.detach) helperArgs.push('--detach', '--report-fd', String(reportFd));
-  if (o.consoleSocket) helperArgs.push('--console-socket', resolve(o.consoleSocket));
-  helperArgs.push('--', ...attach);
-  const child = spawn(helperPath('pxoci-helper'), helperArgs, {
-    stdio: ['inherit', 'inherit', 'inherit', ...preserved, o.detach ? 'pipe' : 'ignore'],
-  });
-  if (!o.detach) {
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-      child.on('exit', (code, signal) => res({ code, signal })),
-    );
-    if (signal) process.kill(process.pid, signal);
-    process.exitCode = code ?? 255;
-    return;
-  }
-  const report = child.stdio[reportFd] as Readable;
-  report.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of report) text += chunk as string;
-  const m = /^pid (\d+)$/m.exec(text);
-  if (!m) throw new RuntimeError(text.replace(/^error /, '').trim() || 'exec failed to start');
-  if (o.pidFile) writeFileAtomic(isAbsolute(o.pidFile) ? o.pidFile : resolve(o.pidFile), m[1]!, 0o644);
+  const exit = await execProcess(ctx, checkContainerId(rawId), o);
+  if (!exit) return;
+  // Death by a signal: the same signal ends pxoci, so the engine's wait status is the process's own.
+  if (exit.signal) process.kill(process.pid, exit.signal);
+  process.exitCode = exit.code ?? 255;
 }

@@ -1,20 +1,12 @@
 // pxoci list [--format table|json] [--quiet]
 import type { Context } from '../runtime/context.js';
-import { containerStatus, ociState } from '../runtime/container.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { invalidFormat } from '../runtime/errors.js';
+import { listContainers } from '../runtime/list.js';
 
 export function list(ctx: Context, o: { format?: string; quiet?: boolean }): void {
   const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new RuntimeError(`invalid format option: ${format}`);
-  const states = [];
-  for (const id of ctx.store.ids()) {
-    try {
-      const rec = ctx.store.load(id);
-      states.push({ ...ociState(rec, containerStatus(ctx.store, rec)), vmid: rec.vmid });
-    } catch {
-      // a create in progress, or a corrupt entry: `state ID` says which
-    }
-  }
+  if (format !== 'table' && format !== 'json') throw invalidFormat(format);
+  const states = listContainers(ctx);
   if (o.quiet) {
     for (const s of states) process.stdout.write(`${s.id}\n`);
     return;

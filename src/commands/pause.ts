@@ -1,26 +1,12 @@
-// pxoci pause|resume ID: the CT's freezer, through LXC's own tools (present on every PVE node).
+// pxoci pause ID, pxoci resume ID
 import type { Context } from '../runtime/context.js';
-import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus } from '../runtime/container.js';
-import { toolError } from '../runtime/node.js';
-import { checkOwned } from '../runtime/pveconf.js';
+import { pauseContainer, resumeContainer } from '../runtime/pause.js';
 
 export async function pause(ctx: Context, rawId: string): Promise<void> {
-  const id = checkContainerId(rawId);
-  const rec = ctx.store.load(id);
-  const status = containerStatus(ctx.store, rec);
-  if (status !== 'running' && status !== 'created') throw new RuntimeError('container not running');
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
-  const r = await ctx.driver.lxc('lxc-freeze', rec.vmid!);
-  if (r.code !== 0) throw new RuntimeError(`lxc-freeze ${rec.vmid} failed: ${toolError(r)}`);
+  await pauseContainer(ctx, checkContainerId(rawId));
 }
 
 export async function resume(ctx: Context, rawId: string): Promise<void> {
-  const id = checkContainerId(rawId);
-  const rec = ctx.store.load(id);
-  if (containerStatus(ctx.store, rec) !== 'paused') throw new RuntimeError('container not paused');
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
-  const r = await ctx.driver.lxc('lxc-unfreeze', rec.vmid!);
-  if (r.code !== 0) throw new RuntimeError(`lxc-unfreeze ${rec.vmid} failed: ${toolError(r)}`);
+  await resumeContainer(ctx, checkContainerId(rawId));
 }

@@ -1,33 +1,17 @@
 // pxoci ps [--format table|json] ID [ps options]: the CT's processes as host pids, like runc ps.
 import type { Context } from '../runtime/context.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { invalidFormat } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus } from '../runtime/container.js';
-import { run } from '../runtime/node.js';
-import { ctPids } from './kill.js';
+import { containerPids, psTable } from '../runtime/ct-processes.js';
 
 export async function ps(ctx: Context, rawId: string, o: { format?: string; psArgs?: string[] }): Promise<void> {
   const id = checkContainerId(rawId);
-  const rec = ctx.store.load(id);
+  const pids = containerPids(ctx, id);
   const format = o.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new RuntimeError(`invalid format option: ${format}`);
-  const pids = containerStatus(ctx.store, rec) === 'stopped' ? [] : ctPids(rec);
+  if (format !== 'table' && format !== 'json') throw invalidFormat(format);
   if (format === 'json') {
     process.stdout.write(JSON.stringify(pids) + '\n');
     return;
   }
-  const args = o.psArgs && o.psArgs.length > 0 ? o.psArgs : ['-ef'];
-  const r = await run('/bin/ps', args);
-  if (r.code !== 0) throw new RuntimeError(`ps ${args.join(' ')} failed: ${r.stderr.trim()}`);
-  const lines = r.stdout.split('\n');
-  const header = lines[0] ?? '';
-  const pidColumn = header.trim().split(/\s+/).indexOf('PID');
-  if (pidColumn < 0) throw new RuntimeError("couldn't find PID field in ps output");
-  const wanted = new Set(pids);
-  const out = [header];
-  for (const line of lines.slice(1)) {
-    const pid = Number(line.trim().split(/\s+/)[pidColumn]);
-    if (wanted.has(pid)) out.push(line);
-  }
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(await psTable(pids, o.psArgs));
 }

@@ -1,7 +1,7 @@
 // pxoci spec [--bundle B] [--rootless]: a default config.json, like `runc spec`, that pxoci itself accepts.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RuntimeError } from '../runtime/errors.js';
+import { specExists } from '../runtime/errors.js';
 import { SPEC_VERSION } from '../version.js';
 
 export function defaultSpec(rootless: boolean) {
@@ -47,6 +47,6 @@ export function defaultSpec(rootless: boolean) {
 
 export function spec(o: { bundle?: string; rootless?: boolean }): void {
   const path = join(resolve(o.bundle ?? '.'), 'config.json');
-  if (existsSync(path)) throw new RuntimeError('File config.json exists. Remove it first.');
+  if (existsSync(path)) throw specExists();
   writeFileSync(path, JSON.stringify(defaultSpec(o.rootless === true), null, '\t') + '\n', { mode: 0o666 });
 }

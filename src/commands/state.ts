@@ -2,7 +2,7 @@
 // (native/front.c) answers most calls from state.view and hands every other case to this one.
 import type { Context } from '../runtime/context.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus, stateJsonText } from '../runtime/container.js';
+import { containerStatus, stateJsonText } from '../runtime/status.js';
 
 export function state(ctx: Context, rawId: string): void {
   const id = checkContainerId(rawId);

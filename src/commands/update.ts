@@ -1,49 +1,8 @@
-// pxoci update --resources F|- ID: the LinuxResources PVE can change on a running CT (memory, swap,
-// cpulimit, cpuunits) go through `pct set`, which PVE applies live; anything else is refused by name.
-import { readFileSync } from 'node:fs';
-import { resourcesToOptions } from '../oci/translate.js';
-import { ConfigError } from '../oci/errors.js';
+// pxoci update --resources F|- ID
 import type { Context } from '../runtime/context.js';
-import { RuntimeError } from '../runtime/errors.js';
 import { checkContainerId } from '../runtime/container-id.js';
-import { containerStatus } from '../runtime/container.js';
-import { toolError } from '../runtime/node.js';
-import { checkOwned } from '../runtime/pveconf.js';
-
-const HOT_PLUGGABLE = new Set(['memory.limit', 'memory.swap', 'cpu.shares', 'cpu.quota', 'cpu.period']);
+import { updateContainer } from '../runtime/update.js';
 
 export async function update(ctx: Context, rawId: string, o: { resources?: string }): Promise<void> {
-  const id = checkContainerId(rawId);
-  const rec = ctx.store.load(id);
-  if (containerStatus(ctx.store, rec) === 'stopped') throw new RuntimeError('container not running');
-  if (!o.resources) throw new RuntimeError('update: --resources FILE (or - for stdin) is required');
-  let resources: Record<string, unknown>;
-  try {
-    resources = JSON.parse(readFileSync(o.resources === '-' ? 0 : o.resources, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new RuntimeError(`update: cannot read resources from ${o.resources}: ${(e as Error).message}`);
-  }
-  for (const [group, value] of Object.entries(resources)) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      if (group === 'devices' && Array.isArray(value)) continue; // engines resend the create-time rules
-      throw new RuntimeError(`update: linux.resources.${group} cannot be changed on a running PVE CT`);
-    }
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (v === null || v === undefined || v === 0 || v === '') continue;
-      if (group === 'pids' || HOT_PLUGGABLE.has(`${group}.${k}`)) continue;
-      throw new RuntimeError(`update: linux.resources.${group}.${k} cannot be changed on a running PVE CT`);
-    }
-  }
-  let options: Record<string, string>;
-  try {
-    options = resourcesToOptions(resources as Parameters<typeof resourcesToOptions>[0]);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new RuntimeError(e.message);
-    throw e;
-  }
-  if (Object.keys(options).length === 0) return;
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
-  const args = Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]);
-  const r = await ctx.driver.pct('set', String(rec.vmid), ...args);
-  if (r.code !== 0) throw new RuntimeError(`pct set ${rec.vmid} failed: ${toolError(r)}`);
+  await updateContainer(ctx, checkContainerId(rawId), o);
 }

@@ -1,4 +1,4 @@
-import { NodeDriver } from './node.js';
+import { NodeDriver } from './node-driver.js';
 import { StateStore } from './state.js';
 
 export interface Globals {

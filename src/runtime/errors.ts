@@ -1,4 +1,5 @@
-// Errors pxoci reports to its caller: the message is what runc would say, because engines match it.
+// Errors pxoci reports to its caller. Where runc has a fixed text for a case, pxoci says exactly that,
+// because engines match these messages: each is written once, here, and changing one breaks callers.
 export class RuntimeError extends Error {
   constructor(
     message: string,
@@ -8,12 +9,37 @@ export class RuntimeError extends Error {
   }
 }
 
-export const notExist = () => new RuntimeError('container does not exist');
-export const alreadyExists = () => new RuntimeError('container with given ID already exists');
+const fail = (message: string) => () => new RuntimeError(message);
 
-/** --preserve-fds N: the caller's fds 3 … 3+N-1 go to the container process as they are. */
-export function checkPreserveFds(n: number | undefined): number {
-  const count = n ?? 0;
-  if (!Number.isInteger(count) || count < 0 || count > 250) throw new RuntimeError(`--preserve-fds: invalid value ${n}`);
-  return count;
+// libcontainer's error values.
+export const notExist = fail('container does not exist');
+export const alreadyExists = fail('container with given ID already exists');
+export const notRunning = fail('container not running');
+export const notPaused = fail('container not paused');
+/** kill found no process to signal: the text of Go's ESRCH. */
+export const noSuchProcess = fail('no such process');
+
+// runc's container id rule (runtime/container-id.ts).
+export const emptyContainerId = fail('container id cannot be empty');
+export const invalidContainerId = fail('invalid container ID format');
+
+// What runc's commands themselves say (start, delete, exec, kill, ps, list, spec; create's bundle checks).
+export const cannotStartStopped = fail('cannot start a container that has stopped');
+export const cannotStartRunning = fail('cannot start an already running container');
+export const cannotDeleteNotStopped = (id: string, status: string) =>
+  new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+export const cannotExecStopped = fail('cannot exec in a stopped container');
+export const cannotExecPaused = fail('cannot exec in a paused container');
+export const ttyNeedsConsoleSocket = fail('cannot allocate tty if runc will detach without setting console socket');
+export const consoleSocketNeedsTty = fail('cannot use console socket if runc will not detach or allocate tty');
+export const rootfsMissing = (rootfs: string) => new RuntimeError(`rootfs (${rootfs}) does not exist`);
+export const unknownSignal = (text: string) => new RuntimeError(`unknown signal "${text}"`);
+export const invalidFormat = (format: string) => new RuntimeError(`invalid format option: ${format}`);
+export const noPidColumn = fail("couldn't find PID field in ps output");
+export const specExists = fail('File config.json exists. Remove it first.');
+
+/** A file the caller named could not be opened: Go's os.Open words, as runc passes them on. */
+export function openFailed(path: string, e: unknown): RuntimeError {
+  const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
+  return new RuntimeError(`open ${path}: ${reason}`);
 }

@@ -12,15 +12,17 @@ import { hookState, type HookKind, type Hook, type Hooks, type HookState } from 
 import { RuntimeError } from './errors.js';
 import { logWarning } from './log.js';
 import { helperPath } from '../lib/native-paths.js';
+import { sleep } from '../lib/sleep.js';
 import { isSameProcessAlive } from './proc.js';
-import { writeFileAtomic, type ContainerRecord } from './state.js';
+import { atomicWrite } from '../lib/atomic-files.js';
+import type { ContainerRecord } from './record.js';
 
 const HOOKS_FILE = 'hooks.json';
 
 /** Start and delete need the hooks of config.json as create saw it (later edits must not count):
  *  kept in the state dir, not in ct/, which the CT can read. */
 export function saveHooks(stateDir: string, hooks: Hooks | undefined): void {
-  if (hooks && Object.values(hooks).some((h) => h?.length)) writeFileAtomic(join(stateDir, HOOKS_FILE), JSON.stringify(hooks));
+  if (hooks && Object.values(hooks).some((h) => h?.length)) atomicWrite(join(stateDir, HOOKS_FILE), JSON.stringify(hooks), 0o600);
 }
 
 export function loadHooks(stateDir: string): Hooks {
@@ -32,7 +34,7 @@ export function loadHooks(stateDir: string): Hooks {
 }
 
 async function runOne(kind: HookKind, i: number, hook: Hook, state: HookState, nsPid?: number): Promise<void> {
-  // Loaded on first use, as in runtime/node.ts: start, state and kill without hooks never spawn.
+  // Loaded on first use, as in runtime/node-driver.ts: start, state and kill without hooks never spawn.
   const { spawn } = await import('node:child_process');
   const argv = hook.args?.length ? hook.args : [hook.path];
   const [file, args] = nsPid ? [helperPath('pxoci-helper'), ['nsexec', '--pid', String(nsPid), '--', hook.path, ...argv]] : [hook.path, argv.slice(1)];
@@ -119,7 +121,6 @@ async function startContainerResult(stateDir: string, rec: ContainerRecord): Pro
       return undefined; // not yet
     }
   };
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   for (;;) {
     const result = read();
     if (result !== undefined) return result;

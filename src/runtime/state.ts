@@ -10,31 +10,12 @@ import { atomicWrite } from '../lib/atomic-files.js';
 import { join } from 'node:path';
 import { RuntimeError, alreadyExists, notExist } from './errors.js';
 import { checkContainerId } from './container-id.js';
-import { VIEW_STATUS_ORDER, stateJsonText } from './container.js';
+import { VIEW_STATUS_ORDER, stateJsonText } from './status.js';
+import { isContainerRecord, type ContainerRecord } from './record.js';
 import { isOwnerToken } from './ownership.js';
 
-export interface ContainerRecord {
-  id: string;
-  vmid?: number;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  owner: string;
-  annotations?: Record<string, string>;
-  /** The keeper: the pid-file process. */
-  keeperPid?: number;
-  keeperStart?: string;
-  /** The CT's PID 1 (our init) and the container process, as host pids. */
-  initPid?: number;
-  pid?: number;
-  pidStart?: string;
-  started?: boolean;
-}
-
-/** State files are replaced like PVE configs: tmp + fsync + rename, never half-written. */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600, o: { durable?: boolean } = {}): void {
-  atomicWrite(path, data, mode, o);
-}
+// save() takes it and load() returns it, so callers of the store (test/front.test.ts) import it from here too.
+export type { ContainerRecord };
 
 function randomHex(bytes: number): string {
   const buf = Buffer.alloc(bytes);
@@ -45,34 +26,6 @@ function randomHex(bytes: number): string {
     closeSync(fd);
   }
   return buf.toString('hex');
-}
-
-const isPid = (v: unknown) => v === undefined || (Number.isSafeInteger(v) && (v as number) > 0);
-const isOptionalString = (v: unknown) => v === undefined || typeof v === 'string';
-
-/** What pxoci wrote, field by field: a record that names a wrong VMID or pid would act on it. */
-function isRecord(r: unknown, id: string): r is ContainerRecord {
-  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
-  const o = r as Record<string, unknown>;
-  const vmidOk = o.vmid === undefined || (Number.isSafeInteger(o.vmid) && (o.vmid as number) >= 100);
-  const annotationsOk =
-    o.annotations === undefined ||
-    (typeof o.annotations === 'object' && o.annotations !== null && Object.values(o.annotations).every((v) => typeof v === 'string'));
-  return (
-    o.id === id &&
-    typeof o.bundle === 'string' &&
-    typeof o.rootfs === 'string' &&
-    typeof o.created === 'string' &&
-    typeof o.owner === 'string' &&
-    vmidOk &&
-    annotationsOk &&
-    isPid(o.keeperPid) &&
-    isPid(o.initPid) &&
-    isPid(o.pid) &&
-    isOptionalString(o.keeperStart) &&
-    isOptionalString(o.pidStart) &&
-    (o.started === undefined || typeof o.started === 'boolean')
-  );
 }
 
 /**
@@ -125,7 +78,7 @@ export class StateStore {
     }
     // From the kernel's generator through fs: node:crypto (or web crypto) costs a create ~2 ms to load.
     const token = randomHex(16);
-    writeFileAtomic(this.tokenFile(id), token + '\n');
+    atomicWrite(this.tokenFile(id), token + '\n', 0o600);
     mkdirSync(this.ctDir(id), { mode: 0o755 });
     return token;
   }
@@ -144,11 +97,12 @@ export class StateStore {
     }
   }
 
+  /** Replaced like PVE configs: tmp + fsync + rename, never half-written. */
   save(record: ContainerRecord): void {
     const path = join(this.dir(record.id), 'state.json');
-    writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n');
+    atomicWrite(path, JSON.stringify(record, null, 2) + '\n', 0o600);
     // Derived from state.json: one lost in a power cut, or stale, only sends the front to Node.
-    writeFileAtomic(join(this.dir(record.id), 'state.view'), stateView(record, statSync(path, { bigint: true })), 0o600, { durable: false });
+    atomicWrite(join(this.dir(record.id), 'state.view'), stateView(record, statSync(path, { bigint: true })), 0o600, { durable: false });
   }
 
   load(id: string): ContainerRecord {
@@ -170,7 +124,7 @@ export class StateStore {
     } catch {
       record = undefined;
     }
-    if (!isRecord(record, id)) {
+    if (!isContainerRecord(record, id)) {
       throw new RuntimeError(`state of container ${id} is corrupt (${path}): delete --force removes it`);
     }
     return record;

@@ -22,6 +22,11 @@ export function ctConfigs(node: SimNode): number[] {
     .sort((a, b) => a - b);
 }
 
+/** `pct list` of the simulated node: empty once no CT is left. */
+export function pctList(node: SimNode): string {
+  return spawnSync(join(node.root, 'usr/sbin/pct'), ['list'], { env: node.env, encoding: 'utf8' }).stdout;
+}
+
 export function confText(node: SimNode, vmid: number): string {
   return readFileSync(join(node.root, 'etc/pve/nodes', node.env.PXOCI_PVE_NODE!, 'lxc', `${vmid}.conf`), 'utf8');
 }

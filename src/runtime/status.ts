@@ -1,5 +1,6 @@
-// A container as pxoci sees it: its state record plus what the host says about its processes now.
-import type { ContainerRecord, StateStore } from './state.js';
+// A container's status: its state record plus what the host says about its processes now, and the
+// OCI state JSON that reports it.
+import type { ContainerRecord } from './record.js';
 import { nativeProcFacts } from './proc.js';
 import { SPEC_VERSION } from '../version.js';
 
@@ -11,9 +12,10 @@ export const VIEW_STATUS_ORDER: readonly Status[] = ['created', 'running', 'paus
 /**
  * Stopped once the keeper has written the container process's exit status or that process is gone;
  * created until start; paused while the CT's freezer says so (lxc-freeze freezes the whole CT). Decided
- * in native/procfacts.c, which the native `state` front runs too.
+ * in native/procfacts.c, which the native `state` front runs too. `store` is the StateStore; only its
+ * exit file is needed, and naming the class here would make the store and its status import each other.
  */
-export function containerStatus(store: StateStore, rec: ContainerRecord): Status {
+export function containerStatus(store: { exitFile(id: string): string }, rec: ContainerRecord): Status {
   return nativeProcFacts().status(store.exitFile(rec.id), rec.pid ?? 0, rec.pidStart ?? '', rec.started === true);
 }
 

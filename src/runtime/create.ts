@@ -1,0 +1,186 @@
+// Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
+// the picture).
+import { copyFile, mkdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { arch as hostArch } from 'node:os';
+import { validateSpec, resolveRootfs } from '../oci/bundle.js';
+import { translate } from '../oci/translate.js';
+import { encodeInitSpec } from '../oci/initspec.js';
+import { ConfigError } from '../oci/errors.js';
+import { atomicWrite } from '../lib/atomic-files.js';
+import { helperPath } from '../lib/native-paths.js';
+import { deviceNumbers, firstClosedDir, pathKind } from './hostfs.js';
+import type { Context } from './context.js';
+import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
+import { readJsonFile } from './caller-files.js';
+import { checkPreserveFds } from './preserve-fds.js';
+import { startKeeper, type Keeper } from './keeper.js';
+import { toolError } from './node-driver.js';
+import { removeConfLocked, reserveVmid, writeConfLocked } from './ct-configs.js';
+import { PXOCI_TAG, ownerDescription } from './ownership.js';
+import { crashPoint } from './crash.js';
+import { processStartTime } from './proc.js';
+import type { ContainerRecord } from './record.js';
+import { destroyContainerCts } from './destroy.js';
+import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from './hooks.js';
+
+export interface CreateOptions {
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+const PVE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: 'i386', arm: 'armhf', riscv64: 'riscv64' };
+
+export async function createContainer(ctx: Context, id: string, o: CreateOptions): Promise<void> {
+  const bundle = resolve(o.bundle || process.cwd());
+  const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'));
+  const rootfs = resolveRootfs(bundle, spec);
+  try {
+    if (!statSync(rootfs).isDirectory()) throw new Error();
+  } catch {
+    throw rootfsMissing(rootfs);
+  }
+  const terminal = spec.process?.terminal === true;
+  if (terminal && !o.consoleSocket) {
+    throw ttyNeedsConsoleSocket();
+  }
+  if (!terminal && o.consoleSocket) {
+    throw consoleSocketNeedsTty();
+  }
+  const preserveFds = checkPreserveFds(o.preserveFds);
+
+  const { store, driver } = ctx;
+  const paths = driver.paths;
+  const token = store.claim(id);
+  crashPoint('create:claimed');
+  const record: ContainerRecord = {
+    id,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: (spec.annotations as Record<string, string> | undefined) ?? undefined,
+  };
+  let keeper: Keeper | undefined;
+  let started = false;
+  try {
+    // The first state.json is written once the keeper runs (below). Until then a killed create is
+    // recovered from the owner token alone: delete --force finds the CT by its marker and the keeper by
+    // its --ct-dir, as it must anyway for a create killed right after reserving or spawning. An
+    // earlier record would name nothing those searches need, and would say 'stopped' meanwhile.
+    const ownership = ownerDescription(id, token, bundle);
+    const vmid = reserveVmid(paths, { options: { lock: 'create', tags: PXOCI_TAG }, description: ownership, lxc: [] });
+    crashPoint('create:vmid-reserved');
+    record.vmid = vmid;
+
+    const ctDir = store.ctDir(id);
+    const { config, init, namespacedSysctls, ctRoot, seccomp } = translate(spec, {
+      id,
+      bundle,
+      vmid,
+      runtimeDir: ctDir,
+      arch: PVE_ARCH[hostArch()] ?? 'amd64',
+      rootfs,
+      pathKind,
+      deviceNumbers,
+    });
+    config.options.tags = PXOCI_TAG;
+    config.description = config.description ? `${ownership}\n${config.description}` : ownership;
+    if (ctRoot) {
+      // LXC mounts the rootfs and ct/ with the credentials of the CT's mapped root: say so now, not as
+      // a failed start.
+      for (const [what, path] of [['its rootfs', rootfs], ['its runtime dir', ctDir]] as const) {
+        const closed = firstClosedDir(path, ctRoot);
+        if (closed) throw new RuntimeError(`a user-namespaced container's root (host uid ${ctRoot.uid}) cannot reach ${what} ${path}: ${closed} is not searchable by it (chmod o+x ${closed})`);
+      }
+    }
+    // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
+    mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
+    // ct/ is read only by the CT that this create starts, after these writes: no reader can see half a
+    // file, and after a power loss nothing starts that CT again (its keeper is gone). So plain writes,
+    // not tmp + fsync + rename.
+    writeFileSync(`${ctDir}/process`, encodeInitSpec(init), { mode: 0o644 });
+    if (seccomp !== undefined) writeFileSync(`${ctDir}/seccomp`, seccomp, { mode: 0o644 });
+    crashPoint('create:runtime-written');
+    // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
+    // start below; pct start waits for it. A failed copy settles before the rollback removes ct/.
+    const initCopied = new Promise<void>((ok, fail) => copyFile(helperPath('pxoci-init'), `${ctDir}/init`, (e) => (e ? fail(e) : ok())));
+    // The keeper does not depend on the config: it starts while the lock helper starts and the config
+    // is written, each filling the other's waits. Both are done before pct start. The config first:
+    // writeConfLocked can throw before it returns a promise, and then no keeper may have been spawned.
+    const confWritten = writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked')).then(() =>
+      crashPoint('create:conf-written'),
+    );
+    const keeperStarted = startKeeper({
+      ctDir,
+      exitFile: store.exitFile(id),
+      preserveFds,
+      namespacedSysctls,
+      ctRoot,
+      consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
+      startResultFile: startResultFile(store.dir(id)),
+    }).then((k) => {
+      keeper = k;
+      crashPoint('create:keeper-spawned');
+    });
+    // All settle before any error counts, so that a rollback knows of a keeper that did start; the
+    // error reported is the one of the earliest step, as when they ran one after the other.
+    for (const result of await Promise.allSettled([initCopied, confWritten, keeperStarted])) {
+      if (result.status === 'rejected') throw result.reason;
+    }
+    if (!keeper) throw new RuntimeError('internal error: no keeper');
+    record.keeperPid = keeper.pid;
+    record.keeperStart = processStartTime(keeper.pid);
+    store.save(record);
+    crashPoint('create:keeper-recorded');
+
+    started = true;
+    const result = await driver.pct('start', String(vmid));
+    if (result.code !== 0) {
+      // An init that failed at once (e.g. no such executable) stops the CT before pct sees it
+      // running: its own message is the one the caller needs.
+      const initError = await Promise.race([
+        keeper.ready.then(() => undefined, (e: Error) => e),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000)),
+      ]);
+      throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
+    }
+    crashPoint('create:ct-started');
+    const { initPid, pid } = await keeper.ready;
+    Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
+    store.save(record);
+    crashPoint('create:ready-recorded');
+    saveHooks(store.dir(id), spec.hooks);
+    await runCreateHooks(spec.hooks ?? {}, record, pid);
+
+    if (o.pidFile) {
+      const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
+      // Digits only: containerd parses it with strconv.Atoi.
+      atomicWrite(pidFile, String(keeper.pid), 0o644);
+    }
+  } catch (e) {
+    await rollback(ctx, record, token, keeper, started);
+    // The lifecycle goes on to destroy and poststop whenever the CT had been started (runc too).
+    if (started) await runPoststopHooks(spec.hooks ?? {}, record);
+    if (e instanceof ConfigError) throw new RuntimeError(e.message);
+    throw e;
+  }
+}
+
+/** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. */
+async function rollback(ctx: Context, record: ContainerRecord, token: string, keeper: Keeper | undefined, started: boolean) {
+  if (keeper) {
+    try {
+      process.kill(keeper.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  if (record.vmid !== undefined) {
+    if (started) await destroyContainerCts(ctx, record, token);
+    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, token);
+  }
+  rmSync(ctx.store.dir(record.id), { recursive: true, force: true });
+}

@@ -1,0 +1,156 @@
+// Deleting a container (runc delete [--force]): runc's semantics and texts. It is also the recovery
+// path after a create or delete that was killed half-way (docs/DESIGN.md, Crash recovery): whatever the
+// state dir still says, it removes every CT our marker proves ours, our keeper, and the state entry, in
+// that order. A failed create rolls back its CT with destroyContainerCts.
+import { rm } from 'node:fs/promises';
+import type { PveConfig } from '../pve/config.js';
+import { sleep } from '../lib/sleep.js';
+import type { Context } from './context.js';
+import { RuntimeError, notExist } from './errors.js';
+import { checkAllowed } from './lifecycle.js';
+import { containerStatus } from './status.js';
+import { crashPoint } from './crash.js';
+import { logWarning } from './log.js';
+import { preloadTools, toolError } from './node-driver.js';
+import { findKeepers, isSameProcessAlive } from './proc.js';
+import { findOwnedCts, readConf, removeConfLocked, removeDeadWritersTemps } from './ct-configs.js';
+import { ownedBy } from './ownership.js';
+import type { ContainerRecord } from './record.js';
+import { signalContainer } from './signal.js';
+import { loadHooks, runPoststopHooks } from './hooks.js';
+
+/** The checks read a file or two under /proc: polling often costs little and every ms waited counts
+ *  twice in a delete, once for the container process's end and once for the CT's. */
+const POLL_MS = 4;
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
+
+interface OwnedCt {
+  vmid: number;
+  conf: PveConfig;
+}
+
+/**
+ * Every CT of a container whose config proves it ours: the recorded one and, when the record cannot say
+ * (a create killed before it recorded its VMID, a corrupt record), each one carrying our marker. A CT
+ * that is not ours is left alone.
+ */
+function ownedCts(ctx: Context, rec: ContainerRecord | undefined, token: string | undefined, id: string): OwnedCt[] {
+  const { paths } = ctx.driver;
+  const vmids = new Set<number>();
+  if (rec?.vmid !== undefined) vmids.add(rec.vmid);
+  const recorded = rec?.vmid !== undefined ? readConf(paths, rec.vmid) : undefined;
+  if (rec?.vmid === undefined || !ownedBy(recorded, id, token)) {
+    for (const vmid of findOwnedCts(paths, id, token)) vmids.add(vmid);
+  }
+  const owned: OwnedCt[] = [];
+  for (const vmid of vmids) {
+    const conf = vmid === rec?.vmid ? recorded : readConf(paths, vmid);
+    if (!conf) continue;
+    if (!ownedBy(conf, id, token)) {
+      logWarning(`CT ${vmid} is not a pxoci container of ${id}: left alone`);
+      continue;
+    }
+    owned.push({ vmid, conf });
+  }
+  return owned;
+}
+
+/** Stops and destroys one CT of container `id`, found ours by ownedCts; `whileDestroying` starts once
+ *  the CT has stopped and runs alongside pct destroy. */
+async function destroyOwned(
+  ctx: Context,
+  { vmid, conf }: OwnedCt,
+  id: string,
+  token: string | undefined,
+  whileDestroying?: () => Promise<void>,
+): Promise<void> {
+  const { driver } = ctx;
+  // reserveVmid's placeholder: a CT that never started, which pct refuses to touch while locked.
+  if (conf.options.lock === 'create') {
+    await removeConfLocked(driver.paths, vmid, id, token);
+    removeDeadWritersTemps(driver.paths, vmid);
+    return;
+  }
+  // Our init leaves with the container process, which ends the CT by itself; give it a moment.
+  if (!(await waitFor(() => !driver.isRunning(vmid), 2000))) {
+    const stop = await driver.pct('stop', String(vmid));
+    if (stop.code !== 0 && driver.isRunning(vmid)) {
+      throw new RuntimeError(`pct stop ${vmid} failed: ${toolError(stop)}`);
+    }
+    await waitFor(() => !driver.isRunning(vmid), 10_000);
+  }
+  crashPoint('delete:ct-stopped');
+  const [destroy] = await Promise.all([driver.pct('destroy', String(vmid)), whileDestroying?.()]);
+  if (destroy.code !== 0 && readConf(driver.paths, vmid)) {
+    throw new RuntimeError(`pct destroy ${vmid} failed: ${toolError(destroy)}`);
+  }
+  removeDeadWritersTemps(driver.paths, vmid);
+}
+
+/** Removes every CT of a container (see ownedCts). */
+export async function destroyContainerCts(ctx: Context, rec: ContainerRecord | undefined, token: string | undefined, id = rec?.id): Promise<void> {
+  if (id === undefined) return;
+  for (const ct of ownedCts(ctx, rec, token, id)) await destroyOwned(ctx, ct, id, token);
+}
+
+/** The keeper ends with the CT; one whose CT never started waits for it: end it. */
+async function stopKeepers(ctx: Context, rec: ContainerRecord | undefined, id: string): Promise<void> {
+  const keepers =
+    rec?.keeperPid !== undefined
+      ? [rec.keeperPid].filter((pid) => isSameProcessAlive(pid, rec.keeperStart))
+      : findKeepers(ctx.store.ctDir(id));
+  for (const pid of keepers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** Everything of container `id`: its CTs, its keeper, its state entry, then the poststop hooks. */
+export async function destroyContainer(ctx: Context, id: string, o: { force: boolean }): Promise<void> {
+  const { store } = ctx;
+  if (!store.exists(id)) {
+    if (o.force) return;
+    throw notExist();
+  }
+  const token = store.token(id);
+  let rec: ContainerRecord | undefined;
+  try {
+    rec = store.load(id);
+  } catch (e) {
+    // A create killed before its first record, or a corrupt one: --force clears what is there.
+    if (!o.force) throw e;
+  }
+  crashPoint('delete:loaded');
+  const status = rec ? containerStatus(store, rec) : undefined;
+  if (status) checkAllowed(o.force ? 'delete --force' : 'delete', status, id);
+  if (rec && status !== 'stopped') {
+    await signalContainer(ctx, rec, status!, 9, true);
+    crashPoint('delete:signalled');
+  }
+  // The container process and then its CT take a while to end: what comes next is read meanwhile,
+  // and node:child_process (for pct) loads while we wait.
+  const hooks = loadHooks(store.dir(id));
+  const cts = ownedCts(ctx, rec, token, id);
+  if (cts.some((ct) => ct.conf.options.lock !== 'create')) preloadTools();
+  if (rec && status !== 'stopped') await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
+  // ct/ (the init binary, ~1 MB, and the process spec) serves only the CT and names nothing recovery
+  // needs: it goes while pct destroy runs. The state entry proper goes last.
+  const removeCtDir = () => rm(store.ctDir(id), { recursive: true, force: true });
+  for (const ct of cts) await destroyOwned(ctx, ct, id, token, removeCtDir);
+  await stopKeepers(ctx, rec, id);
+  crashPoint('delete:ct-destroyed');
+  store.remove(id);
+  // Without a readable record there is no state to give the hooks.
+  if (rec) await runPoststopHooks(hooks, rec);
+}

@@ -1,0 +1,61 @@
+// Signals: the names runc accepts for them, and sending one to a container's processes.
+import { constants } from 'node:os';
+import type { Context } from './context.js';
+import { noSuchProcess, unknownSignal } from './errors.js';
+import { checkAllowed } from './lifecycle.js';
+import { readConf } from './ct-configs.js';
+import { ctPids } from './ct-processes.js';
+import { ownedBy } from './ownership.js';
+import type { ContainerRecord } from './record.js';
+import { containerStatus, type Status } from './status.js';
+
+const byName = constants.signals as Record<string, number>;
+
+/** Accepts what runc accepts: `9`, `KILL`, `SIGKILL`, `kill`, `sigkill`. */
+export function parseSignal(text: string | number | undefined): number {
+  if (text === undefined || text === '') return byName.SIGTERM!;
+  const raw = String(text);
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n > 0 && n <= 64) return n;
+    throw unknownSignal(raw);
+  }
+  const upper = raw.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  const n = byName[name];
+  if (n === undefined) throw unknownSignal(raw);
+  return n;
+}
+
+/** Signals the container process, or with `all` every process of the CT but our init. */
+export async function signalContainer(
+  ctx: Context,
+  rec: ContainerRecord,
+  status: Status,
+  signal: number,
+  all: boolean,
+): Promise<void> {
+  const targets = all ? ctPids(rec).filter((p) => p !== rec.initPid) : [rec.pid!];
+  let delivered = false;
+  for (const pid of targets) {
+    try {
+      process.kill(pid, signal);
+      delivered = true;
+    } catch {
+      // it went away meanwhile
+    }
+  }
+  // A frozen process only acts on SIGKILL once thawed: runc thaws too.
+  if (status === 'paused' && signal === 9 && rec.vmid !== undefined && ownedBy(readConf(ctx.driver.paths, rec.vmid), rec.id, ctx.store.token(rec.id))) {
+    await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
+  }
+  if (!delivered && !all) throw noSuchProcess();
+}
+
+/** runc kill: refused once the container has stopped. */
+export async function killContainer(ctx: Context, id: string, signal: number, o: { all: boolean }): Promise<void> {
+  const rec = ctx.store.load(id);
+  const status = containerStatus(ctx.store, rec);
+  checkAllowed('kill', status, id);
+  await signalContainer(ctx, rec, status, signal, o.all);
+}
