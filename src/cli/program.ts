@@ -36,6 +36,49 @@ const EXEC_OPTIONS = {
   'ignore-paused': { type: 'boolean', describe: 'allow exec in a paused container' },
 } as const satisfies Record<string, Options>;
 
+/** runc checkpoint's options (runc 1.1 to today's), accepted so that the answer is pxoci's reason. */
+const CHECKPOINT_OPTIONS = {
+  'image-path': { type: 'string' },
+  'work-path': { type: 'string' },
+  'parent-path': { type: 'string' },
+  'leave-running': { type: 'boolean' },
+  'tcp-established': { type: 'boolean' },
+  'tcp-skip-in-flight': { type: 'boolean' },
+  'link-remap': { type: 'boolean' },
+  'ext-unix-sk': { type: 'boolean' },
+  'shell-job': { type: 'boolean' },
+  'lazy-pages': { type: 'boolean' },
+  'status-fd': { type: 'number' },
+  'page-server': { type: 'string' },
+  'file-locks': { type: 'boolean' },
+  'pre-dump': { type: 'boolean' },
+  'manage-cgroups-mode': { type: 'string' },
+  'empty-ns': { type: 'string', array: true, nargs: 1 },
+  'auto-dedup': { type: 'boolean' },
+} as const satisfies Record<string, Options>;
+
+/** runc restore's options, accepted likewise. */
+const RESTORE_OPTIONS = {
+  'console-socket': { type: 'string' },
+  'image-path': { type: 'string' },
+  'work-path': { type: 'string' },
+  'tcp-established': { type: 'boolean' },
+  'ext-unix-sk': { type: 'boolean' },
+  'shell-job': { type: 'boolean' },
+  'file-locks': { type: 'boolean' },
+  'manage-cgroups-mode': { type: 'string' },
+  bundle: { alias: 'b', type: 'string' },
+  detach: { alias: 'd', type: 'boolean' },
+  'pid-file': { type: 'string' },
+  'no-subreaper': { type: 'boolean' },
+  'no-pivot': { type: 'boolean' },
+  'empty-ns': { type: 'string', array: true, nargs: 1 },
+  'auto-dedup': { type: 'boolean' },
+  'lazy-pages': { type: 'boolean' },
+  'lsm-profile': { type: 'string' },
+  'lsm-mount-context': { type: 'string' },
+} as const satisfies Record<string, Options>;
+
 /** The spellings of the options that take the next word as their value (`--pid-file F`, `-p F`). */
 function valueFlags(options: Record<string, Options>): Set<string> {
   const flags = new Set<string>();
@@ -143,6 +186,24 @@ export async function runProgram(argv: string[], dispatch: Dispatch = runCommand
       (y) => y.option('resources', { alias: 'r', type: 'string', describe: 'LinuxResources JSON file, - for stdin' }),
       async (a) => {
         await update(ctx(), String(a['container-id']), { resources: a.resources });
+      },
+    )
+    .command(
+      'checkpoint <container-id>',
+      'refused: a PVE CT cannot be checkpointed (the container keeps running)',
+      (y) => y.options(CHECKPOINT_OPTIONS),
+      async (a) => {
+        const { checkpoint } = await import('../commands/checkpoint.js');
+        checkpoint(ctx(), String(a['container-id']));
+      },
+    )
+    .command(
+      'restore <container-id>',
+      'refused: a PVE CT cannot be restored from a checkpoint',
+      (y) => y.options(RESTORE_OPTIONS),
+      async (a) => {
+        const { restore } = await import('../commands/checkpoint.js');
+        restore(String(a['container-id']));
       },
     )
     .command('features', 'print the features this runtime supports as JSON', {}, async () => {
