@@ -232,6 +232,7 @@ export async function execProcess(ctx: Context, id: string, o: ExecOptions): Pro
       fail(new RuntimeError(`exec: cannot run pxoci-helper: ${e.message}`));
     }),
   );
+  spawnFailed.catch(() => {}); // raced below; an 'error' after the race is settled must not crash us
   if (!o.detach) {
     return Promise.race([spawnFailed, new Promise<ExecExit>((res) => child.on('exit', (code, signal) => res({ code, signal })))]);
   }
