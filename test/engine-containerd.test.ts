@@ -98,3 +98,45 @@ t.test('ctr run -t gets a terminal', async (t) => {
   t.equal(r.status, 2);
   t.equal(pctList(node), '');
 });
+
+/** A detached task's end: killed, its task and container deleted. */
+function removeTask(name: string) {
+  ctr(['task', 'kill', '-s', 'SIGKILL', name]);
+  for (let i = 0; i < 50 && !new RegExp(`${name}\\s+\\d+\\s+STOPPED`).test(ctr(['task', 'ls']).stdout); i++) spawnSync('sleep', ['0.1']);
+  ctr(['task', 'delete', name]);
+  ctr(['container', 'delete', name]);
+}
+
+t.test('ctr task exec -t: the output arrives from a terminal in the CT, as with runc', async (t) => {
+  const outputs: string[] = [];
+  for (const [name, binary] of [['tty-pxoci', wrapper], ['tty-runc', '/usr/sbin/runc']]) {
+    const run = ctr(['run', '-d', '--runc-binary', binary!, IMAGE, name!, 'sleep', '1000']);
+    t.equal(run.status, 0, run.stderr);
+    // ctr -t wants its own stdin to be a terminal: script(1) gives it one. The pause keeps the process
+    // there for ctr's resize right after the start, which fails (an ERRO line) on a finished process.
+    const cmd = `/usr/bin/ctr --address ${address} task exec -t --exec-id e1 ${name} sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo on-the-tty; sleep 1; exit 3'`;
+    const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: node.env, encoding: 'utf8', timeout: 60_000 });
+    t.equal(r.status, 3, `${name}: the exit code (${r.stderr})`);
+    // script(1) shows a NUL that ctr writes to its terminal as ^@, at no fixed place (runc's as well).
+    outputs.push(r.stdout.replace(/\/dev\/pts\/\d+/, '/dev/pts/N').replace(/\^@/g, ''));
+    removeTask(name!);
+  }
+  t.match(outputs[0], /^\/dev\/pts\/N\r+\non-the-tty\r+\n$/, 'a tty name, stdio on it');
+  t.equal(outputs[0], outputs[1], "runc's output (through ctr's terminal as well)");
+  t.equal(pctList(node), '');
+});
+
+t.test('ctr task checkpoint: pxoci says why not, and the task keeps running', async (t) => {
+  const run = ctr(['run', '-d', '--runc-binary', wrapper, IMAGE, 'ckpt', 'sleep', '1000']);
+  t.equal(run.status, 0, run.stderr);
+  for (const extra of [[], ['--exit']]) {
+    const r = ctr(['task', 'checkpoint', ...extra, 'ckpt']);
+    t.not(r.status, 0, `checkpoint ${extra.join(' ')} fails`);
+    t.match(r.stderr, /pxoci cannot checkpoint a container, which runs as a Proxmox VE CT: PVE's only CRIU path for a CT/, 'the reason reaches the user');
+    t.notMatch(r.stderr, /Unknown argument/);
+    t.match(ctr(['task', 'ls']).stdout, /ckpt\s+\d+\s+RUNNING/);
+    t.equal(ctr(['task', 'exec', '--exec-id', 'alive', 'ckpt', 'echo', 'alive']).stdout, 'alive\n', 'and still answers');
+  }
+  removeTask('ckpt');
+  t.equal(pctList(node), '');
+});

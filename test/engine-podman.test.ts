@@ -128,3 +128,35 @@ t.test('10 containers in parallel get distinct VMIDs and all run', async (t) => 
   });
   t.equal(pctList(node), '');
 });
+
+t.test('podman exec -t: the output arrives from a terminal in the CT, as with runc', async (t) => {
+  const outputs: string[] = [];
+  for (const [name, runtime] of [['tty-pxoci', []], ['tty-runc', ['--runtime', '/usr/sbin/runc']]] as const) {
+    const run = podman('run', ...runtime, '-d', '--name', name, '--network', 'none', IMAGE, 'sleep', '1000');
+    t.equal(run.status, 0, run.stderr);
+    // The pause keeps the process there for the engine's resize right after the start.
+    const ex = podman('exec', '-t', name, 'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo on-the-tty; sleep 1; exit 3');
+    t.equal(ex.status, 3, `${name}: the exit code (${ex.stderr})`);
+    outputs.push(ex.stdout.replace(/\/dev\/pts\/\d+/, '/dev/pts/N'));
+    t.equal(podman('rm', '-f', '-t', '0', name).status, 0);
+  }
+  t.equal(outputs[0], '/dev/pts/N\r\non-the-tty\r\n', 'a tty name, stdio on it');
+  t.equal(outputs[0], outputs[1], "runc's output");
+  t.equal(pctList(node), '');
+});
+
+t.test('podman container checkpoint: pxoci says why not, and the container keeps running', async (t) => {
+  const run = podman('run', '-d', '--name', 'ckpt', '--network', 'none', IMAGE, 'sleep', '1000');
+  t.equal(run.status, 0, run.stderr);
+  for (const extra of [[], ['--leave-running']]) {
+    const r = podman('container', 'checkpoint', ...extra, 'ckpt');
+    t.not(r.status, 0, `checkpoint ${extra.join(' ')} fails`);
+    t.match(r.stderr, /^checkpoint: pxoci cannot checkpoint a container, which runs as a Proxmox VE CT: PVE's only CRIU path for a CT \(`pct suspend`\/`pct resume`\) is experimental/m, 'the reason reaches the user');
+    t.notMatch(r.stderr, /Unknown argument/);
+    t.equal(podman('inspect', '--format', '{{.State.Status}}', 'ckpt').stdout.trim(), 'running');
+    t.equal(podman('exec', 'ckpt', 'echo', 'alive').stdout, 'alive\n', 'and still answers');
+  }
+  t.match(pctList(node), /running/);
+  t.equal(podman('rm', '-f', '-t', '0', 'ckpt').status, 0);
+  t.equal(pctList(node), '');
+});

@@ -29,7 +29,7 @@ export const cannotStartRunning = fail('cannot start an already running containe
 export const cannotDeleteNotStopped = (id: string, status: string) =>
   new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
 export const cannotExecStopped = fail('cannot exec in a stopped container');
-export const cannotExecPaused = fail('cannot exec in a paused container');
+export const cannotExecPaused = fail('cannot exec in a paused container (use --ignore-paused to override)');
 export const ttyNeedsConsoleSocket = fail('cannot allocate tty if runc will detach without setting console socket');
 export const consoleSocketNeedsTty = fail('cannot use console socket if runc will not detach or allocate tty');
 export const rootfsMissing = (rootfs: string) => new RuntimeError(`rootfs (${rootfs}) does not exist`);
