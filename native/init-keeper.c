@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -77,10 +76,6 @@ void accept_keeper(void)
 	}
 	close(listener);
 	unlink(SOCKET_PATH);
-	/* The read-write bind of the host's ct/run is no use any more: the container process must not
-	 * get a place to write on the host. A CT whose LSM policy refuses the unmount keeps an empty
-	 * folder there. */
-	umount2(RUN_DIR, MNT_DETACH);
 }
 
 void await_keeper_close(void)

@@ -11,7 +11,8 @@ extern int keeper_sock;
 /* Listens on /.pxoci/run/init.sock for the keeper and takes exactly one connection: the first whose
  * peer is a process of this CT's pid namespace attached from outside it (its parent is not in the
  * CT). Called before the init forks anything, so nothing else in the CT can be that peer. Then the
- * socket goes, and with it the CT's last writable view of the host's runtime dir. */
+ * socket goes (and the launcher, on the host, unmounts the read-write /.pxoci/run: the init's bounding
+ * set, the container process's, usually lacks CAP_SYS_ADMIN). */
 void accept_keeper(void);
 
 /* After the last frame: the kernel kills every process of the CT's pid namespace, the keeper too,

@@ -11,7 +11,8 @@
  * of this container's CT, sets the namespaced sysctls, then forks the bridge: it joins the init's
  * cgroups, namespaces and AppArmor label (ct-join.c) and forks the keeper (keeper-ct.c) in there,
  * then exits at once, so the keeper is reparented to the caller's child subreaper (conmon, the
- * containerd shim). The keeper's host pid is what --pid-file gets.
+ * containerd shim). The keeper's host pid is what --pid-file gets. Once the container process is
+ * ready, the launcher unmounts the read-write /.pxoci/run in the CT.
  *
  * Report lines to the report fd: "pid P" (this launcher, set up), then "ready INIT PROCESS KEEPER"
  * (host pids) or "error MSG". The launcher exits after either; the keeper lives on.
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -225,6 +227,30 @@ static void apply_sysctls(const struct launcher *o, pid_t init, int init_pidfd)
 				fail("linux.sysctl[\"%.*s\"]: %s", (int)(eq - kv), kv, strerror(errno));
 			close(s);
 		}
+		_exit(0);
+	}
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(1); /* the child reported why */
+}
+
+/* Once the init has taken the keeper's connection (it then removes its socket), nothing in the CT may
+ * keep a place to write on the host: the read-write bind of ct/run at /.pxoci/run goes. The init
+ * cannot do it itself (the container's capabilities bound it, usually without CAP_SYS_ADMIN), so a
+ * child of ours, host root, does it in the CT's mount namespace. */
+static void unmount_run_dir(int init_pidfd)
+{
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		if (setns(init_pidfd, CLONE_NEWNS) != 0)
+			fail("cannot enter the CT's mount namespace: %s", strerror(errno));
+		if (umount2("/.pxoci/run", MNT_DETACH) != 0)
+			fail("cannot unmount /.pxoci/run in the CT: %s", strerror(errno));
 		_exit(0);
 	}
 	int status;
@@ -483,6 +509,7 @@ int cmd_keeper(int argc, char **argv)
 			write_all(to_keeper[1], "1", 1);
 		} else if (sscanf(line, "ready %d", &in_ct) == 1) {
 			pid_t process = process_host_pid(init, in_ct);
+			unmount_run_dir(init_pidfd);
 			if (pidfd_alive(keeper_pidfd) != 0)
 				fail("the keeper ended before the container was ready");
 			write_line(report_fd, "ready %d %d %d", (int)init, (int)process, (int)keeper);

@@ -1,7 +1,7 @@
 // pxoci's own plumbing (docs/DESIGN.md): LXC starts pxoci's init, which it finds, with the process
 // spec and the start fifo, in the runtime directory bind-mounted read-only at /.pxoci. Its run/ is
 // bound again, read-write, at /.pxoci/run: the one place the init may write on the host (its socket
-// for the keeper; the init unmounts it once the keeper has connected).
+// for the keeper; pxoci unmounts it there once the keeper has connected).
 import { checkPath, type CtConfig } from './ct-config.js';
 
 /** Returns the checked directory, which other sections name in the config too. */
