@@ -4,10 +4,13 @@
 // and a keeper writes only into its own container's state dir.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureStdio, createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
+import { captureStdio, createWithPipes, dist, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
+import { encodeInitSpec } from '../src/oci/initspec.js';
+import { processToInitSpec } from '../src/oci/translate.js';
 import { sleep, waitUntil } from './helpers/wait.js';
 
 const sim = startSimNode('keeper');
@@ -239,4 +242,46 @@ t.test('an IPC sysctl in a user-namespaced container is set inside its IPC names
   const runc = spawnSync('/usr/sbin/runc', ['--root', join(work, 'runc'), 'run', '--bundle', runcBundle, `pxoci-keeper-test-${process.pid}`], { encoding: 'utf8', timeout: 60_000 });
   t.equal(runc.stdout, '12345\n', `runc: the value inside ${runc.stderr}`);
   t.equal(readFileSync('/proc/sys/kernel/msgmax', 'utf8'), host, "the host's value is unchanged");
+});
+
+t.test("the init takes one connection, from a process attached to its pid namespace from outside: a host process's is refused", async (t) => {
+  // The init alone, as PID 1 of a new pid namespace chrooted into a bare root: no LXC, no keeper, so
+  // the test decides who connects first.
+  const root = mkdtempSync(join(work, 'bare-'));
+  mkdirSync(join(root, '.pxoci/run'), { recursive: true });
+  mkdirSync(join(root, 'proc'));
+  copyFileSync(join(dist, 'pxoci-init'), join(root, '.pxoci/init'));
+  writeFileSync(join(root, '.pxoci/process'), encodeInitSpec(processToInitSpec({ args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } })));
+  const ns = spawn('unshare', ['--pid', '--fork', `--mount-proc=${join(root, 'proc')}`, 'chroot', root, '/.pxoci/init'], { stdio: 'ignore' });
+  const socket = join(root, '.pxoci/run/init.sock');
+  let init = 0;
+  try {
+    await waitUntil(() => existsSync(socket));
+    init = Number(readFileSync(`/proc/${ns.pid}/task/${ns.pid}/children`, 'utf8').trim());
+
+    const host = await new Promise<string>((resolve) => {
+      let got = '';
+      const s = createConnection(socket);
+      s.on('data', (d) => (got += d.toString('hex')));
+      s.on('close', () => resolve(got));
+      s.on('error', () => undefined);
+      setTimeout(() => (resolve('still connected after 5 s'), s.destroy()), 5000);
+    });
+    t.equal(host, '', 'a host process is disconnected without a byte');
+    t.ok(existsSync(socket), 'and the init still listens');
+
+    // nsenter -p forks its command into the init's pid namespace, its parent staying outside: how the
+    // keeper arrives.
+    const attached = spawnSync('nsenter', ['-t', String(init), '-p', '--', process.execPath, '-e', `
+      const s = require('node:net').createConnection(${JSON.stringify(socket)});
+      s.on('connect', () => setTimeout(() => { console.log(require('node:fs').existsSync(${JSON.stringify(socket)}) ? 'still listening' : 'accepted'); s.end(); }, 300));
+      s.on('error', (e) => console.log(e.message));
+    `], { encoding: 'utf8', timeout: 20_000 });
+    t.equal(attached.stdout, 'accepted\n', `an attached process is taken, and the socket is gone ${attached.stderr}`);
+  } finally {
+    // Without the keeper's stdio the init gives up once that connection closes; a failed test may
+    // leave it waiting.
+    if (init > 0 && alive(init)) process.kill(init, 'SIGKILL');
+    await new Promise((r) => (ns.exitCode === null ? ns.on('exit', r) : r(undefined)));
+  }
 });
