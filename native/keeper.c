@@ -280,6 +280,31 @@ static void close_all_but(int nfds, const int *keep, int nkeep)
 	}
 }
 
+/* What the CT sees of its keeper (`podman top`, ps in the CT) is its command line: a name, rather than
+ * the host paths of ours (the state root, the engine's console socket). Recovery never looks for the
+ * keeper by its command line: it dies with the CT. The kernel's argument area (/proc/self/stat fields
+ * 48, 49) is overwritten in place, its last byte left non-NUL: the kernel then shows it up to its
+ * first NUL, as for setproctitle(3). (Moving the area itself, PR_SET_MM, needs CAP_SYS_RESOURCE.) */
+static void retitle_for_the_ct(void)
+{
+	static const char title[] = "pxoci-keeper";
+	char stat[2048];
+	if (read_small("/proc/self/stat", stat, sizeof stat) < 0)
+		return;
+	char *p = strrchr(stat, ')');
+	unsigned long arg_start = 0, arg_end = 0;
+	for (int field = 2; p && field < 48; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu %lu", &arg_start, &arg_end) != 2 || arg_end - arg_start < sizeof title + 1)
+		return;
+	char *area = (char *)arg_start;
+	size_t len = arg_end - arg_start;
+	memset(area, 0, len);
+	memcpy(area, title, sizeof title - 1);
+	area[len - 1] = ' ';
+	prctl(PR_SET_NAME, title, 0, 0, 0);
+}
+
 /* The bridge: joins the init's cgroups while still host root, then its namespaces and label, forks the
  * keeper there, tells the launcher the keeper's host pid (what fork returns here) and exits. Orphaned,
  * the keeper goes to the first child subreaper above us at the host's pid-namespace level. */
@@ -289,6 +314,11 @@ static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int sta
 	/* Not dumpable, from here on and in the keeper (mm flags survive fork): the CT's root may not
 	 * ptrace it or open its /proc fds, which include the host state dir. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The keeper's names point into our argv, which the retitling clears. */
+	char exit_name[256], start_result_name[256];
+	snprintf(exit_name, sizeof exit_name, "%s", o->exit_name);
+	snprintf(start_result_name, sizeof start_result_name, "%s", o->start_result_name ? o->start_result_name : "");
+	retitle_for_the_ct();
 	struct ct_label label;
 	if (ct_join_cgroups(init, err, sizeof err) != 0 || ct_label_prepare(init, &label, err, sizeof err) != 0)
 		goto failed;
@@ -307,7 +337,7 @@ static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int sta
 	if (keeper == 0) {
 		int keep[] = {state_fd, keeper_report, keeper_ack};
 		close_all_but(o->nfds, keep, 3);
-		struct keeper_ct k = {o->nfds, state_fd, o->exit_name, o->start_result_name, keeper_report, keeper_ack};
+		struct keeper_ct k = {o->nfds, state_fd, exit_name, start_result_name[0] ? start_result_name : NULL, keeper_report, keeper_ack};
 		keeper_in_ct(&k);
 	}
 	write_line(to_launcher, "keeper %d", (int)keeper);

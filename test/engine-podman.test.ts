@@ -166,7 +166,7 @@ t.test('the pid podman gets is in the container: top, cp, stats and inspect act 
       if (rt.name === 'pxoci') {
         t.equal(rows.length, 3, `three rows: ${JSON.stringify(rows)}`);
         t.match(rows.join('\n'), /^\/\.pxoci\/init/m, "pxoci's init");
-        t.match(rows.join('\n'), /pxoci-helper keeper /, 'the keeper');
+        t.ok(rows.includes('pxoci-keeper'), 'the keeper, by name (no host path)');
       } else {
         t.equal(rows.length, 1, `one row: ${JSON.stringify(rows)}`);
       }

@@ -15,7 +15,7 @@ import { sleep, waitUntil } from './helpers/wait.js';
 
 const sim = startSimNode('keeper');
 t.teardown(() => sim.down());
-const work = mkdtempSync(join(tmpdir(), 'pxoci-keeper-'));
+const work = mkdtempSync(join(tmpdir(), 'pxoci-keepertest-'));
 // Others may pass through (a user-namespaced CT's root must reach its bundle and ct/): what keeps them
 // out of a container's files must be pxoci's own modes, as under the default /run/pxoci.
 chmodSync(work, 0o755);
@@ -92,6 +92,7 @@ for (const [kind, bundleOf] of [
     t.match(readFileSync(`/proc/${rec.keeperPid}/cgroup`, 'utf8'), new RegExp(`/lxc/${rec.vmid}/`), "the CT's (lxc/<vmid>)");
     t.equal(statSync(`/proc/${rec.keeperPid}/root/`).ino, statSync(join(bundle, 'rootfs')).ino, "its / is the container's rootfs");
     t.match(readFileSync(`/proc/${rec.keeperPid}/status`, 'utf8'), /^NSpid:\t\d+\t\d+$/m, 'it has a pid in the CT');
+    t.equal(readFileSync(`/proc/${rec.keeperPid}/cmdline`, 'utf8'), 'pxoci-keeper\0', 'the CT sees its name, no host path');
 
     // Every unix socket of pxoci's CT processes (init, keeper, the container process waiting for start)
     // is connected to a socket of one of them: on a real node AppArmor lets a CT process talk only to
@@ -217,7 +218,7 @@ t.test('kill --all and ps leave out pxoci\'s init and keeper', async (t) => {
   t.ok(pids.includes(rec.pid), 'ps lists the container process');
   t.notOk(pids.includes(rec.initPid) || pids.includes(rec.keeperPid), `nor the init ${rec.initPid} nor the keeper ${rec.keeperPid}: ${pids}`);
   const table = pxoci(node, ['ps', id]).stdout;
-  t.notMatch(table, /pxoci-helper|\/\.pxoci\/init/, 'the table neither');
+  t.notMatch(table, /pxoci-keeper|\/\.pxoci\/init/, 'the table neither');
   // USR1 ends an untrapped process: the keeper must survive it to report the container's own status.
   t.equal(pxoci(node, ['kill', '--all', id, 'USR1']).status, 0);
   await c.closed;
