@@ -1,6 +1,6 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { copyFile, mkdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFile, mkdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../oci/bundle.js';
@@ -19,7 +19,7 @@ import { toolError } from './node-driver.js';
 import { removeConfLocked, reserveVmid, writeConfLocked } from './ct-configs.js';
 import { PXOCI_TAG, ownerDescription } from './ownership.js';
 import { crashPoint } from './crash.js';
-import { processStartTime } from './proc.js';
+import { isSameProcessAlive, processStartTime } from './proc.js';
 import type { ContainerRecord } from './record.js';
 import { destroyContainerCts } from './destroy.js';
 import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from './hooks.js';
@@ -98,11 +98,19 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     }
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
     mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
+    // ct/ holds the process's args and env (secrets): readable by the CT's root only, who reads it
+    // through the bind mount at /.pxoci (LXC mounts it with that root's credentials too).
+    const ctOwner = ctRoot ?? { uid: 0, gid: 0 };
+    const privateCtFile = (name: string, data: string | Buffer) => {
+      writeFileSync(`${ctDir}/${name}`, data, { mode: 0o600, flag: 'wx' });
+      if (ctRoot) chownSync(`${ctDir}/${name}`, ctRoot.uid, ctRoot.gid);
+    };
+    if (ctRoot) chownSync(ctDir, ctRoot.uid, ctRoot.gid);
     // ct/ is read only by the CT that this create starts, after these writes: no reader can see half a
     // file, and after a power loss nothing starts that CT again (its keeper is gone). So plain writes,
     // not tmp + fsync + rename.
-    writeFileSync(`${ctDir}/process`, encodeInitSpec(init), { mode: 0o644 });
-    if (seccomp !== undefined) writeFileSync(`${ctDir}/seccomp`, seccomp, { mode: 0o644 });
+    privateCtFile('process', encodeInitSpec(init));
+    if (seccomp !== undefined) privateCtFile('seccomp', seccomp);
     crashPoint('create:runtime-written');
     // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
     // start below; pct start waits for it. A failed copy settles before the rollback removes ct/.
@@ -116,11 +124,14 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     const keeperStarted = startKeeper({
       ctDir,
       exitFile: store.exitFile(id),
+      startResultFile: startResultFile(store.dir(id)),
+      vmid,
+      lxcPath: paths.lxcPath,
+      lxcInfo: paths.lxcBin('lxc-info'),
       preserveFds,
       namespacedSysctls,
-      ctRoot,
+      ctRoot: ctOwner,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
-      startResultFile: startResultFile(store.dir(id)),
     }).then((k) => {
       keeper = k;
       crashPoint('create:keeper-spawned');
@@ -131,8 +142,9 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       if (result.status === 'rejected') throw result.reason;
     }
     if (!keeper) throw new RuntimeError('internal error: no keeper');
-    record.keeperPid = keeper.pid;
-    record.keeperStart = processStartTime(keeper.pid);
+    // Until the keeper is in the CT, the launcher is the process a recovery must end.
+    record.keeperPid = keeper.launcherPid;
+    record.keeperStart = processStartTime(keeper.launcherPid);
     store.save(record);
     crashPoint('create:keeper-recorded');
 
@@ -148,8 +160,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
     }
     crashPoint('create:ct-started');
-    const { initPid, pid } = await keeper.ready;
-    Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
+    const { initPid, pid, keeperPid } = await keeper.ready;
+    Object.assign(record, { initPid, pid, pidStart: processStartTime(pid), keeperPid, keeperStart: processStartTime(keeperPid) });
     store.save(record);
     crashPoint('create:ready-recorded');
     saveHooks(store.dir(id), spec.hooks);
@@ -158,7 +170,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     if (o.pidFile) {
       const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
       // Digits only: containerd parses it with strconv.Atoi.
-      atomicWrite(pidFile, String(keeper.pid), 0o644);
+      atomicWrite(pidFile, String(keeperPid), 0o644);
     }
   } catch (e) {
     await rollback(ctx, record, token, keeper, started);
@@ -169,11 +181,13 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   }
 }
 
-/** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. */
+/** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. The
+ *  keeper in the CT ends with it; the launcher, on the host, is ended here. */
 async function rollback(ctx: Context, record: ContainerRecord, token: string, keeper: Keeper | undefined, started: boolean) {
-  if (keeper) {
+  keeper?.stopLauncher();
+  if (record.keeperPid !== undefined && isSameProcessAlive(record.keeperPid, record.keeperStart)) {
     try {
-      process.kill(keeper.pid, 'SIGKILL');
+      process.kill(record.keeperPid, 'SIGKILL');
     } catch {
       // already gone
     }

@@ -9,7 +9,8 @@ import { cgroupDirs } from './proc.js';
 import type { ContainerRecord } from './record.js';
 import { containerStatus } from './status.js';
 
-/** Host pids of every process in the CT: the payload cgroup of the container process and below. */
+/** Host pids of the container's processes: every process in the CT (the payload cgroup of the init and
+ *  below) but pxoci's own there, the init and the keeper. */
 export function ctPids(rec: ContainerRecord): number[] {
   if (!rec.initPid) return rec.pid ? [rec.pid] : [];
   const { unified, controllers } = cgroupDirs(rec.initPid);
@@ -30,7 +31,7 @@ export function ctPids(rec: ContainerRecord): number[] {
     } catch {
       continue;
     }
-    if (pids.length > 0) return pids;
+    if (pids.length > 0) return pids.filter((p) => p !== rec.initPid && p !== rec.keeperPid);
   }
   return rec.pid ? [rec.pid] : [];
 }

@@ -2,7 +2,8 @@
 // without asking PVE. Layout:
 //   state.json   what create recorded (written atomically, updated by start)
 //   state.view   the same, rendered for the native `state` front (see stateView)
-//   ct/          bind-mounted read-only into the CT at /.pxoci: init, process, init.sock, start.fifo
+//   ct/          bind-mounted read-only into the CT at /.pxoci: init, process, start.fifo; run/ (read-write
+//                at /.pxoci/run) holds the init's socket. 0700, the CT's root's.
 //   exit         the container process's raw wait status, written by the keeper when it ends
 //   owner-token  random, written first; the CT's description carries it too (docs/DESIGN.md, Ownership)
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, type BigIntStats } from 'node:fs';
@@ -68,7 +69,7 @@ export class StateStore {
    */
   claim(id: string): string {
     // 0711: the root of a user-namespaced CT is an unprivileged host uid, and LXC mounts ct/ with its
-    // credentials; it may pass through, not list (the files in here are 0600, ct/'s 0644).
+    // credentials; it may pass through, not list (the files in here are 0600, ct/ is 0700).
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
       mkdirSync(this.dir(id), { mode: 0o711 });
@@ -79,7 +80,7 @@ export class StateStore {
     // From the kernel's generator through fs: node:crypto (or web crypto) costs a create ~2 ms to load.
     const token = randomHex(16);
     atomicWrite(this.tokenFile(id), token + '\n', 0o600);
-    mkdirSync(this.ctDir(id), { mode: 0o755 });
+    mkdirSync(this.ctDir(id), { mode: 0o700 });
     return token;
   }
 
