@@ -10,7 +10,7 @@ import { encodeInitSpec } from '../src/oci/initspec.js';
 import { ConfigError } from '../src/oci/errors.js';
 import { FIELDS, rejectionReason } from '../src/oci/fields.js';
 import { defaultSpec } from '../src/commands/spec.js';
-import { parsePctConfig, writePctConfig, checkRawLxcKey } from '../src/pve/config.js';
+import { parsePctConfig, writePctConfig, checkOption, checkRawLxcKey } from '../src/pve/config.js';
 import { top } from './helpers/env.js';
 
 const ctx: TranslateContext = {
@@ -96,7 +96,8 @@ t.test('resources', async (t) => {
     'lxc.cgroup2.pids.max: 64',
     'lxc.cgroup2.devices.allow: c 10:200 rwm',
     'lxc.cgroup2.devices.allow: c 136:* rw',
-    'lxc.cgroup2.io.weight: default 500',
+    // runc's blkio → io.weight conversion: [10, 1000] → [1, 10000].
+    'lxc.cgroup2.io.weight: default 4950',
     'lxc.cgroup2.io.max: 8:0 rbps=1048576',
     'lxc.cgroup2.memory.oom.group: 1',
   ]);
@@ -185,7 +186,7 @@ t.test('rejections name the field', async (t) => {
     ['host sysctl', (s) => (s.linux = { sysctl: { 'kernel.panic': '1' } }), /^linux\.sysctl\["kernel\.panic"\]: PVE accepts only the IPC sysctls/],
     ['NUL in a hook argument', (s) => (s.hooks = { prestart: [{ path: '/bin/true', args: ['true', 'a\0b'] }] }), /^hooks\.prestart\[0\]\.args\[1\]: contains a NUL byte$/],
     ['hook env without =', (s) => (s.hooks = { poststop: [{ path: '/bin/true', env: ['A'] }] }), /^hooks\.poststop\[0\]\.env\[0\]: must be NAME=value$/],
-    ['tiny memory', (s) => (s.linux = { resources: { memory: { limit: 1024 } } }), /^linux\.resources\.memory\.limit: .*16 MiB/],
+    ['tiny memory', (s) => (s.linux = { resources: { memory: { limit: 1024 } } }), /^linux\.resources\.memory\.limit: becomes PVE's memory: 1, which PVE refuses: value must have a minimum value of 16$/],
     ['unlimited swap', (s) => (s.linux = { resources: { memory: { limit: 1 << 30, swap: -1 } } }), /^linux\.resources\.memory\.swap: /],
     ['mount type', (s) => (s.mounts = [{ destination: '/x', type: 'nfs', source: 'srv:/x' }]), /^mounts\[0\]\.type: mount type "nfs"/],
     ['missing bind source', (s) => (s.mounts = [{ destination: '/x', type: 'bind', source: '/missing' }]), /^mounts\[0\]\.source: \/missing: no such file or directory$/],
@@ -203,13 +204,69 @@ t.test("PVE's limits: the last value PVE takes is translated, the next one refus
   const MiB = 1024 * 1024;
   const withResources = (r: object) => spec((s) => (s.linux = { resources: r }));
   t.equal(translate(withResources({ memory: { limit: 16 * MiB } }), ctx).config.options.memory, '16');
-  t.throws(() => translate(withResources({ memory: { limit: 15 * MiB } }), ctx), { field: 'linux.resources.memory.limit', message: /below PVE's minimum of 16 MiB$/ });
+  t.throws(() => translate(withResources({ memory: { limit: 15 * MiB } }), ctx), { field: 'linux.resources.memory.limit', message: /: value must have a minimum value of 16$/ });
   t.equal(translate(withResources({ cpu: { quota: 8192 * 100000, period: 100000 } }), ctx).config.options.cpulimit, '8192');
-  t.throws(() => translate(withResources({ cpu: { quota: 8193 * 100000, period: 100000 } }), ctx), { field: 'linux.resources.cpu.quota', message: /^linux\.resources\.cpu\.quota: more than 8192 CPUs$/ });
+  t.throws(() => translate(withResources({ cpu: { quota: 8193 * 100000, period: 100000 } }), ctx), { field: 'linux.resources.cpu.quota', message: /^linux\.resources\.cpu\.quota: becomes PVE's cpulimit: 8193, which PVE refuses: value must have a maximum value of 8192$/ });
   t.equal(translate(withResources({ cpu: { shares: 300000 } }), ctx).config.options.cpuunits, '10000', 'clamped to cgroup v2 cpu.weight, as PVE does');
   const binds = (n: number) => spec((s) => (s.mounts = Array.from({ length: n }, (_, i) => ({ destination: `/m${i}`, type: 'bind', source: `/s${i}` }))));
   t.equal(translate(binds(256), ctx).config.options.mp255, '/s255,mp=/m255');
-  t.throws(() => translate(binds(257), ctx), { field: 'mounts[256]', message: /^mounts\[256\]: more than 256 bind mounts \(mp0…mp255\)$/ });
+  t.throws(() => translate(binds(257), ctx), { field: 'mounts[256]', message: /^mounts\[256\]: a PVE CT has mp0…mp255 only, so no mp256 for this one$/ });
+});
+
+t.test('values PVE would refuse never reach the file: checked against its option schema, naming the OCI field', async (t) => {
+  const withResources = (r: object) => spec((s) => (s.linux = { resources: r }));
+  // Issue 12 item 10: these were written as cores: -3, cores: 100000, memory: 9.5367431640625e+293.
+  t.throws(() => translate(withResources({ cpu: { cpus: '5-1' } }), ctx), { field: 'linux.resources.cpu.cpus', message: /"5-1" is not a CPU list: the range 5-1 runs backwards$/ });
+  t.equal(translate(withResources({ cpu: { cpus: '0-8191' } }), ctx).config.options.cores, '8192');
+  t.throws(() => translate(withResources({ cpu: { cpus: '0-99999' } }), ctx), {
+    field: 'linux.resources.cpu.cpus',
+    message: /^linux\.resources\.cpu\.cpus: becomes PVE's cores: 100000, which PVE refuses: value must have a maximum value of 8192$/,
+  });
+  t.throws(() => withResources({ memory: { limit: 1e300 } }), /^config\.json: linux\.resources\.memory\.limit: must be <= 9223372036854775807 \(an int64\)$/, 'an int64, as the OCI schema says');
+  t.equal(translate(withResources({ memory: { limit: 2 ** 62 } }), ctx).config.options.memory, String(2 ** 42), 'the largest limits are whole MiB');
+  t.throws(() => translate(withResources({ memory: { limit: -1 } }), ctx), { field: 'linux.resources.memory.limit', message: /-1 \(unlimited\) is not expressible/ });
+  t.equal(translate(withResources({ cpu: { quota: -1 } }), ctx).config.options.cpulimit, '0', 'quota -1 is no limit, which cpulimit 0 is');
+  t.same(lxcOf(withResources({ pids: { limit: -1 } })).slice(2), ['lxc.cgroup2.pids.max: max']);
+  t.throws(() => translate(withResources({ pids: { limit: -2 } }), ctx), { field: 'linux.resources.pids.limit', message: /-2 is not a limit/ });
+  t.throws(() => withResources({ blockIO: { weight: 5 } }), /^config\.json: linux\.resources\.blockIO\.weight: must be >= 10$/);
+  t.throws(() => translate(withResources({ unified: { 'cgroup.procs': '1' } }), ctx), { field: 'linux.resources.unified["cgroup.procs"]', message: /cgroup core file/ });
+
+  const fuse = { type: 'c', path: '/dev/fuse', major: 10, minor: 229 };
+  const devices = (n: number) => spec((s) => (s.linux = { devices: Array.from({ length: n }, () => fuse) }));
+  t.equal(translate(devices(256), ctx).config.options.dev255, '/dev/fuse');
+  t.throws(() => translate(devices(300), ctx), { field: 'linux.devices[256]', message: /^linux\.devices\[256\]: a PVE CT has dev0…dev255 only, so no dev256 for this one$/ });
+});
+
+t.test('property: whatever linux.resources come in, every option written passes PVE\'s schema', async (t) => {
+  const runs = 300;
+  let accepted = 0;
+  const number = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.integer(), fc.double({ min: -1e20, max: 1e20, noNaN: true }).map(Math.trunc), fc.constantFrom(2 ** 63, 1e300));
+  const cpus = fc.oneof(fc.string(), fc.stringMatching(/^\d{1,6}(-\d{1,6})?(,\d{1,6}(-\d{1,6})?)?$/));
+  fc.assert(
+    fc.property(fc.record({ memory: fc.record({ limit: number, swap: number }, { requiredKeys: [] }), cpu: fc.record({ shares: number, quota: number, period: number, cpus }, { requiredKeys: [] }) }, { requiredKeys: [] }), (resources) => {
+      let out;
+      try {
+        out = translate(spec((s) => (s.linux = { resources })), ctx);
+      } catch (e) {
+        if (e instanceof ConfigError && /^(config\.json: )?linux\.resources\.(memory|cpu)\.\w+$/.test(e.field)) return true;
+        throw e;
+      }
+      accepted++;
+      return Object.entries(out.config.options).every(([k, v]) => checkOption(k, v) === undefined);
+    }),
+    { numRuns: runs },
+  );
+  t.ok(accepted >= runs / 10, `${accepted} of ${runs} random resources were accepted and checked`);
+});
+
+t.test("pxoci's own /.pxoci is refused as a mount destination, masked or read-only path, by name", async (t) => {
+  for (const dest of ['/.pxoci', '/.pxoci/', '//.pxoci', '/.pxoci/init', '/.pxoci/x/y']) {
+    t.throws(() => translate(spec((s) => (s.mounts = [{ destination: dest, type: 'tmpfs', source: 'tmpfs' }])), ctx), { field: 'mounts[0].destination', message: /is pxoci's own runtime directory \(\/\.pxoci\), reserved in every container$/ }, dest);
+    t.throws(() => translate(spec((s) => (s.mounts = [{ destination: dest, type: 'bind', source: '/b' }])), ctx), { field: 'mounts[0].destination', message: /reserved/ }, `${dest} (bind)`);
+  }
+  t.throws(() => translate(spec((s) => (s.linux = { maskedPaths: ['/.pxoci'] })), ctx), { field: 'linux.maskedPaths[0]', message: /reserved/ });
+  t.throws(() => translate(spec((s) => (s.linux = { readonlyPaths: ['/.pxoci/init'] })), ctx), { field: 'linux.readonlyPaths[0]', message: /reserved/ });
+  for (const dest of ['/.pxocix', '/x/.pxoci', '/.pxoc']) t.doesNotThrow(() => translate(spec((s) => (s.mounts = [{ destination: dest, type: 'tmpfs', source: 'tmpfs' }])), ctx), dest);
 });
 
 t.test('the field table: one row per path, and rejection reasons looked up by a row tsc knows', async (t) => {

@@ -6,6 +6,7 @@ import { list } from '../commands/list.js';
 import { exec } from '../commands/exec.js';
 import { ps } from '../commands/ps.js';
 import { update } from '../commands/update.js';
+import { UPDATE_FLAGS } from '../runtime/update.js';
 import { features } from '../commands/features.js';
 import { spec } from '../commands/spec.js';
 import { makeContext, type Globals } from '../runtime/context.js';
@@ -182,10 +183,16 @@ export async function runProgram(argv: string[], dispatch: Dispatch = runCommand
     )
     .command(
       'update <container-id>',
-      'change the resources of a running container (what PVE hot-plugs)',
-      (y) => y.option('resources', { alias: 'r', type: 'string', describe: 'LinuxResources JSON file, - for stdin' }),
+      'change the resources of a running container',
+      (y) => {
+        y.option('resources', { alias: 'r', type: 'string', describe: 'LinuxResources JSON file, - for stdin' });
+        // runc's name is --cpu-share; docker's and podman's --cpu-shares is what people type.
+        for (const flag of Object.keys(UPDATE_FLAGS)) y.option(flag, { type: 'string', ...(flag === 'cpu-share' ? { alias: 'cpu-shares' } : {}) });
+        return y;
+      },
       async (a) => {
-        await update(ctx(), String(a['container-id']), { resources: a.resources });
+        const flags = Object.fromEntries(Object.keys(UPDATE_FLAGS).map((flag) => [flag, a[flag] === undefined ? undefined : String(a[flag])]));
+        await update(ctx(), String(a['container-id']), { resources: a.resources === undefined ? undefined : String(a.resources), flags });
       },
     )
     .command(

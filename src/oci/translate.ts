@@ -25,7 +25,7 @@ import { rejectUnsupportedLinuxFields } from './translate/unsupported.js';
 export { annotationLines } from './translate/annotations.js';
 export { hostnameFor } from './translate/hostname.js';
 export { processToInitSpec } from './translate/process.js';
-export { resourcesToOptions, sharesToCpuunits } from './translate/resources.js';
+export { sharesToCpuunits } from './translate/resources.js';
 
 export interface TranslateContext {
   id: string;
@@ -62,11 +62,11 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
 
   rejectDomainname(spec.domainname);
   const startHooks = translateHooks(spec, ctx);
-  ct.options.arch = ctx.arch;
+  ct.option('arch', ctx.arch, "the host's architecture");
   // PVE must leave the guest's files alone: an OCI rootfs is not a distribution it knows how to set up.
-  ct.options.ostype = 'unmanaged';
-  ct.options.hostname = hostnameFor(spec, ctx.id);
-  ct.options.rootfs = rootfsOption(spec.root, ctx.rootfs);
+  ct.option('ostype', 'unmanaged', 'ostype');
+  ct.option('hostname', hostnameFor(spec, ctx.id), spec.hostname ? 'hostname' : 'hostname (from the container id)');
+  ct.option('rootfs', rootfsOption(spec.root, ctx.rootfs), 'root.path');
   const init = translateProcess(spec.process, ct);
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);

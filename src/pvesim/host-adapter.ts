@@ -7,6 +7,7 @@ import { release } from 'node:os';
 import { parsePropertyString, type PveConfig } from '../pve/config.js';
 import { deviceNumbers } from '../pve/node-facts.js';
 import type { NodePaths } from '../pve/paths.js';
+import { cgroupV1Equivalents } from '../pve/ct-cgroups.js';
 import { cgroupScope } from './node-cgroups.js';
 import { LXC_CONFIG_DIR, updateLxcConfig, type LxcLine, type RenderFacts, type RenderedLxcConfig } from './update-lxc-config.js';
 
@@ -170,13 +171,13 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
   const translated = new Set<string>();
   for (const [key, value] of out) {
     if (key.startsWith('lxc.cgroup2.')) {
-      const v1 = cgroupV1(key, value, memoryMiB);
+      const v1 = cgroupV1Equivalents(key.slice('lxc.cgroup2.'.length), value, () => memoryMiB * 1024 * 1024);
       if (!v1) {
         warnings.push(`${key} = ${value} not enforced on this host (hybrid cgroups, no v1 equivalent)`);
         continue;
       }
       translated.add(key === 'lxc.cgroup2.memory.swap.max' ? `${key} (as memory+swap)` : key);
-      for (const [k, v] of v1) lines.push(`${k} = ${v}`);
+      for (const [file, v] of v1) lines.push(`lxc.cgroup.${file} = ${v}`);
       continue;
     }
     // lxc 5.0 does not know lxc.environment.runtime.
@@ -188,44 +189,4 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
   }
   if (translated.size) warnings.push(`cgroup v2 keys written as their v1 equivalents (hybrid cgroups on this host): ${[...translated].join(', ')}`);
   return { lines, warnings, files };
-}
-
-const V1_MEMORY = '/sys/fs/cgroup/memory';
-
-/** The inverse of runc's shares→weight conversion, for cgroup v1's cpu.shares. */
-function weightToShares(weight: number): number {
-  return Math.max(2, Math.round(2 + ((weight - 1) * 262142) / 9999));
-}
-
-/** A cgroup2 key as this hybrid host can enforce it (cgroup v1), or undefined. */
-function cgroupV1(key: string, value: string, memoryMiB: number): LxcLine[] | undefined {
-  const name = key.slice('lxc.cgroup2.'.length);
-  switch (name) {
-    case 'memory.max':
-      return [['lxc.cgroup.memory.limit_in_bytes', value === 'max' ? '-1' : value]];
-    case 'memory.low':
-      return [['lxc.cgroup.memory.soft_limit_in_bytes', value]];
-    case 'memory.swap.max':
-      // v1 has no separate swap limit, only memory+swap (memsw, present with swapaccount=1).
-      if (!existsSync(`${V1_MEMORY}/memory.memsw.limit_in_bytes`)) return undefined;
-      return [['lxc.cgroup.memory.memsw.limit_in_bytes', value === 'max' ? '-1' : String(Number(value) + memoryMiB * 1024 * 1024)]];
-    case 'cpu.max': {
-      const [quota, period] = value.split(' ');
-      return [
-        ['lxc.cgroup.cpu.cfs_period_us', period ?? '100000'],
-        ['lxc.cgroup.cpu.cfs_quota_us', quota === 'max' ? '-1' : (quota ?? '-1')],
-      ];
-    }
-    case 'cpu.weight':
-      return [['lxc.cgroup.cpu.shares', String(weightToShares(Number(value)))]];
-    case 'pids.max':
-      return [['lxc.cgroup.pids.max', value]];
-    case 'cpuset.cpus':
-    case 'cpuset.mems':
-    case 'devices.allow':
-    case 'devices.deny':
-      return [[`lxc.cgroup.${name}`, value]];
-    default:
-      return undefined;
-  }
 }

@@ -20,9 +20,11 @@ import { withFileLock } from '../lib/flock.js';
 import { ctVmids, deviceNumbers, isCtRunning } from '../pve/node-facts.js';
 import { nodePaths } from '../pve/paths.js';
 import { createHash, spawn, spawnSync } from './lazy-builtins.js';
-import { lxcConfigForThisHost } from './host-adapter.js';
+import { lxcConfigForThisHost, thisHostFacts } from './host-adapter.js';
+import { updateLxcConfig } from './update-lxc-config.js';
+import { setCtLimits, type CgroupSetting } from '../pve/ct-cgroups.js';
 import { readConfig, updateVmlist, writeConfig } from './ct-configs.js';
-import { ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
+import { cgroupScope, ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
 import { PveError } from './pve-error.js';
 import { ctDir, imagesDir, installPostStopHook, mountVolumes, mountsBelow, rootfsDir, templateCacheDir, unmountVolumes } from './volumes.js';
 
@@ -433,20 +435,31 @@ async function set(vmid: number, o: Record<string, string>): Promise<void> {
       }
     } else c = applyPending(c);
     writeConfig(p, vmid, c);
-    if (running && [...modified].some((k) => CGROUP_HOTPLUG.includes(k))) hotplugCgroups(vmid, c);
+    if (running && [...modified].some((k) => CGROUP_HOTPLUG.includes(k))) hotplugCgroups(vmid, c, modified);
   });
 }
 
-/** PVE writes memory, swap, cpulimit and cpuunits of a running CT into its cgroup at once. */
-function hotplugCgroups(vmid: number, c: PveConfig): void {
-  const { lines } = lxcConfigForThisHost({ options: c.options, lxc: [] }, vmid, p, '/bin/true');
-  const settings = lines
-    .map((line) => /^lxc\.cgroup\.((?:memory\.(?:limit_in_bytes|memsw\.limit_in_bytes))|(?:cpu\.(?:cfs_quota_us|cfs_period_us|shares))) = (.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null);
-  // v1 wants memsw ≥ limit at every moment: a second pass settles whichever order the first one failed.
-  for (let pass = 0; pass < 2; pass++) {
-    for (const m of settings) spawnSync(p.lxcBin('lxc-cgroup'), [...lxcArgs(vmid), m[1]!, m[2]!], { stdio: 'ignore' });
+/**
+ * vmconfig_hotplug_pending's cgroup part: PVE writes memory, swap, cpulimit and cpuunits of a running
+ * CT into the CT's own cgroup (lxc/<vmid>, above the container's) at once; a deleted cpulimit or
+ * cpuunits goes back to the cgroup's default.
+ */
+function hotplugCgroups(vmid: number, c: PveConfig, modified: Set<string>): void {
+  const o = c.options;
+  const settings: CgroupSetting[] = [];
+  if (modified.has('memory') || modified.has('swap')) {
+    const memory = updateLxcConfig({ options: o, lxc: [] }, vmid, thisHostFacts(p.lxcPath)).steps.find((s) => s.step === 'memory');
+    for (const [key, value] of memory?.lines ?? []) settings.push([key.slice('lxc.cgroup2.'.length), value]);
   }
+  if (modified.has('cpulimit')) settings.push(['cpu.max', o.cpulimit !== undefined ? `${Math.trunc(100000 * Number(o.cpulimit))} 100000` : 'max']);
+  if (modified.has('cpuunits')) settings.push(['cpu.weight', o.cpuunits ?? '100']);
+  let unapplied: string[];
+  try {
+    unapplied = setCtLimits(`${cgroupScope(p.root)}lxc/${vmid}`, settings);
+  } catch (e) {
+    throw new PveError(`unable to hotplug: ${(e as Error).message}`);
+  }
+  for (const file of unapplied) warn(`WARN: pvesim: ${file} not enforced on this host (hybrid cgroups, no v1 equivalent)`);
 }
 
 async function destroy(vmid: number, o: Record<string, string>): Promise<void> {

@@ -1,7 +1,7 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { chownSync, copyFile, mkdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { chownSync, copyFile, statSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../oci/bundle.js';
 import { translate } from '../oci/translate.js';
@@ -23,6 +23,7 @@ import { isSameProcessAlive, processStartTime } from './proc.js';
 import type { ContainerRecord } from './record.js';
 import { destroyContainerCts } from './destroy.js';
 import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from './hooks.js';
+import { makeRuntimeMountPoint, removeRuntimeMountPoint } from './runtime-mount-point.js';
 
 export interface CreateOptions {
   bundle?: string;
@@ -97,7 +98,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       }
     }
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
-    mkdirSync(join(rootfs, '.pxoci'), { recursive: true });
+    makeRuntimeMountPoint(store.dir(id), rootfs);
     // ct/ holds the process's args and env (secrets): readable by the CT's root only, who reads it
     // through the bind mount at /.pxoci (LXC mounts it with that root's credentials too).
     const ctOwner = ctRoot ?? { uid: 0, gid: 0 };
@@ -196,5 +197,6 @@ async function rollback(ctx: Context, record: ContainerRecord, token: string, ke
     if (started) await destroyContainerCts(ctx, record, token);
     else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, token);
   }
+  removeRuntimeMountPoint(ctx.store.dir(record.id), ctx.driver.paths);
   rmSync(ctx.store.dir(record.id), { recursive: true, force: true });
 }

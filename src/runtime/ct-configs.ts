@@ -76,6 +76,19 @@ export function writeConfLocked(
   });
 }
 
+/**
+ * Changes our own config under PVE's lock, read and written inside it, so that no concurrent change
+ * (a pct set just before) is lost. A `lock:` on the CT (backup, migrate, …) refuses it, as pct set.
+ */
+export function editConfLocked(paths: NodePaths, vmid: number, owner: { id: string; token: string | undefined }, edit: (conf: PveConfig) => void): Promise<void> {
+  return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
+    const conf = checkOwned(paths, vmid, owner.id, owner.token);
+    if (conf.options.lock) throw new RuntimeError(`CT is locked (${conf.options.lock})`);
+    edit(conf);
+    atomicWrite(paths.confPath(vmid), writePctConfig(conf), 0o640);
+  });
+}
+
 /** Removes a config that never started (pct destroy handles the ones that did). */
 export function removeConfLocked(paths: NodePaths, vmid: number, id: string, token: string | undefined): Promise<void> {
   return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {

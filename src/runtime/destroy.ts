@@ -18,6 +18,7 @@ import { ownedBy } from './ownership.js';
 import type { ContainerRecord } from './record.js';
 import { signalContainer } from './signal.js';
 import { loadHooks, runPoststopHooks } from './hooks.js';
+import { removeRuntimeMountPoint } from './runtime-mount-point.js';
 
 /** The checks read a file or two under /proc: polling often costs little and every ms waited counts
  *  twice in a delete, once for the container process's end and once for the CT's. */
@@ -150,6 +151,7 @@ export async function destroyContainer(ctx: Context, id: string, o: { force: boo
   for (const ct of cts) await destroyOwned(ctx, ct, id, token, removeCtDir);
   await stopKeepers(ctx, rec, id);
   crashPoint('delete:ct-destroyed');
+  removeRuntimeMountPoint(store.dir(id), ctx.driver.paths);
   store.remove(id);
   // Without a readable record there is no state to give the hooks.
   if (rec) await runPoststopHooks(hooks, rec);

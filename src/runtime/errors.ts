@@ -22,6 +22,9 @@ export const noSuchProcess = fail('no such process');
 // runc's container id rule (runtime/container-id.ts).
 export const emptyContainerId = fail('container id cannot be empty');
 export const invalidContainerId = fail('invalid container ID format');
+/** runc has no limit of its own (mkdir fails); the start of the text stays runc's. */
+export const containerIdTooLong = (max: number) =>
+  new RuntimeError(`invalid container ID format: an id has at most ${max} characters (it names a directory, and a file name has at most ${max} bytes)`);
 
 // What runc's commands themselves say (start, delete, exec, kill, ps, list, spec; create's bundle checks).
 export const cannotStartStopped = fail('cannot start a container that has stopped');

@@ -470,288 +470,7 @@ export const configSchema = {
           "type": "string"
         },
         "resources": {
-          "type": "object",
-          "properties": {
-            "devices": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "allow"
-                ],
-                "properties": {
-                  "allow": {
-                    "type": "boolean"
-                  },
-                  "type": {
-                    "type": "string",
-                    "enum": [
-                      "a",
-                      "c",
-                      "b"
-                    ]
-                  },
-                  "major": {
-                    "type": "integer"
-                  },
-                  "minor": {
-                    "type": "integer"
-                  },
-                  "access": {
-                    "type": "string",
-                    "pattern": "^[rwm]*$"
-                  }
-                },
-                "additionalProperties": false
-              }
-            },
-            "memory": {
-              "type": "object",
-              "properties": {
-                "limit": {
-                  "type": "integer"
-                },
-                "reservation": {
-                  "type": "integer"
-                },
-                "swap": {
-                  "type": "integer"
-                },
-                "kernel": {
-                  "type": "integer"
-                },
-                "kernelTCP": {
-                  "type": "integer"
-                },
-                "swappiness": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "disableOOMKiller": {
-                  "type": "boolean"
-                },
-                "useHierarchy": {
-                  "type": "boolean"
-                },
-                "checkBeforeUpdate": {
-                  "type": "boolean"
-                }
-              },
-              "additionalProperties": false
-            },
-            "cpu": {
-              "type": "object",
-              "properties": {
-                "shares": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "quota": {
-                  "type": "integer"
-                },
-                "burst": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "period": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "realtimeRuntime": {
-                  "type": "integer"
-                },
-                "realtimePeriod": {
-                  "type": "integer",
-                  "minimum": 0
-                },
-                "cpus": {
-                  "type": "string"
-                },
-                "mems": {
-                  "type": "string"
-                },
-                "idle": {
-                  "type": "integer"
-                }
-              },
-              "additionalProperties": false
-            },
-            "pids": {
-              "type": "object",
-              "properties": {
-                "limit": {
-                  "type": "integer"
-                }
-              },
-              "additionalProperties": false
-            },
-            "hugepageLimits": {
-              "type": "array",
-              "items": {
-                "type": "object",
-                "required": [
-                  "pageSize",
-                  "limit"
-                ],
-                "properties": {
-                  "pageSize": {
-                    "type": "string"
-                  },
-                  "limit": {
-                    "type": "integer",
-                    "minimum": 0
-                  }
-                },
-                "additionalProperties": false
-              }
-            },
-            "blockIO": {
-              "type": "object",
-              "properties": {
-                "weight": {
-                  "type": "integer"
-                },
-                "leafWeight": {
-                  "type": "integer"
-                },
-                "weightDevice": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "major",
-                      "minor"
-                    ],
-                    "properties": {
-                      "major": {
-                        "type": "integer"
-                      },
-                      "minor": {
-                        "type": "integer"
-                      },
-                      "weight": {
-                        "type": "integer"
-                      },
-                      "leafWeight": {
-                        "type": "integer"
-                      }
-                    },
-                    "additionalProperties": false
-                  }
-                },
-                "throttleReadBpsDevice": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "major",
-                      "minor",
-                      "rate"
-                    ],
-                    "properties": {
-                      "major": {
-                        "type": "integer"
-                      },
-                      "minor": {
-                        "type": "integer"
-                      },
-                      "rate": {
-                        "type": "integer",
-                        "minimum": 0
-                      }
-                    },
-                    "additionalProperties": false
-                  }
-                },
-                "throttleWriteBpsDevice": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "major",
-                      "minor",
-                      "rate"
-                    ],
-                    "properties": {
-                      "major": {
-                        "type": "integer"
-                      },
-                      "minor": {
-                        "type": "integer"
-                      },
-                      "rate": {
-                        "type": "integer",
-                        "minimum": 0
-                      }
-                    },
-                    "additionalProperties": false
-                  }
-                },
-                "throttleReadIOPSDevice": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "major",
-                      "minor",
-                      "rate"
-                    ],
-                    "properties": {
-                      "major": {
-                        "type": "integer"
-                      },
-                      "minor": {
-                        "type": "integer"
-                      },
-                      "rate": {
-                        "type": "integer",
-                        "minimum": 0
-                      }
-                    },
-                    "additionalProperties": false
-                  }
-                },
-                "throttleWriteIOPSDevice": {
-                  "type": "array",
-                  "items": {
-                    "type": "object",
-                    "required": [
-                      "major",
-                      "minor",
-                      "rate"
-                    ],
-                    "properties": {
-                      "major": {
-                        "type": "integer"
-                      },
-                      "minor": {
-                        "type": "integer"
-                      },
-                      "rate": {
-                        "type": "integer",
-                        "minimum": 0
-                      }
-                    },
-                    "additionalProperties": false
-                  }
-                }
-              },
-              "additionalProperties": false
-            },
-            "network": {
-              "type": "object"
-            },
-            "rdma": {
-              "type": "object"
-            },
-            "unified": {
-              "type": "object",
-              "additionalProperties": {
-                "type": "string"
-              }
-            }
-          },
-          "additionalProperties": false
+          "$ref": "#/definitions/LinuxResources"
         },
         "intelRdt": {
           "type": "object"
@@ -1132,6 +851,350 @@ export const configSchema = {
         }
       },
       "additionalProperties": false
+    },
+    "LinuxResources": {
+      "type": "object",
+      "properties": {
+        "devices": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": [
+              "allow"
+            ],
+            "properties": {
+              "allow": {
+                "type": "boolean"
+              },
+              "type": {
+                "type": "string",
+                "enum": [
+                  "a",
+                  "c",
+                  "b"
+                ]
+              },
+              "major": {
+                "type": "integer",
+                "minimum": -9223372036854776000,
+                "maximum": 9223372036854776000
+              },
+              "minor": {
+                "type": "integer",
+                "minimum": -9223372036854776000,
+                "maximum": 9223372036854776000
+              },
+              "access": {
+                "type": "string",
+                "pattern": "^[rwm]*$"
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "memory": {
+          "type": "object",
+          "properties": {
+            "limit": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            },
+            "reservation": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            },
+            "swap": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            },
+            "kernel": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            },
+            "kernelTCP": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            },
+            "swappiness": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 100
+            },
+            "disableOOMKiller": {
+              "type": "boolean"
+            },
+            "useHierarchy": {
+              "type": "boolean"
+            },
+            "checkBeforeUpdate": {
+              "type": "boolean"
+            }
+          },
+          "additionalProperties": false
+        },
+        "cpu": {
+          "type": "object",
+          "properties": {
+            "shares": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 18446744073709552000
+            },
+            "quota": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            },
+            "burst": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 18446744073709552000
+            },
+            "period": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 18446744073709552000
+            },
+            "realtimeRuntime": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            },
+            "realtimePeriod": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 18446744073709552000
+            },
+            "cpus": {
+              "type": "string"
+            },
+            "mems": {
+              "type": "string"
+            },
+            "idle": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            }
+          },
+          "additionalProperties": false
+        },
+        "pids": {
+          "type": "object",
+          "properties": {
+            "limit": {
+              "type": "integer",
+              "minimum": -9223372036854776000,
+              "maximum": 9223372036854776000
+            }
+          },
+          "additionalProperties": false
+        },
+        "hugepageLimits": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": [
+              "pageSize",
+              "limit"
+            ],
+            "properties": {
+              "pageSize": {
+                "type": "string"
+              },
+              "limit": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 18446744073709552000
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "blockIO": {
+          "type": "object",
+          "properties": {
+            "weight": {
+              "type": "integer",
+              "minimum": 10,
+              "maximum": 1000
+            },
+            "leafWeight": {
+              "type": "integer",
+              "minimum": 10,
+              "maximum": 1000
+            },
+            "weightDevice": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "major",
+                  "minor"
+                ],
+                "properties": {
+                  "major": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "minor": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "weight": {
+                    "type": "integer",
+                    "minimum": 10,
+                    "maximum": 1000
+                  },
+                  "leafWeight": {
+                    "type": "integer",
+                    "minimum": 10,
+                    "maximum": 1000
+                  }
+                },
+                "additionalProperties": false
+              }
+            },
+            "throttleReadBpsDevice": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "major",
+                  "minor",
+                  "rate"
+                ],
+                "properties": {
+                  "major": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "minor": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "rate": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 18446744073709552000
+                  }
+                },
+                "additionalProperties": false
+              }
+            },
+            "throttleWriteBpsDevice": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "major",
+                  "minor",
+                  "rate"
+                ],
+                "properties": {
+                  "major": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "minor": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "rate": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 18446744073709552000
+                  }
+                },
+                "additionalProperties": false
+              }
+            },
+            "throttleReadIOPSDevice": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "major",
+                  "minor",
+                  "rate"
+                ],
+                "properties": {
+                  "major": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "minor": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "rate": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 18446744073709552000
+                  }
+                },
+                "additionalProperties": false
+              }
+            },
+            "throttleWriteIOPSDevice": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "major",
+                  "minor",
+                  "rate"
+                ],
+                "properties": {
+                  "major": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "minor": {
+                    "type": "integer",
+                    "minimum": -9223372036854776000,
+                    "maximum": 9223372036854776000
+                  },
+                  "rate": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 18446744073709552000
+                  }
+                },
+                "additionalProperties": false
+              }
+            }
+          },
+          "additionalProperties": false
+        },
+        "network": {
+          "type": "object"
+        },
+        "rdma": {
+          "type": "object"
+        },
+        "unified": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          }
+        }
+      },
+      "additionalProperties": false
     }
   }
 } as const;
@@ -1192,4 +1255,5 @@ export const stateSchema = {
 
 export type OciSpec = FromSchema<typeof configSchema>;
 export type OciProcess = NonNullable<OciSpec['process']>;
+export type OciResources = NonNullable<NonNullable<OciSpec['linux']>['resources']>;
 export type OciState = FromSchema<typeof stateSchema>;

@@ -6,4 +6,5 @@ interface Validator {
 }
 export const validateConfig: Validator;
 export const validateProcess: Validator;
+export const validateResources: Validator;
 export const validateState: Validator;

@@ -1,20 +1,37 @@
 // The PVE CT config a translation builds, and the checks every value from the bundle passes before it
 // goes in: nothing in config.json may add a line, a key or a property to the file PVE reads.
-import { checkRawLxcKey, type PveConfig } from '../../pve/config.js';
+import { NUMBERED_OPTION_COUNT, checkOption, checkRawLxcKey, type PveConfig } from '../../pve/config.js';
 import { ConfigError } from '../errors.js';
 
 export class CtConfig {
   readonly options: Record<string, string> = {};
   readonly lxc: Array<[string, string]> = [];
+  /** The OCI field each raw line came from, where the caller said (same index as `lxc`). */
+  readonly lxcFields: Array<string | undefined> = [];
 
-  /** A raw lxc.* line, refused (naming the key) when PVE would not keep it exactly as given. */
-  raw(key: string, value: string): void {
+  /** A PVE option, checked as PVE's API checks it (type, range, format), so that no value PVE would
+   *  refuse or misread reaches the file; `field` is the OCI field it comes from. */
+  option(key: string, value: string, field: string): void {
+    const numbered = /^(mp|dev|net|unused)(\d+)$/.exec(key);
+    if (numbered) {
+      const count = NUMBERED_OPTION_COUNT[numbered[1] as keyof typeof NUMBERED_OPTION_COUNT];
+      if (Number(numbered[2]) >= count) throw new ConfigError(field, `a PVE CT has ${numbered[1]}0…${numbered[1]}${count - 1} only, so no ${key} for this one`);
+    }
+    const refused = checkOption(key, value);
+    if (refused) throw new ConfigError(field, `becomes PVE's ${key}: ${value}, which PVE refuses: ${refused}`);
+    this.options[key] = value;
+  }
+
+  /** A raw lxc.* line, refused (naming the key) when PVE would not keep it exactly as given; `field`
+   *  is the OCI field it comes from, for later messages about it. */
+  raw(key: string, value: string, field?: string): void {
     const check = checkRawLxcKey(key);
     if (!check.ok) throw new ConfigError(key, `PVE does not accept this raw key (${check.msg})`);
-    if (/[\n\r\0]/.test(value)) throw new ConfigError(key, 'value contains a control character');
+    if (/[\n\r\0]/.test(value)) throw new ConfigError(field ?? key, 'value contains a control character');
     // PVE's parser drops it, so the CT would get another value than the one asked for.
-    if (value !== value.trim()) throw new ConfigError(key, `value "${value}" has leading or trailing white space`);
+    if (value !== value.trim()) throw new ConfigError(field ?? key, `value "${value}" has leading or trailing white space`);
     this.lxc.push([key, value]);
+    this.lxcFields.push(field);
   }
 
   /** The finished config; the CT's notes (description) are only written when there are some. */

@@ -19,6 +19,6 @@ export function translateDevices(devices: NonNullable<NonNullable<OciSpec['linux
     if (d.fileMode !== undefined) props.mode = '0' + (d.fileMode & 0o777).toString(8).padStart(3, '0');
     if (d.uid !== undefined) props.uid = String(d.uid);
     if (d.gid !== undefined) props.gid = String(d.gid);
-    ct.options[`dev${i}`] = printPropertyString('dev', props);
+    ct.option(`dev${i}`, printPropertyString('dev', props), field);
   });
 }

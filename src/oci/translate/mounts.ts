@@ -1,10 +1,11 @@
 // mounts → directory binds as mpN volumes (PVE applies their options), other binds and filesystems as
 // lxc.mount.entry lines; mounts LXC makes for every CT anyway are left to it.
 import type { OciSpec } from '../bundle.js';
-import { NUMBERED_OPTION_COUNT, printPropertyString } from '../../pve/config.js';
+import { printPropertyString } from '../../pve/config.js';
 import { ConfigError } from '../errors.js';
 import type { TranslateContext } from '../translate.js';
 import { checkPath, mountEntryTarget, type CtConfig } from './ct-config.js';
+import { refuseReservedPath } from './runtime-dir.js';
 
 const PROVIDED_BY_LXC: Record<string, string[]> = {
   '/proc': ['proc'],
@@ -18,7 +19,6 @@ const PROPAGATION = ['rprivate', 'private', 'rslave', 'slave', 'rshared', 'share
 const BIND_OPTION = /^(ro|rw|bind|rbind|nosuid|nodev|noexec|noatime|relatime|suid|dev|exec)$/;
 const FS_OPTION = /^(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|relatime|strictatime|nodiratime|sync|async|bind|rbind|mode=[0-7]{3,4}|size=\d+[kmg%]?|nr_inodes=\d+[kmg]?|uid=\d+|gid=\d+|newinstance|ptmxmode=[0-7]{3,4})$/;
 const FS_TYPES = ['tmpfs', 'mqueue', 'devpts', 'proc', 'sysfs'];
-const MOUNT_POINTS = NUMBERED_OPTION_COUNT.mp;
 
 /** The options an lxc.mount.entry may carry. Propagation flags are dropped, not refused: engines put
  *  one on most mounts (podman: rprivate). */
@@ -39,6 +39,7 @@ export function translateMounts(mounts: NonNullable<OciSpec['mounts']>, ct: CtCo
   mounts.forEach((m, i) => {
     const field = `mounts[${i}]`;
     const dest = checkPath(`${field}.destination`, m.destination);
+    refuseReservedPath(`${field}.destination`, dest);
     const opts = m.options ?? [];
     const isBind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
     if (m.uidMappings || m.gidMappings) throw new ConfigError(`${field}.uidMappings`, 'idmapped mounts are not supported by pxoci');
@@ -54,12 +55,11 @@ export function translateMounts(mounts: NonNullable<OciSpec['mounts']>, ct: CtCo
       const flags = entryOptions(field, opts, BIND_OPTION);
       const ro = flags.includes('ro');
       if (kind === 'dir' && !dest.startsWith('/dev/') && dest !== '/dev') {
-        if (mp >= MOUNT_POINTS) throw new ConfigError(field, `more than ${MOUNT_POINTS} bind mounts (mp0…mp${MOUNT_POINTS - 1})`);
         const mountoptions = flags.filter((f) => ['nosuid', 'nodev', 'noexec', 'noatime'].includes(f) && (!ro || f !== 'noatime'));
         const props: Record<string, string> = { volume: src, mp: dest };
         if (ro) props.ro = '1';
         if (mountoptions.length) props.mountoptions = mountoptions.join(';');
-        ct.options[`mp${mp++}`] = printPropertyString('mp', props);
+        ct.option(`mp${mp++}`, printPropertyString('mp', props), field);
         return;
       }
       const bind = flags.includes('rbind') ? 'rbind' : 'bind';

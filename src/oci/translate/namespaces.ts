@@ -38,7 +38,7 @@ export function translateNamespaces(linux: Linux, ct: CtConfig): Translation['ct
   const uid = hostOf(linux.uidMappings);
   const gid = hostOf(linux.gidMappings);
   if (uid === undefined || gid === undefined) throw new ConfigError('linux.uidMappings', 'must map the container root (containerID 0)');
-  ct.options.unprivileged = '1';
+  ct.option('unprivileged', '1', 'linux.namespaces[] user');
   if (!isPveDefault(linux.uidMappings) || !isPveDefault(linux.gidMappings)) {
     for (const m of linux.uidMappings ?? []) ct.raw('lxc.idmap', `u ${m.containerID} ${m.hostID} ${m.size}`);
     for (const m of linux.gidMappings ?? []) ct.raw('lxc.idmap', `g ${m.containerID} ${m.hostID} ${m.size}`);
