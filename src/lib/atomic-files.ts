@@ -5,7 +5,7 @@
 // symbolic link, and the directory is opened once and every later step names files in that open
 // directory (/proc/self/fd/N/name, Node's openat): a component swapped for a link meanwhile changes
 // nothing.
-import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 
 const { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } = constants;
@@ -145,7 +145,8 @@ export function atomicWrite(path: string, data: string | Buffer, mode = 0o640, {
 
 /**
  * Creates `path` only if it does not exist. Returns false when it already does (EEXIST): for a
- * `<vmid>.conf` that means the VMID is taken. A reader may see it empty for a moment.
+ * `<vmid>.conf` that means the VMID is taken. A reader may see it empty for a moment (see
+ * publishExclusive).
  */
 export function createExclusive(path: string, data: string | Buffer, mode = 0o640): boolean {
   checkSize(path, data);
@@ -162,6 +163,42 @@ export function createExclusive(path: string, data: string | Buffer, mode = 0o64
     closeSync(fd);
   }
   return true;
+}
+
+/**
+ * Creates `path` whole or not at all: written under a temporary name, then link()ed to its name,
+ * which fails if the name exists. Returns false when it did (another writer won). Not for pmxcfs,
+ * which has no hard links.
+ */
+export function publishExclusive(path: string, data: string | Buffer, mode = 0o600): boolean {
+  const name = basename(path);
+  const tmpName = `.${name}.tmp.${process.pid}`;
+  const dirFd = openDir(dirname(path));
+  try {
+    let fd: number;
+    try {
+      fd = createIn(dirFd, tmpName, mode);
+    } catch (e) {
+      throw fileError(`write ${path}: cannot create its temporary file`, `${dirname(path)}/${tmpName}`, e);
+    }
+    try {
+      writeAll(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(inDir(dirFd, tmpName), inDir(dirFd, name));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw fileError('write', path, e);
+    } finally {
+      unlinkSync(inDir(dirFd, tmpName));
+    }
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 /**

@@ -54,7 +54,7 @@ export async function execProcess(ctx: Context, id: string, o: ExecOptions): Pro
   const rec = ctx.store.load(id);
   checkAllowed('exec', containerStatus(ctx.store, rec), id);
   const preserveFds = checkPreserveFds(o.preserveFds);
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.ownerKey());
   const proc = validateProcess(readProcess(o));
   const init = processToInitSpec(proc);
   if (init.terminal && !o.consoleSocket && o.detach) {

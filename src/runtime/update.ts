@@ -43,7 +43,7 @@ export async function updateContainer(ctx: Context, id: string, o: { resources?:
     throw e;
   }
   if (Object.keys(options).length === 0) return;
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.ownerKey());
   const args = Object.entries(options).flatMap(([k, v]) => [`--${k}`, v]);
   const r = await ctx.driver.pct('set', String(rec.vmid), ...args);
   if (r.code !== 0) throw new RuntimeError(`pct set ${rec.vmid} failed: ${toolError(r)}`);
