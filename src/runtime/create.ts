@@ -17,7 +17,7 @@ import { checkPreserveFds } from './preserve-fds.js';
 import { startKeeper, type Keeper } from './keeper.js';
 import { toolError } from './node-driver.js';
 import { removeConfLocked, reserveVmid, writeConfLocked } from './ct-configs.js';
-import { PXOCI_TAG, ownerDescription } from './ownership.js';
+import { PXOCI_TAG, ownerDescription, type OwnerKey } from './ownership.js';
 import { crashPoint } from './crash.js';
 import { isSameProcessAlive, processStartTime } from './proc.js';
 import type { ContainerRecord } from './record.js';
@@ -54,7 +54,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
 
   const { store, driver } = ctx;
   const paths = driver.paths;
-  const token = store.claim(id);
+  const key = store.claim(id);
   crashPoint('create:claimed');
   const record: ContainerRecord = {
     id,
@@ -68,11 +68,12 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   let started = false;
   try {
     // The first state.json is written once the keeper runs (below). Until then a killed create is
-    // recovered from the owner token alone: delete --force finds the CT by its marker and the keeper by
+    // recovered from the owner key alone: delete --force finds the CT by its marker and the keeper by
     // its --ct-dir, as it must anyway for a create killed right after reserving or spawning. An
     // earlier record would name nothing those searches need, and would say 'stopped' meanwhile.
-    const ownership = ownerDescription(id, token, bundle);
-    const vmid = reserveVmid(paths, { options: { lock: 'create', tags: PXOCI_TAG }, description: ownership, lxc: [] });
+    const placeholder = (vmid: number) => ({ options: { lock: 'create', tags: PXOCI_TAG }, description: ownerDescription(id, vmid, key, bundle), lxc: [] });
+    const vmid = reserveVmid(paths, placeholder);
+    const ownership = ownerDescription(id, vmid, key, bundle);
     crashPoint('create:vmid-reserved');
     record.vmid = vmid;
 
@@ -119,7 +120,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     // The keeper does not depend on the config: it starts while the lock helper starts and the config
     // is written, each filling the other's waits. Both are done before pct start. The config first:
     // writeConfLocked can throw before it returns a promise, and then no keeper may have been spawned.
-    const confWritten = writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked')).then(() =>
+    const confWritten = writeConfLocked(paths, vmid, config, { id, key }, () => crashPoint('create:conf-locked')).then(() =>
       crashPoint('create:conf-written'),
     );
     const keeperStarted = startKeeper({
@@ -174,7 +175,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       atomicWrite(pidFile, String(keeperPid), 0o644);
     }
   } catch (e) {
-    await rollback(ctx, record, token, keeper, started);
+    await rollback(ctx, record, key, keeper, started);
     // The lifecycle goes on to destroy and poststop whenever the CT had been started (runc too).
     if (started) await runPoststopHooks(spec.hooks ?? {}, record);
     if (e instanceof ConfigError) throw new RuntimeError(e.message);
@@ -184,7 +185,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
 
 /** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. The
  *  keeper in the CT ends with it; the launcher, on the host, is ended here. */
-async function rollback(ctx: Context, record: ContainerRecord, token: string, keeper: Keeper | undefined, started: boolean) {
+async function rollback(ctx: Context, record: ContainerRecord, key: OwnerKey, keeper: Keeper | undefined, started: boolean) {
   keeper?.stopLauncher();
   if (record.keeperPid !== undefined && isSameProcessAlive(record.keeperPid, record.keeperStart)) {
     try {
@@ -194,8 +195,8 @@ async function rollback(ctx: Context, record: ContainerRecord, token: string, ke
     }
   }
   if (record.vmid !== undefined) {
-    if (started) await destroyContainerCts(ctx, record, token);
-    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, token);
+    if (started) await destroyContainerCts(ctx, record, key);
+    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, key);
   }
   removeRuntimeMountPoint(ctx.store.dir(record.id), ctx.driver.paths);
   rmSync(ctx.store.dir(record.id), { recursive: true, force: true });

@@ -191,7 +191,7 @@ export async function execProcess(ctx: Context, id: string, o: ExecOptions): Pro
   if (!(status === 'paused' && o.ignorePaused)) checkAllowed('exec', status, id);
   refuseUnsupported(o);
   const preserveFds = checkPreserveFds(o.preserveFds);
-  const conf = checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
+  const conf = checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.ownerKey());
   const proc = o.process ? validateProcess(readJsonFile(o.process)) : processFromBundle(rec, o);
   // runc's checkTerminal: a console socket only for a detached process with a terminal.
   if (o.detach && proc.terminal && !o.consoleSocket) throw ttyNeedsConsoleSocket();
