@@ -37,6 +37,9 @@ function spec(patch: (s: any) => void = () => {}): any {
 const privateNs = ['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type }));
 const amd64Abis = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
 const lxcOf = (s: any, c = ctx) => translate(s, c).config.lxc.map(([k, v]) => `${k}: ${v}`);
+/** The lines of a config past pxoci's own plumbing (lxc.init.cmd, the /.pxoci mounts), which every
+ *  config starts with and the minimal one is made of. */
+const pastPlumbing = (s: any) => lxcOf(s).slice(lxcOf(spec()).length);
 
 t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
   const { config, init } = translate(spec(), ctx);
@@ -89,7 +92,7 @@ t.test('resources', async (t) => {
   });
   const { config } = translate(s, ctx);
   t.match(config.options, { memory: '256', swap: '256', cpuunits: String(sharesToCpuunits(512)), cpulimit: '1.5', cores: '3' });
-  t.same(lxcOf(s).slice(2), [
+  t.same(pastPlumbing(s), [
     'lxc.cgroup2.memory.low: 1000',
     'lxc.cgroup2.cpuset.cpus: 0-1,3',
     'lxc.cgroup2.cpuset.mems: 0',
@@ -119,7 +122,7 @@ t.test('mounts: directory binds become mpN, the rest mount entries', async (t) =
   const { config } = translate(s, ctx);
   t.equal(config.options.mp0, '/host/data,mp=/data,mountoptions=nosuid;nodev,ro=1');
   t.equal(config.options.mp1, '/host/rw,mp=/rw');
-  t.same(lxcOf(s).slice(2), [
+  t.same(pastPlumbing(s), [
     'lxc.mount.entry: /host/x.file etc/x.file none bind,ro,create=file 0 0',
     'lxc.mount.entry: tmpfs tmp tmpfs nosuid,size=1m,mode=1777,create=dir 0 0',
   ]);
@@ -162,11 +165,11 @@ t.test('user namespaces', async (t) => {
     s.linux = { namespaces: [...privateNs, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
   });
   t.equal(translate(pveDefault, ctx).config.options.unprivileged, '1');
-  t.same(lxcOf(pveDefault).slice(2), []);
+  t.same(pastPlumbing(pveDefault), []);
   const custom = spec((s) => {
     s.linux = { namespaces: [...privateNs, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 1000 }] };
   });
-  t.same(lxcOf(custom).slice(2), ['lxc.idmap: u 0 200000 1000', 'lxc.idmap: g 0 200000 1000']);
+  t.same(pastPlumbing(custom), ['lxc.idmap: u 0 200000 1000', 'lxc.idmap: g 0 200000 1000']);
 });
 
 t.test('hostnames: given, or derived from the id', async (t) => {
