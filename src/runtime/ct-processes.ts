@@ -50,11 +50,6 @@ export function ctPids(paths: NodePaths, vmid: number | undefined): number[] {
   return [];
 }
 
-/** Whether `pid` is one of CT `vmid`'s processes. */
-export function isCtProcess(paths: NodePaths, vmid: number | undefined, pid: number | undefined): boolean {
-  return pid !== undefined && ctPids(paths, vmid).includes(pid);
-}
-
 /** `ps`'s pids: none once the container has stopped. */
 export function containerPids(ctx: Context, id: string): number[] {
   const rec = ctx.store.load(id);
