@@ -56,11 +56,6 @@ export function isPxociProcess(rec: ContainerRecord, pid: number): boolean {
   return pid === rec.initPid || pid === rec.keeperPid;
 }
 
-/** Whether `pid` is one of CT `vmid`'s processes. */
-export function isCtProcess(paths: NodePaths, vmid: number | undefined, pid: number | undefined): boolean {
-  return pid !== undefined && ctPids(paths, vmid).includes(pid);
-}
-
 /** `ps`'s pids: none once the container has stopped. */
 export function containerPids(ctx: Context, id: string): number[] {
   const rec = ctx.store.load(id);
