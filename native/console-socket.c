@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -43,12 +44,14 @@ int send_console(const char *socket_path, int master, const char *name)
 	return rc;
 }
 
-int open_console(const char *socket_path)
+int open_console(const char *socket_path, const struct winsize *size)
 {
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char *name = master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0 ? ptsname(master) : NULL;
 	int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
-	if (slave < 0 || send_console(socket_path, master, name) != 0) {
+	/* Sized before the engine has the master, as runc does: a resize the engine makes at once wins. */
+	int sized = slave >= 0 && (!size || ioctl(slave, TIOCSWINSZ, size) == 0);
+	if (!sized || send_console(socket_path, master, name) != 0) {
 		int err = errno;
 		if (master >= 0)
 			close(master);

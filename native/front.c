@@ -11,6 +11,7 @@
 #include "procfacts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,19 @@ static void run_node(char **argv)
 	char **node_argv = calloc((size_t)argc + 2, sizeof *node_argv);
 	if (!node_argv)
 		exit(1);
+	/* Node marks every fd it inherits close-on-exec and fills the gaps with its own at start-up, so it
+	 * can no longer tell which of 3, 4, ... the caller passed (--preserve-fds). Here they are still
+	 * the caller's alone: the first that is closed (or ours, close-on-exec) ends them. */
+	int end = 3;
+	while (end < 1 << 20) {
+		int flags = fcntl(end, F_GETFD);
+		if (flags < 0 || (flags & FD_CLOEXEC))
+			break;
+		end++;
+	}
+	char end_text[16];
+	snprintf(end_text, sizeof end_text, "%d", end);
+	setenv("PXOCI_CALLER_FDS_END", end_text, 1);
 	node_argv[0] = "node";
 	node_argv[1] = script;
 	for (int i = 1; i < argc; i++)

@@ -4,7 +4,7 @@
 #define PXOCI_HELPER_COMMANDS_H
 
 int cmd_lock(int argc, char **argv);   /* lock.c: PVE's config flock, held while stdin is open */
-int cmd_keeper(int argc, char **argv); /* keeper.c: the host-side half of a container */
+int cmd_keeper(int argc, char **argv); /* keeper.c: puts a container's keeper into its CT */
 int cmd_run(int argc, char **argv);    /* run.c: `pxoci exec`'s lxc-attach, reapable and with a console */
 int cmd_nsexec(int argc, char **argv); /* nsexec.c: a createContainer hook in the CT's namespaces */
 

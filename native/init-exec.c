@@ -12,6 +12,9 @@ int init_exec(const char *spec_path)
 	static struct process_spec spec;
 	read_spec(&spec, spec_path);
 	char *exe = resolve_executable(&spec);
+	/* When the caller's side is a terminal (run's pty for --console-socket), lxc-attach already gave
+	 * us a pty of the CT as controlling terminal (its relay needs the caller's side to be run's
+	 * controlling terminal, see run.c); these only matter, and may fail harmlessly, otherwise. */
 	if (spec.terminal) {
 		setsid();
 		ioctl(0, TIOCSCTTY, 0);

@@ -1,9 +1,10 @@
 /* pxoci-init as PID 1 of a pxoci CT (lxc.init.cmd = /.pxoci/init).
  *
  * PVE starts the CT under systemd with its stdout discarded, so nothing the CT's init inherits is
- * the engine's. This init fetches the engine's stdio from pxoci's keeper on the host, forks the
- * container process, which waits on /.pxoci/start.fifo until `pxoci start` (the `created` state),
- * and reports that process's wait status back when it ends, so the keeper can exit with it.
+ * the engine's. This init takes the engine's stdio from pxoci's keeper, which the host joins into
+ * the CT and which connects to the init's socket, forks the container process, which waits on
+ * /.pxoci/start.fifo until `pxoci start` (the `created` state), and reports that process's wait
+ * status back when it ends, so the keeper can exit with it.
  * It stays PID 1 to reap orphans and forward signals (lxc-stop / pct shutdown signal PID 1).
  */
 #include "init-keeper.h"
@@ -19,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,16 +93,7 @@ int init_pid1(void)
 	static struct process_spec spec;
 	read_spec(&spec, RUNTIME_DIR "/process");
 
-	keeper_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	strncpy(addr.sun_path, RUNTIME_DIR "/init.sock", sizeof addr.sun_path - 1);
-	if (keeper_sock < 0 || connect(keeper_sock, (struct sockaddr *)&addr, sizeof addr) != 0) {
-		int err = errno;
-		keeper_sock = -1;
-		fail("cannot reach the pxoci keeper: %s", strerror(err));
-	}
-	if (wire_send(keeper_sock, FRAME_INIT_HELLO, NULL, 0, 1, NULL, 0) != 0)
-		_exit(127);
+	accept_keeper();
 	static struct wire_frame frame;
 	if (wire_recv(keeper_sock, &frame) != 1 || frame.tag != FRAME_STDIO || frame.nfds < 3)
 		fail("the pxoci keeper sent no stdio%s", "");
@@ -165,6 +155,7 @@ int init_pid1(void)
 			unsigned char payload[4];
 			wire_le32_put(payload, (uint32_t)status);
 			wire_send(keeper_sock, FRAME_EXIT, payload, 4, 0, NULL, 0);
+			await_keeper_close();
 			/* Leaving PID 1 ends the CT: the kernel kills what is left, as with runc. */
 			_exit(0);
 		}

@@ -9,6 +9,10 @@
 /* All of buf, retrying after EINTR and short writes; 0, or -1 with errno set. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* One line, printf-formatted, written whole: the report lines helpers send their callers. A newline
+ * inside the text would split it, so it becomes a space. 0, or -1 with errno set. */
+int write_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* At most size - 1 bytes of a file, NUL-terminated; the byte count, or -1 if it cannot be read. */
 ssize_t read_small(const char *path, char *buf, size_t size);
 

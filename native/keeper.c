@@ -1,26 +1,33 @@
-/* pxoci-helper keeper: the host-side half of a pxoci container (see docs/DESIGN.md).
+/* pxoci-helper keeper: puts a container's keeper into its CT (see docs/DESIGN.md, "The keeper").
  *
- *   pxoci-helper keeper --ct-dir DIR --exit-file FILE --report-fd N --nfds K
- *                       [--console-socket PATH] [--timeout SECONDS] [--start-result FILE]
- *                       [--sysctl KEY=VALUE]... [--owner UID:GID]
+ *   pxoci-helper keeper --ct-dir DIR --report-fd N --nfds K --vmid V --lxcpath P --lxc-info PATH
+ *                       --exit-file NAME [--start-result NAME] [--console-socket PATH]
+ *                       [--timeout SECONDS] [--sysctl KEY=VALUE]... [--owner UID:GID]
  *
- * It forks once and the parent exits, so the keeper is reparented to the caller's child subreaper
- * (conmon, the containerd shim): its pid is the one written to --pid-file, the only process such a
- * caller can reap. It hands fds 0..K-1 to the CT's init over DIR/init.sock and, when the process has
- * a terminal, forwards the master of the pty the init made in the CT to the console socket; then it
- * lives until the container process ends and exits with exactly its status, re-raising the same
- * signal on death by signal.
+ * This process, the launcher, runs on the host as a child of `pxoci create`, holding the caller's
+ * fds 0..K-1. DIR is <state>/<id>/ct; NAMEs are files of <state>/<id>. It makes ct/start.fifo and
+ * ct/run/ (bind-mounted read-write at /.pxoci/run) for the CT's root (UID:GID), waits for the CT's
+ * init to listen on run/init.sock, finds the init's host pid with lxc-info and proves it is the init
+ * of this container's CT, sets the namespaced sysctls, then forks the bridge: it joins the init's
+ * cgroups, namespaces and AppArmor label (ct-join.c) and forks the keeper (keeper-ct.c) in there,
+ * then exits at once, so the keeper is reparented to the caller's child subreaper (conmon, the
+ * containerd shim). The keeper's host pid is what --pid-file gets. Once the container process is
+ * ready, the launcher unmounts the read-write /.pxoci/run in the CT.
  *
- * Progress goes to the report fd as lines: "pid P", then "ready INITPID CHILDPID" or "error MSG".
+ * Report lines to the report fd: "pid P" (this launcher, set up), then "ready INIT PROCESS KEEPER"
+ * (host pids) or "error MSG". The launcher exits after either; the keeper lives on.
  */
 #include "console-socket.h"
-#include "exit-status.h"
+#include "ct-join.h"
 #include "helper-commands.h"
 #include "io.h"
+#include "keeper-ct.h"
 #include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,99 +35,196 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+struct launcher {
+	const char *ct_dir, *exit_name, *start_result_name, *console_socket;
+	const char *lxcpath, *lxc_info, *vmid;
+	int nfds;
+	double timeout;
+	const char *sysctls[64];
+	int nsysctls;
+	/* The host ids of the CT's root: it must open the socket's folder and the fifo. */
+	uid_t owner_uid;
+	gid_t owner_gid;
+};
 
 static int report_fd = -1;
 
-static void report(const char *fmt, ...)
+static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
 {
-	if (report_fd < 0)
-		return;
-	char line[2048];
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof line - 2)
-		n = (int)sizeof line - 2;
-	/* One line per message: a newline inside a message would split it. */
-	for (int i = 0; i < n; i++)
-		if (line[i] == '\n')
-			line[i] = ' ';
-	line[n++] = '\n';
-	write_all(report_fd, line, (size_t)n);
+	write_line(report_fd, "error %s", msg);
+	_exit(1);
 }
 
-static void close_report(void)
+static long long now_ms(void)
 {
-	if (report_fd >= 0)
-		close(report_fd);
-	report_fd = -1;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void write_file_atomic(const char *path, const char *text)
+static int remaining_ms(long long deadline)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	write_all(fd, text, strlen(text));
-	fsync(fd);
-	close(fd);
-	rename(tmp, path);
+	long long left = deadline - now_ms();
+	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
-static void write_exit_file(const char *path, int status)
+/* Waits for the init to listen: it binds init.sock under another name and renames it into place once
+ * listening, so the name appearing means connect() will be accepted. */
+static void wait_for_socket(int run_fd, const char *run_path, long long deadline, double timeout)
 {
-	char text[32];
-	snprintf(text, sizeof text, "%d\n", status);
-	write_file_atomic(path, text);
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	char watched[64];
+	snprintf(watched, sizeof watched, "/proc/self/fd/%d", run_fd);
+	if (in < 0 || inotify_add_watch(in, watched, IN_CREATE | IN_MOVED_TO) < 0)
+		fail("cannot watch %s: %s", run_path, strerror(errno));
+	for (;;) {
+		struct stat st;
+		if (fstatat(run_fd, "init.sock", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
+			break;
+		struct pollfd p = {in, POLLIN, 0};
+		int left = remaining_ms(deadline);
+		if (left == 0 || poll(&p, 1, left) == 0)
+			fail("the CT's init did not listen on %s/init.sock within %.0f s", run_path, timeout);
+		char events[4096];
+		while (read(in, events, sizeof events) > 0)
+			;
+	}
+	close(in);
 }
 
-/* /proc/sys/net and the IPC keys of /proc/sys/kernel show the namespaces of whoever writes them: a
- * child that joins the CT's netns and ipcns sets the CT's values (the CT's own capabilities may not
- * allow it, and LXC's lxc.sysctl.* fails once proc:mixed has made /proc/sys read-only). */
-static int apply_sysctls(pid_t init_pid, const char **sysctls, int n)
+/* The CT's PID 1 as a host pid, the way PVE asks for it (`lxc-info -p`), or 0 if LXC cannot say yet. */
+static pid_t lxc_init_pid(const struct launcher *o)
+{
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) != 0)
+		fail("pipe: %s", strerror(errno));
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		/* Nothing of the caller's (its stdio, preserved fds) may reach a tool. */
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(out[1], 1);
+		dup2(devnull, 2);
+		close_range(3, ~0U, 0);
+		execl(o->lxc_info, "lxc-info", "-P", o->lxcpath, "-n", o->vmid, "-p", "-H", (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	char text[64];
+	size_t got = 0;
+	ssize_t n;
+	while ((n = read(out[0], text + got, sizeof text - 1 - got)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			got += (size_t)n;
+	close(out[0]);
+	text[got] = '\0';
+	int status;
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 0;
+	char *end;
+	long pid = strtol(text, &end, 10);
+	return pid > 0 && (*end == '\n' || *end == '\0') ? (pid_t)pid : 0;
+}
+
+/* The last NSpid field of a process: its pid in its own pid namespace, or 0. */
+static pid_t pid_in_own_namespace(pid_t pid)
+{
+	char path[64], text[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (read_small(path, text, sizeof text) < 0)
+		return 0;
+	char *line = strstr(text, "\nNSpid:");
+	if (!line)
+		return 0;
+	line += 7;
+	char *end = strchr(line, '\n');
+	if (end)
+		*end = '\0';
+	char *last = strrchr(line, '\t');
+	return (pid_t)atoi(last ? last + 1 : line);
+}
+
+static int same_file(const char *path, const struct stat *want)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+}
+
+/* The init of this container's CT, as a pidfd (its host pid in *pid). LXC names a pid; it is ours only
+ * if it is PID 1 of its namespace and has this very ct/run mounted at /.pxoci/run (another CT on the
+ * same rootfs has another one). The pidfd keeps naming that process: every later step acts on it. */
+static int find_init(const struct launcher *o, int run_fd, long long deadline, pid_t *pid)
+{
+	struct stat run;
+	if (fstat(run_fd, &run) != 0)
+		fail("cannot stat the runtime dir: %s", strerror(errno));
+	for (;;) {
+		pid_t candidate = lxc_init_pid(o);
+		int pidfd = candidate > 0 ? pidfd_open_pid(candidate) : -1;
+		if (pidfd >= 0) {
+			char mounted[80];
+			snprintf(mounted, sizeof mounted, "/proc/%d/root/.pxoci/run", (int)candidate);
+			if (pid_in_own_namespace(candidate) == 1 && same_file(mounted, &run) && pidfd_alive(pidfd) == 0) {
+				*pid = candidate;
+				return pidfd;
+			}
+			fail("lxc-info names pid %d as CT %s's init, which is not this container's", (int)candidate, o->vmid);
+		}
+		/* ESRCH: the process LXC named is gone already; ask again, as when LXC could not say yet. */
+		if (candidate > 0 && errno != ESRCH)
+			fail("pidfd_open: %s", strerror(errno));
+		if (remaining_ms(deadline) == 0)
+			fail("lxc-info cannot name CT %s's init", o->vmid);
+		usleep(10000);
+	}
+}
+
+/* /proc/sys/net and the IPC keys of /proc/sys/kernel show the namespaces of whoever writes them: a child
+ * that joins the CT's net and IPC namespaces sets the CT's values (LXC's lxc.sysctl.* fails once
+ * proc:mixed has made the CT's /proc/sys read-only). It keeps our mount namespace, and its /proc. An
+ * IPC namespace owned by the CT's user namespace lets only that namespace's root write its sysctls
+ * (the kernel's ipc_permissions), so in a user-namespaced CT the writer joins it, as its root. */
+static void apply_sysctls(const struct launcher *o, pid_t init, int init_pidfd)
 {
 	pid_t child = fork();
 	if (child < 0)
-		return -1;
+		fail("fork: %s", strerror(errno));
 	if (child == 0) {
-		static const struct {
-			const char *name;
-			int type;
-		} namespaces[] = { { "net", CLONE_NEWNET }, { "ipc", CLONE_NEWIPC } };
-		for (size_t k = 0; k < sizeof namespaces / sizeof namespaces[0]; k++) {
-			char ns[64];
-			snprintf(ns, sizeof ns, "/proc/%d/ns/%s", (int)init_pid, namespaces[k].name);
-			int fd = open(ns, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || setns(fd, namespaces[k].type) != 0) {
-				report("error cannot enter the CT's %s namespace: %s", namespaces[k].name, strerror(errno));
-				_exit(1);
-			}
-			close(fd);
-		}
-		for (int i = 0; i < n; i++) {
-			const char *eq = strchr(sysctls[i], '=');
+		int flags = ct_namespace_flags(init, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC);
+		if (setns(init_pidfd, flags) != 0)
+			fail("cannot enter the CT's network and IPC namespaces: %s", strerror(errno));
+		if ((flags & CLONE_NEWUSER) && (setgroups(0, NULL) != 0 || setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0))
+			fail("cannot become root in the CT's user namespace: %s", strerror(errno));
+		for (int i = 0; i < o->nsysctls; i++) {
+			const char *kv = o->sysctls[i], *eq = strchr(kv, '=');
 			if (!eq)
 				_exit(1);
 			char path[512];
-			int len = snprintf(path, sizeof path, "/proc/sys/%.*s", (int)(eq - sysctls[i]), sysctls[i]);
+			int len = snprintf(path, sizeof path, "/proc/sys/%.*s", (int)(eq - kv), kv);
 			for (int j = 10; j < len; j++)
 				if (path[j] == '.')
 					path[j] = '/';
 			int s = open(path, O_WRONLY | O_CLOEXEC);
-			if (s < 0 || write(s, eq + 1, strlen(eq + 1)) < 0) {
-				report("error linux.sysctl[\"%.*s\"]: %s", (int)(eq - sysctls[i]), sysctls[i], strerror(errno));
-				_exit(1);
-			}
+			if (s < 0 || write(s, eq + 1, strlen(eq + 1)) < 0)
+				fail("linux.sysctl[\"%.*s\"]: %s", (int)(eq - kv), kv, strerror(errno));
 			close(s);
 		}
 		_exit(0);
@@ -128,190 +232,320 @@ static int apply_sysctls(pid_t init_pid, const char **sysctls, int n)
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+			fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(1); /* the child reported why */
+}
+
+/* Once the init has taken the keeper's connection (it then removes its socket), nothing in the CT may
+ * keep a place to write on the host: the read-write bind of ct/run at /.pxoci/run goes. The init
+ * cannot do it itself (the container's capabilities bound it, usually without CAP_SYS_ADMIN), so a
+ * child of ours, host root, does it in the CT's mount namespace. */
+static void unmount_run_dir(int init_pidfd)
+{
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		if (setns(init_pidfd, CLONE_NEWNS) != 0)
+			fail("cannot enter the CT's mount namespace: %s", strerror(errno));
+		if (umount2("/.pxoci/run", MNT_DETACH) != 0)
+			fail("cannot unmount /.pxoci/run in the CT: %s", strerror(errno));
+		_exit(0);
+	}
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(1); /* the child reported why */
+}
+
+/* Closes every fd but 0..nfds-1 and the ones in keep. */
+static void close_all_but(int nfds, const int *keep, int nkeep)
+{
+	int from = nfds;
+	for (;;) {
+		int next = INT_MAX;
+		for (int i = 0; i < nkeep; i++)
+			if (keep[i] >= from && keep[i] < next)
+				next = keep[i];
+		if (next == INT_MAX) {
+			close_range((unsigned)from, ~0U, 0);
+			return;
+		}
+		if (next > from)
+			close_range((unsigned)from, (unsigned)next - 1, 0);
+		from = next + 1;
+	}
+}
+
+/* What the CT sees of its keeper (`podman top`, ps in the CT) is its command line: a name, rather than
+ * the host paths of ours (the state root, the engine's console socket). Recovery never looks for the
+ * keeper by its command line: it dies with the CT. The kernel's argument area (/proc/self/stat fields
+ * 48, 49) is overwritten in place, its last byte left non-NUL: the kernel then shows it up to its
+ * first NUL, as for setproctitle(3). (Moving the area itself, PR_SET_MM, needs CAP_SYS_RESOURCE.) */
+static void retitle_for_the_ct(void)
+{
+	static const char title[] = "pxoci-keeper";
+	char stat[2048];
+	if (read_small("/proc/self/stat", stat, sizeof stat) < 0)
+		return;
+	char *p = strrchr(stat, ')');
+	unsigned long arg_start = 0, arg_end = 0;
+	for (int field = 2; p && field < 48; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu %lu", &arg_start, &arg_end) != 2 || arg_end - arg_start < sizeof title + 1)
+		return;
+	char *area = (char *)arg_start;
+	size_t len = arg_end - arg_start;
+	memset(area, 0, len);
+	memcpy(area, title, sizeof title - 1);
+	area[len - 1] = ' ';
+	prctl(PR_SET_NAME, title, 0, 0, 0);
+}
+
+/* The bridge: joins the init's cgroups while still host root, then its namespaces and label, forks the
+ * keeper there, tells the launcher the keeper's host pid (what fork returns here) and exits. Orphaned,
+ * the keeper goes to the first child subreaper above us at the host's pid-namespace level. */
+static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int state_fd, int to_launcher, int keeper_report, int keeper_ack)
+{
+	char err[1024];
+	/* Not dumpable, from here on and in the keeper (mm flags survive fork): the CT's root may not
+	 * ptrace it or open its /proc fds, which include the host state dir. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The keeper's names point into our argv, which the retitling clears. */
+	char exit_name[256], start_result_name[256];
+	snprintf(exit_name, sizeof exit_name, "%s", o->exit_name);
+	snprintf(start_result_name, sizeof start_result_name, "%s", o->start_result_name ? o->start_result_name : "");
+	retitle_for_the_ct();
+	struct ct_label label;
+	if (ct_join_cgroups(init, err, sizeof err) != 0 || ct_label_prepare(init, &label, err, sizeof err) != 0)
+		goto failed;
+	int flags = ct_namespace_flags(init, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP);
+	if (setns(init_pidfd, flags) != 0) {
+		snprintf(err, sizeof err, "cannot enter the CT's namespaces: %s", strerror(errno));
+		goto failed;
+	}
+	if (ct_label_apply(&label, err, sizeof err) != 0)
+		goto failed;
+	pid_t keeper = fork(); /* the first child in a pid namespace we joined is in it */
+	if (keeper < 0) {
+		snprintf(err, sizeof err, "fork: %s", strerror(errno));
+		goto failed;
+	}
+	if (keeper == 0) {
+		int keep[] = {state_fd, keeper_report, keeper_ack};
+		close_all_but(o->nfds, keep, 3);
+		struct keeper_ct k = {o->nfds, state_fd, exit_name, start_result_name[0] ? start_result_name : NULL, keeper_report, keeper_ack};
+		keeper_in_ct(&k);
+	}
+	write_line(to_launcher, "keeper %d", (int)keeper);
+	_exit(0);
+failed:
+	write_line(to_launcher, "error %s", err);
+	_exit(1);
+}
+
+/* Reads one line (without its newline) from a pipe, waiting at most until deadline; NULL at EOF. */
+static char *read_line(int fd, char *buf, size_t size, long long deadline, const char *waiting_for)
+{
+	size_t got = 0;
+	while (got < size - 1) {
+		struct pollfd p = {fd, POLLIN, 0};
+		int left = remaining_ms(deadline);
+		int r = left == 0 ? 0 : poll(&p, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			fail("timed out waiting for %s", waiting_for);
+		ssize_t n = read(fd, buf + got, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		if (buf[got] == '\n')
+			break;
+		got++;
+	}
+	buf[got] = '\0';
+	return buf;
+}
+
+/* The container process's host pid: the init's one child (it forks nothing else), checked against
+ * the pid the keeper saw in the CT. */
+static pid_t process_host_pid(pid_t init, pid_t in_ct)
+{
+	char path[80], text[4096];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+	if (read_small(path, text, sizeof text) < 0)
+		fail("cannot read %s: %s", path, strerror(errno));
+	for (char *p = text, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0 && pid_in_own_namespace((pid_t)pid) == in_ct)
+			return (pid_t)pid;
+	}
+	fail("the container process (pid %d in the CT) is no child of the CT's init", (int)in_ct);
+}
+
+static void parse_args(struct launcher *o, int argc, char **argv)
+{
+	*o = (struct launcher){.nfds = 3, .timeout = 30};
+	for (int i = 1; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		long uid, gid;
+		if (!v) {
+			fprintf(stderr, "keeper: %s needs a value\n", a);
+			exit(2);
+		}
+		if (strcmp(a, "--ct-dir") == 0)
+			o->ct_dir = v;
+		else if (strcmp(a, "--exit-file") == 0)
+			o->exit_name = v;
+		else if (strcmp(a, "--start-result") == 0)
+			o->start_result_name = v;
+		else if (strcmp(a, "--report-fd") == 0)
+			report_fd = atoi(v);
+		else if (strcmp(a, "--nfds") == 0)
+			o->nfds = atoi(v);
+		else if (strcmp(a, "--console-socket") == 0)
+			o->console_socket = v;
+		else if (strcmp(a, "--timeout") == 0)
+			o->timeout = atof(v);
+		else if (strcmp(a, "--vmid") == 0)
+			o->vmid = v;
+		else if (strcmp(a, "--lxcpath") == 0)
+			o->lxcpath = v;
+		else if (strcmp(a, "--lxc-info") == 0)
+			o->lxc_info = v;
+		else if (strcmp(a, "--sysctl") == 0 && o->nsysctls < 64)
+			o->sysctls[o->nsysctls++] = v;
+		else if (strcmp(a, "--owner") == 0 && sscanf(v, "%ld:%ld", &uid, &gid) == 2 && uid >= 0 && gid >= 0) {
+			o->owner_uid = (uid_t)uid;
+			o->owner_gid = (gid_t)gid;
+		} else {
+			fprintf(stderr, "keeper: unknown option %s\n", a);
+			exit(2);
+		}
+	}
+	int names_ok = o->exit_name && !strchr(o->exit_name, '/') && (!o->start_result_name || !strchr(o->start_result_name, '/'));
+	if (!o->ct_dir || !names_ok || !o->vmid || !o->lxcpath || !o->lxc_info || report_fd < 0 || o->nfds < 3 || o->nfds > WIRE_MAX_FDS) {
+		fprintf(stderr, "keeper: --ct-dir, --exit-file (a name), --vmid, --lxcpath, --lxc-info and --report-fd are required\n");
+		exit(2);
+	}
 }
 
 int cmd_keeper(int argc, char **argv)
 {
-	const char *ct_dir = NULL, *exit_file = NULL, *console_socket = NULL, *start_result = NULL;
-	int nfds = 3;
-	double timeout = 30;
-	const char *sysctls[64];
-	int nsysctls = 0;
-	/* The host ids of a user-namespaced CT's root, which must open the socket and the fifo. */
-	long owner_uid = -1, owner_gid = -1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!v) {
-			fprintf(stderr, "keeper: %s needs a value\n", a);
-			return 2;
-		}
-		if (strcmp(a, "--ct-dir") == 0)
-			ct_dir = v;
-		else if (strcmp(a, "--exit-file") == 0)
-			exit_file = v;
-		else if (strcmp(a, "--report-fd") == 0)
-			report_fd = atoi(v);
-		else if (strcmp(a, "--nfds") == 0)
-			nfds = atoi(v);
-		else if (strcmp(a, "--console-socket") == 0)
-			console_socket = v;
-		else if (strcmp(a, "--timeout") == 0)
-			timeout = atof(v);
-		else if (strcmp(a, "--start-result") == 0)
-			start_result = v;
-		else if (strcmp(a, "--sysctl") == 0 && nsysctls < 64)
-			sysctls[nsysctls++] = v;
-		else if (strcmp(a, "--owner") == 0 && sscanf(v, "%ld:%ld", &owner_uid, &owner_gid) == 2)
-			;
-		else {
-			fprintf(stderr, "keeper: unknown option %s\n", a);
-			return 2;
-		}
-		i++;
-	}
-	if (!ct_dir || !exit_file || report_fd < 0 || nfds < 3 || nfds > WIRE_MAX_FDS) {
-		fprintf(stderr, "keeper: --ct-dir, --exit-file and --report-fd are required\n");
-		return 2;
-	}
-
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "keeper: fork: %s\n", strerror(errno));
-		return 1;
-	}
-	if (pid > 0)
-		_exit(0);
-	setsid();
+	struct launcher o;
+	parse_args(&o, argc, argv);
+	/* Every fd the container is to get must be open now: a closed one would be taken by the first
+	 * fd opened below (the state dir), and handed to the container in its place. */
+	for (int i = 0; i < o.nfds; i++)
+		if (fcntl(i, F_GETFD) < 0)
+			fail("fd %d, which the container is to inherit, is not open", i);
 	signal(SIGPIPE, SIG_IGN);
-	/* The keeper's own death must not look like the container's: ignore what a terminal or a
-	 * process-group kill would send. SIGKILL still ends it, and state then falls back to the
-	 * container process itself. */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	report("pid %d", (int)getpid());
+	/* Modes below are meant exactly: the caller's umask must not widen or narrow them. */
+	umask(077);
 
-	/* Engine ids are 64 hex chars: an absolute socket path can exceed sun_path's 108 bytes. */
-	if (chdir(ct_dir) != 0) {
-		report("error cannot enter %s: %s", ct_dir, strerror(errno));
-		_exit(1);
-	}
-	const char *sock_path = "init.sock", *fifo_path = "start.fifo";
-	if (mkfifo(fifo_path, 0600) != 0 && errno != EEXIST) {
-		report("error cannot create %s: %s", fifo_path, strerror(errno));
-		_exit(1);
-	}
-	int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	strcpy(addr.sun_path, sock_path);
-	unlink(sock_path);
-	int one = 1;
-	if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-	    setsockopt(listener, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 || listen(listener, 1) != 0) {
-		report("error cannot listen on %s: %s", sock_path, strerror(errno));
-		_exit(1);
-	}
-	if (owner_uid >= 0 && (chown(sock_path, (uid_t)owner_uid, (gid_t)owner_gid) != 0 ||
-			       chown(fifo_path, (uid_t)owner_uid, (gid_t)owner_gid) != 0)) {
-		report("error cannot hand %s and %s to the CT's root: %s", sock_path, fifo_path, strerror(errno));
-		_exit(1);
-	}
+	/* The state dir as it is now: everything the keeper writes goes through this fd. */
+	char state_dir[PATH_MAX];
+	snprintf(state_dir, sizeof state_dir, "%s", o.ct_dir);
+	char *slash = strrchr(state_dir, '/');
+	if (!slash || slash == state_dir)
+		fail("--ct-dir %s: not <state dir>/ct", o.ct_dir);
+	*slash = '\0';
+	int state_fd = open(state_dir, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int ct_fd = state_fd < 0 ? -1 : openat(state_fd, slash + 1, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ct_fd < 0)
+		fail("cannot open %s: %s", o.ct_dir, strerror(errno));
+	/* ct/ is bind-mounted read-only at /.pxoci: the container process opens the fifo there (a fifo is
+	 * usable on a read-only mount); run/ is the one place the init may write (its socket). */
+	if (mkfifoat(ct_fd, "start.fifo", 0600) != 0 || fchownat(ct_fd, "start.fifo", o.owner_uid, o.owner_gid, AT_SYMLINK_NOFOLLOW) != 0)
+		fail("cannot create %s/start.fifo: %s", o.ct_dir, strerror(errno));
+	if (mkdirat(ct_fd, "run", 0700) != 0 || fchownat(ct_fd, "run", o.owner_uid, o.owner_gid, AT_SYMLINK_NOFOLLOW) != 0)
+		fail("cannot create %s/run: %s", o.ct_dir, strerror(errno));
+	int run_fd = openat(ct_fd, "run", O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run_fd < 0)
+		fail("cannot open %s/run: %s", o.ct_dir, strerror(errno));
+	close(ct_fd);
+	char run_path[PATH_MAX + 8];
+	snprintf(run_path, sizeof run_path, "%s/run", o.ct_dir);
+	write_line(report_fd, "pid %d", (int)getpid());
 
-	int stdio[WIRE_MAX_FDS];
-	for (int i = 0; i < nfds; i++)
-		stdio[i] = i;
+	long long deadline = now_ms() + (long long)(o.timeout * 1000);
+	wait_for_socket(run_fd, run_path, deadline, o.timeout);
+	pid_t init;
+	int init_pidfd = find_init(&o, run_fd, deadline, &init);
+	if (o.nsysctls > 0)
+		apply_sysctls(&o, init, init_pidfd);
 
-	struct pollfd pfd = {listener, POLLIN, 0};
-	int ready = poll(&pfd, 1, (int)(timeout * 1000));
-	if (ready <= 0) {
-		report("error the CT's init did not connect within %.0f s", timeout);
-		unlink(sock_path);
-		_exit(1);
+	int from_bridge[2], from_keeper[2], to_keeper[2];
+	if (pipe2(from_bridge, O_CLOEXEC) != 0 || pipe2(from_keeper, O_CLOEXEC) != 0 || pipe2(to_keeper, O_CLOEXEC) != 0)
+		fail("pipe: %s", strerror(errno));
+	pid_t bridge_pid = fork();
+	if (bridge_pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (bridge_pid == 0) {
+		close(from_bridge[0]);
+		close(from_keeper[0]);
+		close(to_keeper[1]);
+		bridge(&o, init, init_pidfd, state_fd, from_bridge[1], from_keeper[1], to_keeper[0]);
 	}
-	int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-	close(listener);
-	unlink(sock_path);
-	if (conn < 0) {
-		report("error accept: %s", strerror(errno));
-		_exit(1);
-	}
-	setsockopt(conn, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+	close(from_bridge[1]);
+	close(from_keeper[1]);
+	close(to_keeper[0]);
+	/* The container's stdio is the keeper's to hand over now: nothing here may keep the caller's pipes. */
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < o.nfds; i++)
+		if (i != report_fd)
+			dup2(devnull, i);
 
-	static struct wire_frame frame;
-	pid_t init_pid = 0, child_pid = 0;
-	int sent_stdio = 0;
+	/* From here each step is quick; the same allowance again covers a loaded machine. */
+	deadline = now_ms() + (long long)(o.timeout * 1000);
+	char line[2048];
+	if (!read_line(from_bridge[0], line, sizeof line, deadline, "the keeper to start"))
+		fail("the keeper's bridge into the CT ended without a word");
+	if (strncmp(line, "error ", 6) == 0)
+		fail("%s", line + 6);
+	int keeper_number;
+	if (sscanf(line, "keeper %d", &keeper_number) != 1)
+		fail("the keeper's bridge into the CT said: %s", line);
+	pid_t keeper = (pid_t)keeper_number;
+	waitpid(bridge_pid, NULL, 0);
+	int keeper_pidfd = pidfd_open_pid(keeper);
+	if (keeper_pidfd < 0)
+		fail("the keeper (pid %d) is gone: %s", (int)keeper, strerror(errno));
+
 	for (;;) {
-		int r = wire_recv(conn, &frame);
-		if (r <= 0)
-			break;
-		switch (frame.tag) {
-		case FRAME_INIT_HELLO:
-			init_pid = frame.has_creds ? frame.creds.pid : 0;
-			if (nsysctls > 0 && apply_sysctls(init_pid, sysctls, nsysctls) != 0)
-				_exit(1);
-			if (wire_send(conn, FRAME_STDIO, "s", 1, 0, stdio, nfds) != 0) {
-				report("error cannot pass stdio to the CT's init: %s", strerror(errno));
-				_exit(1);
-			}
-			sent_stdio = 1;
-			/* From here on the container process owns the caller's stdio. */
-			for (int i = 0; i < nfds; i++)
-				if (stdio[i] > 2)
-					close(stdio[i]);
-			{
-				int devnull = open("/dev/null", O_RDWR);
-				for (int i = 0; i < 3; i++)
-					dup2(devnull, i);
-				if (devnull > 2)
-					close(devnull);
-			}
-			break;
-		case FRAME_CONSOLE:
-			if (!console_socket || frame.nfds != 1) {
-				report("error the process wants a terminal but no --console-socket was given");
-				_exit(1);
-			}
-			if (send_console(console_socket, frame.fds[0], frame.payload) != 0) {
-				report("error cannot send the console to %s: %s", console_socket, strerror(errno));
-				_exit(1);
-			}
-			close(frame.fds[0]);
-			break;
-		case FRAME_CHILD_READY:
-			child_pid = frame.has_creds ? frame.creds.pid : 0;
-			report("ready %d %d", (int)init_pid, (int)child_pid);
-			close_report();
-			break;
-		case FRAME_ERROR:
-			report("error %s", frame.payload);
-			_exit(1);
-		case FRAME_STARTED:
-			/* `pxoci start` waits for this when there are startContainer hooks: "ok" or their error. */
-			if (start_result) {
-				char text[sizeof frame.payload + 8];
-				snprintf(text, sizeof text, "%s\n", frame.len ? frame.payload : "ok");
-				write_file_atomic(start_result, text);
-			}
-			break;
-		case FRAME_EXIT: {
-			uint32_t raw = wire_le32_get((const unsigned char *)frame.payload);
-			write_exit_file(exit_file, (int)raw);
-			exit_like((int)raw);
-		}
+		if (!read_line(from_keeper[0], line, sizeof line, deadline, "the container process to be ready"))
+			fail("the keeper ended before the container was ready");
+		if (strncmp(line, "error ", 6) == 0)
+			fail("%s", line + 6);
+		int fd;
+		char name[256];
+		pid_t in_ct;
+		if (sscanf(line, "console %d %255s", &fd, name) == 2) {
+			if (!o.console_socket)
+				fail("the process wants a terminal but no --console-socket was given");
+			int master = pidfd_get_fd(keeper_pidfd, fd);
+			if (master < 0)
+				fail("cannot take the console from the keeper: %s", strerror(errno));
+			if (send_console(o.console_socket, master, name) != 0)
+				fail("cannot send the console to %s: %s", o.console_socket, strerror(errno));
+			close(master);
+			write_all(to_keeper[1], "1", 1);
+		} else if (sscanf(line, "ready %d", &in_ct) == 1) {
+			pid_t process = process_host_pid(init, in_ct);
+			unmount_run_dir(init_pidfd);
+			if (pidfd_alive(keeper_pidfd) != 0)
+				fail("the keeper ended before the container was ready");
+			write_line(report_fd, "ready %d %d %d", (int)init, (int)process, (int)keeper);
+			return 0;
+		} else {
+			fail("the keeper said: %s", line);
 		}
 	}
-	if (!child_pid) {
-		report("error the CT's init went away before the container process was ready%s",
-		       sent_stdio ? "" : " (no stdio handed over)");
-		_exit(1);
-	}
-	/* The init vanished without a report: the CT was killed from outside (pct stop, lxc-stop -k),
-	 * which takes the container process with it as SIGKILL would. */
-	int killed = SIGKILL; /* raw wait status of death by SIGKILL */
-	write_exit_file(exit_file, killed);
-	exit_like(killed);
-	return 0;
 }

@@ -1,10 +1,9 @@
-/* The frames the in-CT init and the host-side keeper exchange on init.sock.
- * Shared by the init (static, inside the CT) and the keeper (host); wire.c is linked into both.
+/* The frames the CT's init and the keeper exchange on init.sock, both of them processes of the CT.
+ * Shared by the init (static) and the keeper (pxoci-helper); wire.c is linked into both.
  *
  * A frame is one tag byte, a 4-byte little-endian payload length, then the payload.
- * Frames that carry credentials are sent with SCM_CREDENTIALS so the kernel rewrites the
- * sender's pid into the keeper's (host) pid namespace: that is how pxoci learns host pids
- * without asking LXC.
+ * Frames that carry credentials are sent with SCM_CREDENTIALS: the kernel gives the receiver the
+ * sender's pid in the receiver's pid namespace, the CT's.
  */
 #ifndef PXOCI_WIRE_H
 #define PXOCI_WIRE_H
@@ -13,8 +12,7 @@
 #include <sys/socket.h>
 
 enum {
-	FRAME_INIT_HELLO = 'I',   /* init -> keeper, with creds: the CT's PID 1 */
-	FRAME_STDIO = 'F',        /* keeper -> init, with SCM_RIGHTS: fds 0..n-1 for the process */
+	FRAME_STDIO = 'F',        /* keeper -> init, first, with SCM_RIGHTS: fds 0..n-1 for the process */
 	FRAME_CONSOLE = 'T',      /* init -> keeper, with SCM_RIGHTS: the CT's pty master, payload its name */
 	FRAME_CHILD_READY = 'C',  /* init's child -> keeper, with creds: the container process exists and waits */
 	FRAME_ERROR = 'E',        /* init -> keeper: text, create must fail with it */

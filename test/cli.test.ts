@@ -178,3 +178,41 @@ t.test("update takes runc's flags and -r; its values are read as runc reads them
   }
   t.match(call('--bogus', '1', 'nope').stderr, /^Unknown arguments?: bogus/);
 });
+
+t.test("exec's repeatable flags take one word each: the id after them is the id (runc's grammar)", async (t) => {
+  const root = join(work, 'state');
+  for (const flags of [['--env', 'A=1'], ['-e', 'A=1', '-e', 'B=2'], ['--cap', 'CAP_KILL'], ['-c', 'CAP_KILL'], ['-g', '5'], ['--additional-gids', '5', '-g', '6'], ['--cgroup', 'x']]) {
+    const r = spawnSync(pxociBin, ['--root', root, 'exec', ...flags, 'no-such-id', 'sh', '-c', 'true'], { encoding: 'utf8' });
+    t.equal(r.stderr, 'container does not exist\n', `${flags.join(' ')}: read as flags, then the id`);
+    t.equal(r.status, 1);
+  }
+  const all = ['--console-socket', '/s', '--cwd', '/', '-t', '-u', '0:0', '-p', '/p', '-d', '--pid-file', '/f', '--process-label', 'l'];
+  const more = ['--apparmor', 'a', '--no-new-privs', '--preserve-fds', '0', '--ignore-paused'];
+  const r = spawnSync(pxociBin, ['--root', root, 'exec', ...all, ...more, 'no-such-id'], { encoding: 'utf8' });
+  t.equal(r.stderr, 'container does not exist\n', "every flag of runc's exec is known");
+});
+
+t.test('checkpoint and restore take runc\'s flags and say, in one line, why a PVE CT has neither', async (t) => {
+  const root = join(work, 'state');
+  const checkpoint = ['checkpoint', '--image-path', '/i', '--work-path', '/w', '--leave-running', '--tcp-established', '--ext-unix-sk',
+    '--shell-job', '--file-locks', '--pre-dump', '--manage-cgroups-mode', 'soft', '--page-server', 'h:1', '--auto-dedup', '--lazy-pages',
+    '--status-fd', '3', '--empty-ns', 'network', '--parent-path', '/p'];
+  const unknown = spawnSync(pxociBin, ['--root', root, ...checkpoint, 'no-such-id'], { encoding: 'utf8' });
+  t.equal(unknown.stderr, 'container does not exist\n', "an unknown id gets runc's answer");
+  t.equal(unknown.status, 1);
+  const restore = spawnSync(pxociBin, ['--root', root, 'restore', '--image-path', '/i', '--work-path', '/w', '-b', '/b', '-d',
+    '--pid-file', '/f', '--console-socket', '/s', '--no-subreaper', '--no-pivot', '--lsm-profile', 'apparmor:x', 'c1'], { encoding: 'utf8' });
+  t.equal(restore.status, 1);
+  t.match(restore.stderr, /^restore: pxoci cannot restore a container from a checkpoint, as it runs containers as Proxmox VE CTs: PVE's only CRIU path for a CT \(`pct suspend`\/`pct resume`\) is experimental/);
+  t.equal(restore.stderr.split('\n').length, 2, 'one line');
+  // podman asks `checkpoint --help` before it checkpoints: it must succeed.
+  t.equal(spawnSync(pxociBin, ['checkpoint', '--help'], { encoding: 'utf8' }).status, 0);
+});
+
+t.test('features says checkpoint/restore is not supported, in runc\'s annotation', async (t) => {
+  const r = spawnSync(pxociBin, ['features'], { encoding: 'utf8' });
+  t.equal(r.status, 0);
+  t.equal(JSON.parse(r.stdout).annotations['org.opencontainers.runc.checkpoint.enabled'], 'false');
+  const runc = JSON.parse(spawnSync('/usr/sbin/runc', ['features'], { encoding: 'utf8' }).stdout);
+  t.equal(runc.annotations['org.opencontainers.runc.checkpoint.enabled'], 'true', 'runc says where it does');
+});

@@ -2,7 +2,7 @@
 // the user sees and that the CT is in `pct list` while it runs and gone afterwards.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
@@ -37,6 +37,14 @@ const IMAGE = 'localhost/pxoci-busybox:latest';
 function podman(...args: string[]) {
   return spawnSync('/usr/bin/podman', args, { env, encoding: 'utf8', timeout: 120_000 });
 }
+
+/** The same scenario under pxoci and under runc (podman's default runtime root, /run/runc). */
+const RUNTIMES = [
+  { name: 'pxoci', podman: ['--runtime', 'pxoci'], state: (id: string) => spawnSync(wrapper, ['state', id], { encoding: 'utf8' }) },
+  { name: 'runc', podman: ['--runtime', '/usr/sbin/runc'], state: (id: string) => spawnSync('/usr/sbin/runc', ['state', id], { encoding: 'utf8' }) },
+] as const;
+const NAMESPACES = ['pid', 'mnt', 'net', 'ipc', 'uts', 'cgroup', 'user'];
+const nsOf = (pid: number | string) => NAMESPACES.map((ns) => `${ns}:${readlinkSync(`/proc/${pid}/ns/${ns}`)}`);
 
 t.before(() => {
   const tar = spawnSync('tar', ['-C', busyboxRootfs(), '-c', '.'], { maxBuffer: 1 << 30 });
@@ -127,5 +135,105 @@ t.test('10 containers in parallel get distinct VMIDs and all run', async (t) => 
     t.equal(r.out, `par-${i}\n`);
     t.equal(r.code, i);
   });
+  t.equal(pctList(node), '');
+});
+
+t.test('podman exec -t: the output arrives from a terminal in the CT, as with runc', async (t) => {
+  const outputs: string[] = [];
+  for (const [name, runtime] of [['tty-pxoci', []], ['tty-runc', ['--runtime', '/usr/sbin/runc']]] as const) {
+    const run = podman('run', ...runtime, '-d', '--name', name, '--network', 'none', IMAGE, 'sleep', '1000');
+    t.equal(run.status, 0, run.stderr);
+    // The pause keeps the process there for the engine's resize right after the start.
+    const ex = podman('exec', '-t', name, 'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo on-the-tty; sleep 1; exit 3');
+    t.equal(ex.status, 3, `${name}: the exit code (${ex.stderr})`);
+    outputs.push(ex.stdout.replace(/\/dev\/pts\/\d+/, '/dev/pts/N'));
+    t.equal(podman('rm', '-f', '-t', '0', name).status, 0);
+  }
+  t.equal(outputs[0], '/dev/pts/N\r\non-the-tty\r\n', 'a tty name, stdio on it');
+  t.equal(outputs[0], outputs[1], "runc's output");
+  t.equal(pctList(node), '');
+});
+
+t.test('podman container checkpoint: pxoci says why not, and the container keeps running', async (t) => {
+  const run = podman('run', '-d', '--name', 'ckpt', '--network', 'none', IMAGE, 'sleep', '1000');
+  t.equal(run.status, 0, run.stderr);
+  for (const extra of [[], ['--leave-running']]) {
+    const r = podman('container', 'checkpoint', ...extra, 'ckpt');
+    t.not(r.status, 0, `checkpoint ${extra.join(' ')} fails`);
+    t.match(r.stderr, /^checkpoint: pxoci cannot checkpoint a container, which runs as a Proxmox VE CT: PVE's only CRIU path for a CT \(`pct suspend`\/`pct resume`\) is experimental/m, 'the reason reaches the user');
+    t.notMatch(r.stderr, /Unknown argument/);
+    t.equal(podman('inspect', '--format', '{{.State.Status}}', 'ckpt').stdout.trim(), 'running');
+    t.equal(podman('exec', 'ckpt', 'echo', 'alive').stdout, 'alive\n', 'and still answers');
+  }
+  t.match(pctList(node), /running/);
+  t.equal(podman('rm', '-f', '-t', '0', 'ckpt').status, 0);
+  t.equal(pctList(node), '');
+});
+
+t.test('the pid podman gets is in the container: top, cp, stats and inspect act on it (runc side by side)', async (t) => {
+  for (const rt of RUNTIMES) {
+    await t.test(rt.name, async (t) => {
+      const name = `in-${rt.name}`;
+      const run = podman(...rt.podman, 'run', '-d', '--name', name, '--network', 'none', IMAGE, 'sleep', '1000');
+      t.equal(run.status, 0, run.stderr);
+      const id = run.stdout.trim();
+      const statePid = (JSON.parse(rt.state(id).stdout) as { pid: number }).pid;
+      const pid = Number(podman('inspect', '--format', '{{.State.Pid}}', name).stdout.trim());
+      t.ok(pid > 0, `State.Pid ${pid}`);
+
+      // inspect: State.Pid is in the container's namespaces and cgroups, and its root is the container's.
+      t.same(nsOf(pid), nsOf(statePid), "State.Pid shares every namespace of the container process");
+      for (const ns of ['pid', 'mnt', 'net', 'ipc', 'uts']) t.not(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), `not the host's ${ns} namespace`);
+      t.equal(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync(`/proc/${statePid}/cgroup`, 'utf8'), "the container process's cgroups");
+      if (rt.name === 'pxoci') {
+        const rec = JSON.parse(readFileSync(join(stateRoot, id, 'state.json'), 'utf8')) as { initPid: number; keeperPid: number };
+        t.equal(rec.keeperPid, pid, 'the pid-file pid is the keeper');
+        t.same(nsOf(pid), nsOf(rec.initPid), "and the CT init's namespaces");
+        t.equal(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync(`/proc/${rec.initPid}/cgroup`, 'utf8'), "the CT init's cgroups");
+      }
+
+      // top lists the container's pid namespace: runc's one process; pxoci's init and keeper are in the CT too.
+      const top = podman('top', name, 'pid', 'args');
+      t.equal(top.status, 0, top.stderr);
+      const rows = top.stdout.trim().split('\n').slice(1).map((l) => l.trim().replace(/^\d+\s+/, ''));
+      if (rt.name === 'pxoci') {
+        t.equal(rows.length, 3, `three rows: ${JSON.stringify(rows)}`);
+        t.match(rows.join('\n'), /^\/\.pxoci\/init/m, "pxoci's init");
+        t.ok(rows.includes('pxoci-keeper'), 'the keeper, by name (no host path)');
+      } else {
+        t.equal(rows.length, 1, `one row: ${JSON.stringify(rows)}`);
+      }
+      t.ok(rows.some((r) => r.startsWith('sleep 1000')), 'the container process');
+
+      // cp into and out of the running container: the container's files, never the host's.
+      const probe = `/tmp/pxoci-cp-probe-${process.pid}-${rt.name}`;
+      t.notOk(existsSync(probe), 'no host file at the probe path');
+      const src = join(work, `cp-src-${rt.name}`);
+      writeFileSync(src, `from the host to ${rt.name}\n`);
+      const cpIn = podman('cp', src, `${name}:${probe}`);
+      t.equal(cpIn.status, 0, cpIn.stderr);
+      t.equal(podman('exec', name, 'cat', probe).stdout, `from the host to ${rt.name}\n`, 'the file is in the container');
+      t.notOk(existsSync(probe), 'and not on the host');
+      const outProbe = `${probe}-out`;
+      writeFileSync(outProbe, 'the host file\n');
+      t.equal(podman('exec', name, 'sh', '-c', `echo inside ${rt.name} > ${outProbe}`).status, 0);
+      const dest = join(work, `cp-dest-${rt.name}`);
+      const cpOut = podman('cp', `${name}:${outProbe}`, dest);
+      t.equal(cpOut.status, 0, cpOut.stderr);
+      t.equal(readFileSync(dest, 'utf8'), `inside ${rt.name}\n`, "the container's file came out");
+      t.equal(readFileSync(outProbe, 'utf8'), 'the host file\n', 'the host file at that path is untouched');
+      rmSync(outProbe);
+
+      // stats reads the container's cgroup: 20 MB written to its /dev/shm (tmpfs) shows up.
+      const mem = () => Number(podman('stats', '--no-stream', '--format', '{{.ContainerStats.MemUsage}}', name).stdout.trim());
+      const before = mem();
+      const dd = podman('exec', name, 'dd', 'if=/dev/zero', 'of=/dev/shm/fill', 'bs=1M', 'count=20');
+      t.equal(dd.status, 0, dd.stderr);
+      const after = mem();
+      t.ok(after - before >= 15 * 1024 * 1024, `memory use rose by ${after - before} bytes (${before} → ${after})`);
+
+      t.equal(podman('rm', '-f', '-t', '0', name).status, 0);
+    });
+  }
   t.equal(pctList(node), '');
 });

@@ -169,19 +169,26 @@ t.test('property: every translated config parses back unchanged, with allowed ke
   t.ok(accepted > RUNS / 20, `${accepted} of ${RUNS} random configs were accepted and checked`);
 });
 
-t.test('the owner marker: no bundle path can add a line, and so no claim on another container', async (t) => {
-  const token = 'ab'.repeat(16);
+t.test('the owner marker: no bundle path can add a line, and so no claim on another container or VMID', async (t) => {
+  const key = Buffer.alloc(32, 0xab);
   fc.assert(
     fc.property(nastyPath, (bundle) => {
-      const description = ownerDescription('web', token, bundle);
+      const description = ownerDescription('web', 100, key, bundle);
       const lines = description.split('\n');
       const conf = parsePctConfig(writePctConfig({ options: { tags: 'pxoci' }, description, lxc: [] }), 100).config;
-      return lines.length === 3 && conf.description === description + '\n' && !ownedBy(conf, 'other', token) && ownedBy(conf, 'web', token);
+      return (
+        lines.length === 3 &&
+        conf.description === description + '\n' &&
+        !ownedBy(conf, 'other', 100, key) &&
+        !ownedBy(conf, 'web', 101, key) &&
+        ownedBy(conf, 'web', 100, key)
+      );
     }),
     { numRuns: 2000 },
   );
-  const forged = ownerDescription('web', token, `/b\npxoci container admin`);
+  const forged = ownerDescription('web', 100, key, `/b\npxoci container admin`);
   t.equal(forged.split('\n').length, 3);
-  t.notOk(ownedBy({ options: { tags: 'pxoci' }, description: forged, lxc: [] }, 'admin', token), 'a newline in the bundle path claims nothing');
-  t.throws(() => ownerDescription('a\nb', token, '/b'), /invalid container ID format/);
+  t.notOk(ownedBy({ options: { tags: 'pxoci' }, description: forged, lxc: [] }, 'admin', 100, key), 'a newline in the bundle path claims nothing');
+  t.notOk(ownedBy({ options: { tags: 'pxoci' }, description: ownerDescription('web', 100, key, '/b'), lxc: [] }, 'web', 100, Buffer.alloc(32, 1)), 'another key proves nothing');
+  t.throws(() => ownerDescription('a\nb', 100, key, '/b'), /invalid container ID format/);
 });

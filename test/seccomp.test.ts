@@ -34,7 +34,7 @@ t.test('an allowlist: default errno, argument filters, rules equal to the defaul
       defaultErrnoRet: 38,
       architectures: [...abis, 'SCMP_ARCH_AARCH64'], // another family: no effect on this node
       syscalls: [
-        { names: ['read', 'write', 'close', 'openat', 'socket', 'connect', 'sendmsg', 'recvmsg', 'clone', 'wait4', 'rt_sigprocmask', 'rt_sigtimedwait', 'setsid', 'setgroups', 'setgid', 'setuid', 'prctl', 'capset', 'execve', 'exit_group'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['read', 'write', 'close', 'openat', 'socket', 'bind', 'listen', 'accept4', 'sendmsg', 'recvmsg', 'clone', 'wait4', 'rt_sigprocmask', 'rt_sigtimedwait', 'setsid', 'setgroups', 'setgid', 'setuid', 'prctl', 'capset', 'execve', 'exit_group'], action: 'SCMP_ACT_ALLOW' },
         { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
         { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
         // runc's rule for libseccomp: (arg & value) == valueTwo
@@ -44,7 +44,7 @@ t.test('an allowlist: default errno, argument filters, rules equal to the defaul
       ],
     }),
     header('allowlist', 'errno 38') +
-      'read allow\nwrite allow\nclose allow\nopenat allow\nsocket allow\nconnect allow\nsendmsg allow\nrecvmsg allow\nclone allow\nwait4 allow\n' +
+      'read allow\nwrite allow\nclose allow\nopenat allow\nsocket allow\nbind allow\nlisten allow\naccept4 allow\nsendmsg allow\nrecvmsg allow\nclone allow\nwait4 allow\n' +
       'rt_sigprocmask allow\nrt_sigtimedwait allow\nsetsid allow\nsetgroups allow\nsetgid allow\nsetuid allow\nprctl allow\ncapset allow\nexecve allow\nexit_group allow\n' +
       'personality allow [0,8,SCMP_CMP_EQ]\n' +
       'unshare allow [0,0,SCMP_CMP_MASKED_EQ,2114060288] [1,0,SCMP_CMP_NE]\n' +

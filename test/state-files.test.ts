@@ -2,7 +2,7 @@
 // naming the file (never a stack trace), and delete --force clears it together with its CT.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
@@ -14,7 +14,7 @@ const work = mkdtempSync(join(tmpdir(), 'pxoci-statefiles-'));
 const bundle = makeBundle(work, 'sleeper', { args: ['sleep', '1000'] });
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
 
-t.test('state dirs 0711 (a user-namespaced CT\'s root passes through, nobody else lists), records 0600; a log file pxoci makes is 0600, a caller-made one keeps its mode', async (t) => {
+t.test('state dirs 0711 (a user-namespaced CT\'s root passes through, nobody else lists), records and the owner key 0600; a log file pxoci makes is 0600, a caller-made one keeps its mode', async (t) => {
   const log = join(work, 'logs', 'new.log');
   const callers = join(work, 'callers.log');
   writeFileSync(callers, '');
@@ -24,13 +24,36 @@ t.test('state dirs 0711 (a user-namespaced CT\'s root passes through, nobody els
   t.equal(mode(node.stateRoot), '711');
   t.equal(mode(join(node.stateRoot, 'perms')), '711');
   t.equal(mode(join(node.stateRoot, 'perms', 'state.json')), '600');
-  t.equal(mode(join(node.stateRoot, 'perms', 'owner-token')), '600');
+  t.equal(mode(join(node.stateRoot, '@owner-key')), '600', 'the owner key');
   for (const file of [log, callers]) t.equal(pxoci(node, ['--log', file, 'state', 'nope']).status, 1);
   t.equal(mode(join(work, 'logs')), '700', 'the log directory pxoci made');
   t.equal(mode(log), '600', 'the log file pxoci made');
   t.equal(mode(callers), '644', "the caller's own log file is not chmodded (runc does not either)");
   t.equal(pxoci(node, ['delete', '--force', 'perms']).status, 0);
   await c.closed;
+});
+
+t.test('an owner key pxoci did not make (a link, a file others could have written) is refused, never used or written through', async (t) => {
+  const root = join(node.root, 'planted-key-state');
+  mkdirSync(root, { mode: 0o711 });
+  const key = join(root, '@owner-key');
+  const target = join(work, 'not-a-key');
+  writeFileSync(target, 'a'.repeat(64) + '\n', { mode: 0o600 });
+  const cases: Array<[string, () => void, string]> = [
+    ['a link', () => symlinkSync(target, key), `open ${key}: too many levels of symbolic links`],
+    ['readable by others', () => writeFileSync(key, 'a'.repeat(64) + '\n', { mode: 0o644 }), `${key} is not an owner key pxoci made (a 0600 file of uid 0 holding 64 hex digits): refusing to use it`],
+    ['not a key', () => writeFileSync(key, 'x\n', { mode: 0o600 }), `${key} is not an owner key pxoci made (a 0600 file of uid 0 holding 64 hex digits): refusing to use it`],
+  ];
+  for (const [name, plant, message] of cases) {
+    rmSync(key, { force: true });
+    plant();
+    const r = spawnSync(pxociBin, ['--root', root, 'create', '--bundle', bundle, 'k1'], { env: node.env, encoding: 'utf8' });
+    t.equal(r.status, 1, `${name}: create fails`);
+    t.equal(r.stderr, message + '\n', `${name}: and says why`);
+    t.same(ctConfigs(node), [], `${name}: no CT config`);
+    t.notOk(existsSync(join(root, 'k1')), `${name}: no state entry`);
+  }
+  t.equal(readFileSync(target, 'utf8'), 'a'.repeat(64) + '\n', 'the link target is untouched');
 });
 
 const corruptions: Array<[string, (path: string, id: string) => void, RegExp]> = [
@@ -62,7 +85,7 @@ for (const [name, corrupt, message] of corruptions) {
     t.equal(list.status, 0, 'list does not fail on it');
     const d = pxoci(node, ['delete', '--force', id]);
     t.equal(d.status, 0, d.stderr);
-    t.same(leftovers(node, id), {}, 'the CT (proved ours by the token) and the record are gone');
+    t.same(leftovers(node, id), {}, 'the CT (proved ours by its marker) and the record are gone');
     await c.closed;
   });
 }

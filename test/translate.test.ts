@@ -44,6 +44,7 @@ t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
   t.same(config.lxc, [
     ['lxc.init.cmd', '/.pxoci/init'],
     ['lxc.mount.entry', '/run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0'],
+    ['lxc.mount.entry', '/run/pxoci/test/ct/run .pxoci/run none bind,create=dir 0 0'],
   ]);
   t.same(init, { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, additionalGids: [], umask: undefined, terminal: false, noNewPrivileges: false, rlimits: [], oomScoreAdj: undefined });
 });
@@ -369,6 +370,7 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.cap.keep: chown dac_override fsetid fowner mknod net_raw setgid setuid setfcap setpcap net_bind_service sys_chroot kill audit_write',
     'lxc.init.cmd: /.pxoci/init',
     'lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0',
+    'lxc.mount.entry: /run/pxoci/test/ct/run .pxoci/run none bind,create=dir 0 0',
     'lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0',
     'lxc.mount.entry: mqueue dev/mqueue mqueue nosuid,noexec,nodev,create=dir 0 0',
     'lxc.mount.auto: cgroup:ro:force',

@@ -14,17 +14,70 @@ import { RuntimeError } from '../runtime/errors.js';
 import { versionText } from '../version.js';
 import { COMMANDS, GLOBAL_OPTIONS, announce, runCommand, toGlobals, usage, type Dispatch, type Values } from './grammar.js';
 
-/** exec's options, declared once for yargs and for the scan that finds where the command begins. */
+/**
+ * exec's options (runc's), declared once for yargs and for the scan that finds where the command
+ * begins. A repeatable one takes one word per use (`nargs: 1`): `--env A=1 ID cmd` leaves ID alone.
+ */
 const EXEC_OPTIONS = {
+  'console-socket': { type: 'string' },
+  cwd: { type: 'string', describe: 'current working directory in the container' },
+  env: { alias: 'e', type: 'string', array: true, nargs: 1, describe: 'set an environment variable (repeatable)' },
+  tty: { alias: 't', type: 'boolean' },
+  user: { alias: 'u', type: 'string', describe: 'UID (format: <uid>[:<gid>])' },
+  'additional-gids': { alias: 'g', type: 'string', array: true, nargs: 1, describe: 'an additional gid (repeatable)' },
   process: { alias: 'p', type: 'string', describe: 'process.json (- for stdin)' },
   detach: { alias: 'd', type: 'boolean' },
   'pid-file': { type: 'string' },
-  tty: { alias: 't', type: 'boolean' },
-  'console-socket': { type: 'string' },
+  'process-label': { type: 'string', describe: 'refused: PVE hosts run AppArmor, not SELinux' },
+  apparmor: { type: 'string', describe: "the AppArmor profile: only the CT's own" },
+  'no-new-privs': { type: 'boolean' },
+  cap: { alias: 'c', type: 'string', array: true, nargs: 1, describe: "add a capability (repeatable; within the CT's bounding set)" },
   'preserve-fds': { type: 'number', default: 0 },
-  cwd: { type: 'string' },
-  env: { alias: 'e', type: 'string', array: true },
-  user: { alias: 'u', type: 'string' },
+  cgroup: { type: 'string', array: true, nargs: 1, describe: "refused: lxc-attach places the process in the CT's cgroup" },
+  'ignore-paused': { type: 'boolean', describe: 'allow exec in a paused container' },
+} as const satisfies Record<string, Options>;
+
+/** runc checkpoint's options (runc 1.1 to today's), accepted so that the answer is pxoci's reason. */
+const CHECKPOINT_OPTIONS = {
+  'image-path': { type: 'string' },
+  'work-path': { type: 'string' },
+  'parent-path': { type: 'string' },
+  'leave-running': { type: 'boolean' },
+  'tcp-established': { type: 'boolean' },
+  'tcp-skip-in-flight': { type: 'boolean' },
+  'link-remap': { type: 'boolean' },
+  'ext-unix-sk': { type: 'boolean' },
+  'shell-job': { type: 'boolean' },
+  'lazy-pages': { type: 'boolean' },
+  'status-fd': { type: 'number' },
+  'page-server': { type: 'string' },
+  'file-locks': { type: 'boolean' },
+  'pre-dump': { type: 'boolean' },
+  'manage-cgroups-mode': { type: 'string' },
+  'empty-ns': { type: 'string', array: true, nargs: 1 },
+  'auto-dedup': { type: 'boolean' },
+} as const satisfies Record<string, Options>;
+
+/** runc restore's options, accepted likewise. */
+const RESTORE_OPTIONS = {
+  'console-socket': { type: 'string' },
+  'image-path': { type: 'string' },
+  'work-path': { type: 'string' },
+  'tcp-established': { type: 'boolean' },
+  'ext-unix-sk': { type: 'boolean' },
+  'shell-job': { type: 'boolean' },
+  'file-locks': { type: 'boolean' },
+  'manage-cgroups-mode': { type: 'string' },
+  bundle: { alias: 'b', type: 'string' },
+  detach: { alias: 'd', type: 'boolean' },
+  'pid-file': { type: 'string' },
+  'no-subreaper': { type: 'boolean' },
+  'no-pivot': { type: 'boolean' },
+  'empty-ns': { type: 'string', array: true, nargs: 1 },
+  'auto-dedup': { type: 'boolean' },
+  'lazy-pages': { type: 'boolean' },
+  'lsm-profile': { type: 'string' },
+  'lsm-mount-context': { type: 'string' },
 } as const satisfies Record<string, Options>;
 
 /** The spellings of the options that take the next word as their value (`--pid-file F`, `-p F`). */
@@ -109,6 +162,13 @@ export async function runProgram(argv: string[], dispatch: Dispatch = runCommand
           cwd: a.cwd,
           env: a.env,
           user: a.user,
+          additionalGids: a['additional-gids'],
+          cap: a.cap,
+          noNewPrivs: a['no-new-privs'],
+          apparmor: a.apparmor,
+          processLabel: a['process-label'],
+          cgroup: a.cgroup,
+          ignorePaused: a['ignore-paused'],
           args: execCommand,
         });
       },
@@ -133,6 +193,24 @@ export async function runProgram(argv: string[], dispatch: Dispatch = runCommand
       async (a) => {
         const flags = Object.fromEntries(Object.keys(UPDATE_FLAGS).map((flag) => [flag, a[flag] === undefined ? undefined : String(a[flag])]));
         await update(ctx(), String(a['container-id']), { resources: a.resources === undefined ? undefined : String(a.resources), flags });
+      },
+    )
+    .command(
+      'checkpoint <container-id>',
+      'refused: a PVE CT cannot be checkpointed (the container keeps running)',
+      (y) => y.options(CHECKPOINT_OPTIONS),
+      async (a) => {
+        const { checkpoint } = await import('../commands/checkpoint.js');
+        checkpoint(ctx(), String(a['container-id']));
+      },
+    )
+    .command(
+      'restore <container-id>',
+      'refused: a PVE CT cannot be restored from a checkpoint',
+      (y) => y.options(RESTORE_OPTIONS),
+      async (a) => {
+        const { restore } = await import('../commands/checkpoint.js');
+        restore(String(a['container-id']));
       },
     )
     .command('features', 'print the features this runtime supports as JSON', {}, async () => {

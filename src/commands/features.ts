@@ -23,7 +23,8 @@ export function features(): void {
       selinux: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },
-    annotations: {},
+    // runc's annotation (crun's too): engines that read it learn there is no checkpoint/restore here.
+    annotations: { 'org.opencontainers.runc.checkpoint.enabled': 'false' },
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 }

@@ -1,5 +1,5 @@
 // pxoci spec [--bundle B] [--rootless]: a default config.json, like `runc spec`, that pxoci itself accepts.
-import { existsSync, writeFileSync } from 'node:fs';
+import { createExclusive } from '../lib/atomic-files.js';
 import { join, resolve } from 'node:path';
 import { specExists } from '../runtime/errors.js';
 import { SPEC_VERSION } from '../version.js';
@@ -47,6 +47,6 @@ export function defaultSpec(rootless: boolean) {
 
 export function spec(o: { bundle?: string; rootless?: boolean }): void {
   const path = join(resolve(o.bundle ?? '.'), 'config.json');
-  if (existsSync(path)) throw specExists();
-  writeFileSync(path, JSON.stringify(defaultSpec(o.rootless === true), null, '\t') + '\n', { mode: 0o666 });
+  // Created exclusively: an existing file, or a link someone left at that name, is never written through.
+  if (!createExclusive(path, JSON.stringify(defaultSpec(o.rootless === true), null, '\t') + '\n', 0o666)) throw specExists();
 }

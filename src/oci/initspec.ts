@@ -1,4 +1,4 @@
-// What pxoci's init (native/init.c) applies to the container process before exec: the OCI `process`.
+// What pxoci's init applies to the container process before exec (read by native/init-spec.c, applied by native/init-process.c): the OCI `process`.
 // Wire format, binary-safe and trivial to read in C: records "<tag>\0<value>\0", tags:
 //   arg, env (repeated, in order), cwd, uid, gid, group (one per additional gid), umask (octal),
 //   terminal (1|0), nnp (1|0), rlimit ("RLIMIT_X:soft:hard", "unlimited" for RLIM_INFINITY), oom,

@@ -40,9 +40,10 @@ const REJECTED_FLAGS: Record<string, string> = {
 };
 
 /** What pxoci's init (and LXC, after loading the policy) cannot do without, on every architecture:
- *  talk to the keeper, fork the container process, wait for start, change user and capabilities, exec. */
+ *  take the keeper's connection, fork the container process, wait for start, change user and
+ *  capabilities, exec. */
 const NEEDED_BY_INIT = [
-  'read', 'write', 'close', 'openat', 'socket', 'connect', 'sendmsg', 'recvmsg', 'clone', 'wait4',
+  'read', 'write', 'close', 'openat', 'socket', 'bind', 'listen', 'accept4', 'sendmsg', 'recvmsg', 'clone', 'wait4',
   'rt_sigprocmask', 'rt_sigtimedwait', 'setsid', 'setgroups', 'setgid', 'setuid', 'prctl', 'capset', 'execve', 'exit_group',
 ];
 

@@ -6,7 +6,7 @@
 /** Every point of `create` after which a SIGKILL leaves something new behind, in order (the keeper's
  *  start runs alongside the config write: keeper-spawned falls anywhere among the conf steps). */
 export const CREATE_STEPS = [
-  'claimed', // state dir and owner token exist, no state.json
+  'claimed', // state dir (and the root's owner key) exist, no state.json
   'vmid-reserved', // placeholder conf exists, no state.json
   'runtime-written', // ct/process; ct/init is copied alongside the conf steps
   'conf-locked', // inside PVE's config lock, before the full config is written

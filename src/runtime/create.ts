@@ -1,6 +1,6 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { copyFile, statSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFile, statSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../oci/bundle.js';
@@ -17,9 +17,9 @@ import { checkPreserveFds } from './preserve-fds.js';
 import { startKeeper, type Keeper } from './keeper.js';
 import { toolError } from './node-driver.js';
 import { removeConfLocked, reserveVmid, writeConfLocked } from './ct-configs.js';
-import { PXOCI_TAG, ownerDescription } from './ownership.js';
+import { PXOCI_TAG, ownerDescription, type OwnerKey } from './ownership.js';
 import { crashPoint } from './crash.js';
-import { processStartTime } from './proc.js';
+import { isSameProcessAlive, processStartTime } from './proc.js';
 import type { ContainerRecord } from './record.js';
 import { destroyContainerCts } from './destroy.js';
 import { runCreateHooks, runPoststopHooks, saveHooks, startResultFile } from './hooks.js';
@@ -54,7 +54,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
 
   const { store, driver } = ctx;
   const paths = driver.paths;
-  const token = store.claim(id);
+  const key = store.claim(id);
   crashPoint('create:claimed');
   const record: ContainerRecord = {
     id,
@@ -68,11 +68,12 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   let started = false;
   try {
     // The first state.json is written once the keeper runs (below). Until then a killed create is
-    // recovered from the owner token alone: delete --force finds the CT by its marker and the keeper by
+    // recovered from the owner key alone: delete --force finds the CT by its marker and the keeper by
     // its --ct-dir, as it must anyway for a create killed right after reserving or spawning. An
     // earlier record would name nothing those searches need, and would say 'stopped' meanwhile.
-    const ownership = ownerDescription(id, token, bundle);
-    const vmid = reserveVmid(paths, { options: { lock: 'create', tags: PXOCI_TAG }, description: ownership, lxc: [] });
+    const placeholder = (vmid: number) => ({ options: { lock: 'create', tags: PXOCI_TAG }, description: ownerDescription(id, vmid, key, bundle), lxc: [] });
+    const vmid = reserveVmid(paths, placeholder);
+    const ownership = ownerDescription(id, vmid, key, bundle);
     crashPoint('create:vmid-reserved');
     record.vmid = vmid;
 
@@ -99,11 +100,19 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     }
     // LXC's create=dir cannot make the mount point in a read-only rootfs: make it beforehand.
     makeRuntimeMountPoint(store.dir(id), rootfs);
+    // ct/ holds the process's args and env (secrets): readable by the CT's root only, who reads it
+    // through the bind mount at /.pxoci (LXC mounts it with that root's credentials too).
+    const ctOwner = ctRoot ?? { uid: 0, gid: 0 };
+    const privateCtFile = (name: string, data: string | Buffer) => {
+      writeFileSync(`${ctDir}/${name}`, data, { mode: 0o600, flag: 'wx' });
+      if (ctRoot) chownSync(`${ctDir}/${name}`, ctRoot.uid, ctRoot.gid);
+    };
+    if (ctRoot) chownSync(ctDir, ctRoot.uid, ctRoot.gid);
     // ct/ is read only by the CT that this create starts, after these writes: no reader can see half a
     // file, and after a power loss nothing starts that CT again (its keeper is gone). So plain writes,
     // not tmp + fsync + rename.
-    writeFileSync(`${ctDir}/process`, encodeInitSpec(init), { mode: 0o644 });
-    if (seccomp !== undefined) writeFileSync(`${ctDir}/seccomp`, seccomp, { mode: 0o644 });
+    privateCtFile('process', encodeInitSpec(init));
+    if (seccomp !== undefined) privateCtFile('seccomp', seccomp);
     crashPoint('create:runtime-written');
     // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
     // start below; pct start waits for it. A failed copy settles before the rollback removes ct/.
@@ -111,17 +120,20 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     // The keeper does not depend on the config: it starts while the lock helper starts and the config
     // is written, each filling the other's waits. Both are done before pct start. The config first:
     // writeConfLocked can throw before it returns a promise, and then no keeper may have been spawned.
-    const confWritten = writeConfLocked(paths, vmid, config, { id, token }, () => crashPoint('create:conf-locked')).then(() =>
+    const confWritten = writeConfLocked(paths, vmid, config, { id, key }, () => crashPoint('create:conf-locked')).then(() =>
       crashPoint('create:conf-written'),
     );
     const keeperStarted = startKeeper({
       ctDir,
       exitFile: store.exitFile(id),
+      startResultFile: startResultFile(store.dir(id)),
+      vmid,
+      lxcPath: paths.lxcPath,
+      lxcInfo: paths.lxcBin('lxc-info'),
       preserveFds,
       namespacedSysctls,
-      ctRoot,
+      ctRoot: ctOwner,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
-      startResultFile: startResultFile(store.dir(id)),
     }).then((k) => {
       keeper = k;
       crashPoint('create:keeper-spawned');
@@ -132,8 +144,9 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       if (result.status === 'rejected') throw result.reason;
     }
     if (!keeper) throw new RuntimeError('internal error: no keeper');
-    record.keeperPid = keeper.pid;
-    record.keeperStart = processStartTime(keeper.pid);
+    // Until the keeper is in the CT, the launcher is the process a recovery must end.
+    record.keeperPid = keeper.launcherPid;
+    record.keeperStart = processStartTime(keeper.launcherPid);
     store.save(record);
     crashPoint('create:keeper-recorded');
 
@@ -149,8 +162,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
     }
     crashPoint('create:ct-started');
-    const { initPid, pid } = await keeper.ready;
-    Object.assign(record, { initPid, pid, pidStart: processStartTime(pid) });
+    const { initPid, pid, keeperPid } = await keeper.ready;
+    Object.assign(record, { initPid, pid, pidStart: processStartTime(pid), keeperPid, keeperStart: processStartTime(keeperPid) });
     store.save(record);
     crashPoint('create:ready-recorded');
     saveHooks(store.dir(id), spec.hooks);
@@ -159,10 +172,10 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     if (o.pidFile) {
       const pidFile = isAbsolute(o.pidFile) ? o.pidFile : resolve(process.cwd(), o.pidFile);
       // Digits only: containerd parses it with strconv.Atoi.
-      atomicWrite(pidFile, String(keeper.pid), 0o644);
+      atomicWrite(pidFile, String(keeperPid), 0o644);
     }
   } catch (e) {
-    await rollback(ctx, record, token, keeper, started);
+    await rollback(ctx, record, key, keeper, started);
     // The lifecycle goes on to destroy and poststop whenever the CT had been started (runc too).
     if (started) await runPoststopHooks(spec.hooks ?? {}, record);
     if (e instanceof ConfigError) throw new RuntimeError(e.message);
@@ -170,18 +183,20 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   }
 }
 
-/** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. */
-async function rollback(ctx: Context, record: ContainerRecord, token: string, keeper: Keeper | undefined, started: boolean) {
-  if (keeper) {
+/** A failed create leaves nothing behind: no keeper, no CT, no config, no mount, no state entry. The
+ *  keeper in the CT ends with it; the launcher, on the host, is ended here. */
+async function rollback(ctx: Context, record: ContainerRecord, key: OwnerKey, keeper: Keeper | undefined, started: boolean) {
+  keeper?.stopLauncher();
+  if (record.keeperPid !== undefined && isSameProcessAlive(record.keeperPid, record.keeperStart)) {
     try {
-      process.kill(keeper.pid, 'SIGKILL');
+      process.kill(record.keeperPid, 'SIGKILL');
     } catch {
       // already gone
     }
   }
   if (record.vmid !== undefined) {
-    if (started) await destroyContainerCts(ctx, record, token);
-    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, token);
+    if (started) await destroyContainerCts(ctx, record, key);
+    else await removeConfLocked(ctx.driver.paths, record.vmid, record.id, key);
   }
   removeRuntimeMountPoint(ctx.store.dir(record.id), ctx.driver.paths);
   rmSync(ctx.store.dir(record.id), { recursive: true, force: true });

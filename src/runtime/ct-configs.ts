@@ -7,7 +7,7 @@ import type { NodePaths } from '../pve/paths.js';
 import { VMID_MAX, VMID_MIN, ctVmids, usedVmids } from '../pve/node-facts.js';
 import { atomicWrite, createExclusive } from '../lib/atomic-files.js';
 import { RuntimeError } from './errors.js';
-import { ownedBy } from './ownership.js';
+import { ownedBy, ownerLine, type OwnerKey } from './ownership.js';
 
 /** PVE waits 10 s for a config lock (5 s during create). */
 const LOCK_TIMEOUT_SECONDS = 10;
@@ -15,16 +15,16 @@ const LOCK_TIMEOUT_SECONDS = 10;
 /**
  * Reserves a VMID the way pmxcfs makes it safe: exclusive creation of the config file, which fails
  * with EEXIST when the id exists anywhere in the cluster. /cluster/nextid is only a hint (two callers
- * get the same answer), so on EEXIST we move on to the next free id.
+ * get the same answer), so on EEXIST we move on to the next free id. The placeholder names its VMID
+ * (the ownership marker does), so it is made for each one tried.
  */
-export function reserveVmid(paths: NodePaths, placeholder: PveConfig): number {
-  const text = writePctConfig(placeholder);
+export function reserveVmid(paths: NodePaths, placeholder: (vmid: number) => PveConfig): number {
   const used = usedVmids(paths);
   for (let vmid = VMID_MIN; vmid <= VMID_MAX; vmid++) {
     if (used.has(vmid)) continue;
     let created: boolean;
     try {
-      created = createExclusive(paths.confPath(vmid), text, 0o640);
+      created = createExclusive(paths.confPath(vmid), writePctConfig(placeholder(vmid)), 0o640);
     } catch (e) {
       throw new RuntimeError(`cannot create ${paths.confPath(vmid)}: ${(e as Error).message}`);
     }
@@ -34,30 +34,40 @@ export function reserveVmid(paths: NodePaths, placeholder: PveConfig): number {
   throw new RuntimeError('no free VMID left on this cluster');
 }
 
-export function readConf(paths: NodePaths, vmid: number): PveConfig | undefined {
-  let text: string;
+function readConfText(paths: NodePaths, vmid: number): string | undefined {
   try {
-    text = readFileSync(paths.confPath(vmid), 'utf8');
+    return readFileSync(paths.confPath(vmid), 'utf8');
   } catch {
     return undefined;
   }
-  return parsePctConfig(text, vmid).config;
+}
+
+export function readConf(paths: NodePaths, vmid: number): PveConfig | undefined {
+  const text = readConfText(paths, vmid);
+  return text === undefined ? undefined : parsePctConfig(text, vmid).config;
 }
 
 /** Refuses to act on a VMID whose config does not prove it is this container's CT. */
-export function checkOwned(paths: NodePaths, vmid: number, id: string, token: string | undefined): PveConfig {
+export function checkOwned(paths: NodePaths, vmid: number, id: string, key: OwnerKey | undefined): PveConfig {
   const conf = readConf(paths, vmid);
-  if (!ownedBy(conf, id, token)) throw new RuntimeError(`CT ${vmid} is not a pxoci container of ${id}: refusing to touch it`);
+  if (!ownedBy(conf, id, vmid, key)) throw new RuntimeError(`CT ${vmid} is not a pxoci container of ${id}: refusing to touch it`);
   return conf!;
 }
 
 /**
- * CTs of this node that carry our marker: how delete finds a CT whose VMID a killed create never
- * recorded. Only a matching token counts, so a CT of another state root is never among them.
+ * CTs of this node whose marker proves them container `id`'s: how delete finds a CT whose VMID a
+ * killed create never recorded, a corrupt record cannot name, or whose state dir is gone. The MAC
+ * binds id and VMID under this root's key: a CT of another state root, or a foreign CT carrying a
+ * copy of our lines, is never among them.
  */
-export function findOwnedCts(paths: NodePaths, id: string, token: string | undefined): number[] {
-  if (!token) return [];
-  return ctVmids(paths).filter((vmid) => ownedBy(readConf(paths, vmid), id, token));
+export function findOwnedCts(paths: NodePaths, id: string, key: OwnerKey | undefined): number[] {
+  if (!key) return [];
+  // Only configs that mention the id are parsed (the id has no byte PVE would escape).
+  const named = ownerLine(id);
+  return ctVmids(paths).filter((vmid) => {
+    const text = readConfText(paths, vmid);
+    return text !== undefined && text.includes(named) && ownedBy(parsePctConfig(text, vmid).config, id, vmid, key);
+  });
 }
 
 /** Replaces our own config (the placeholder reserveVmid made) under PVE's lock; `locked` runs first. */
@@ -65,13 +75,13 @@ export function writeConfLocked(
   paths: NodePaths,
   vmid: number,
   conf: PveConfig,
-  owner: { id: string; token: string },
+  owner: { id: string; key: OwnerKey },
   locked: () => void = () => {},
 ): Promise<void> {
   const text = writePctConfig(conf);
   return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
     locked();
-    checkOwned(paths, vmid, owner.id, owner.token);
+    checkOwned(paths, vmid, owner.id, owner.key);
     atomicWrite(paths.confPath(vmid), text, 0o640);
   });
 }
@@ -80,9 +90,9 @@ export function writeConfLocked(
  * Changes our own config under PVE's lock, read and written inside it, so that no concurrent change
  * (a pct set just before) is lost. A `lock:` on the CT (backup, migrate, …) refuses it, as pct set.
  */
-export function editConfLocked(paths: NodePaths, vmid: number, owner: { id: string; token: string | undefined }, edit: (conf: PveConfig) => void): Promise<void> {
+export function editConfLocked(paths: NodePaths, vmid: number, owner: { id: string; key: OwnerKey | undefined }, edit: (conf: PveConfig) => void): Promise<void> {
   return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
-    const conf = checkOwned(paths, vmid, owner.id, owner.token);
+    const conf = checkOwned(paths, vmid, owner.id, owner.key);
     if (conf.options.lock) throw new RuntimeError(`CT is locked (${conf.options.lock})`);
     edit(conf);
     atomicWrite(paths.confPath(vmid), writePctConfig(conf), 0o640);
@@ -90,9 +100,9 @@ export function editConfLocked(paths: NodePaths, vmid: number, owner: { id: stri
 }
 
 /** Removes a config that never started (pct destroy handles the ones that did). */
-export function removeConfLocked(paths: NodePaths, vmid: number, id: string, token: string | undefined): Promise<void> {
+export function removeConfLocked(paths: NodePaths, vmid: number, id: string, key: OwnerKey | undefined): Promise<void> {
   return withFileLock(paths.lockPath(vmid), LOCK_TIMEOUT_SECONDS, async () => {
-    if (!ownedBy(readConf(paths, vmid), id, token)) return;
+    if (!ownedBy(readConf(paths, vmid), id, vmid, key)) return;
     try {
       unlinkSync(paths.confPath(vmid));
     } catch {

@@ -1,20 +1,20 @@
 // Deleting a container (runc delete [--force]): runc's semantics and texts. It is also the recovery
 // path after a create or delete that was killed half-way (docs/DESIGN.md, Crash recovery): whatever the
-// state dir still says, it removes every CT our marker proves ours, our keeper, and the state entry, in
-// that order. A failed create rolls back its CT with destroyContainerCts.
+// state dir still says, or if it is gone, it removes every CT our marker proves ours, our keeper, and
+// the state entry, in that order. A failed create rolls back its CT with destroyContainerCts.
 import { rm } from 'node:fs/promises';
 import type { PveConfig } from '../pve/config.js';
 import { sleep } from '../lib/sleep.js';
 import type { Context } from './context.js';
-import { RuntimeError, notExist } from './errors.js';
+import { PermissionDenied, RuntimeError, notExist } from './errors.js';
 import { checkAllowed } from './lifecycle.js';
 import { containerStatus } from './status.js';
 import { crashPoint } from './crash.js';
 import { logWarning } from './log.js';
 import { preloadTools, toolError } from './node-driver.js';
-import { findKeepers, isSameProcessAlive } from './proc.js';
+import { findKeepers, isKeeperOf } from './proc.js';
 import { findOwnedCts, readConf, removeConfLocked, removeDeadWritersTemps } from './ct-configs.js';
-import { ownedBy } from './ownership.js';
+import { ownedBy, type OwnerKey } from './ownership.js';
 import type { ContainerRecord } from './record.js';
 import { signalContainer } from './signal.js';
 import { loadHooks, runPoststopHooks } from './hooks.js';
@@ -40,22 +40,22 @@ interface OwnedCt {
 
 /**
  * Every CT of a container whose config proves it ours: the recorded one and, when the record cannot say
- * (a create killed before it recorded its VMID, a corrupt record), each one carrying our marker. A CT
- * that is not ours is left alone.
+ * (a create killed before it recorded its VMID, a corrupt record, a state dir removed behind our back),
+ * each one carrying a marker our key proves. A CT that is not ours is left alone.
  */
-function ownedCts(ctx: Context, rec: ContainerRecord | undefined, token: string | undefined, id: string): OwnedCt[] {
+function ownedCts(ctx: Context, rec: ContainerRecord | undefined, key: OwnerKey | undefined, id: string): OwnedCt[] {
   const { paths } = ctx.driver;
   const vmids = new Set<number>();
   if (rec?.vmid !== undefined) vmids.add(rec.vmid);
   const recorded = rec?.vmid !== undefined ? readConf(paths, rec.vmid) : undefined;
-  if (rec?.vmid === undefined || !ownedBy(recorded, id, token)) {
-    for (const vmid of findOwnedCts(paths, id, token)) vmids.add(vmid);
+  if (rec?.vmid === undefined || !ownedBy(recorded, id, rec.vmid, key)) {
+    for (const vmid of findOwnedCts(paths, id, key)) vmids.add(vmid);
   }
   const owned: OwnedCt[] = [];
   for (const vmid of vmids) {
     const conf = vmid === rec?.vmid ? recorded : readConf(paths, vmid);
     if (!conf) continue;
-    if (!ownedBy(conf, id, token)) {
+    if (!ownedBy(conf, id, vmid, key)) {
       logWarning(`CT ${vmid} is not a pxoci container of ${id}: left alone`);
       continue;
     }
@@ -70,13 +70,13 @@ async function destroyOwned(
   ctx: Context,
   { vmid, conf }: OwnedCt,
   id: string,
-  token: string | undefined,
+  key: OwnerKey | undefined,
   whileDestroying?: () => Promise<void>,
 ): Promise<void> {
   const { driver } = ctx;
   // reserveVmid's placeholder: a CT that never started, which pct refuses to touch while locked.
   if (conf.options.lock === 'create') {
-    await removeConfLocked(driver.paths, vmid, id, token);
+    await removeConfLocked(driver.paths, vmid, id, key);
     removeDeadWritersTemps(driver.paths, vmid);
     return;
   }
@@ -97,17 +97,17 @@ async function destroyOwned(
 }
 
 /** Removes every CT of a container (see ownedCts). */
-export async function destroyContainerCts(ctx: Context, rec: ContainerRecord | undefined, token: string | undefined, id = rec?.id): Promise<void> {
+export async function destroyContainerCts(ctx: Context, rec: ContainerRecord | undefined, key: OwnerKey | undefined, id = rec?.id): Promise<void> {
   if (id === undefined) return;
-  for (const ct of ownedCts(ctx, rec, token, id)) await destroyOwned(ctx, ct, id, token);
+  for (const ct of ownedCts(ctx, rec, key, id)) await destroyOwned(ctx, ct, id, key);
 }
 
-/** The keeper ends with the CT; one whose CT never started waits for it: end it. */
+/** The keeper ends with the CT; one whose CT never started waits for it: end it. A recorded pid is
+ *  signalled only while it is that keeper (its command line names this container's CT dir). */
 async function stopKeepers(ctx: Context, rec: ContainerRecord | undefined, id: string): Promise<void> {
+  const ctDir = ctx.store.ctDir(id);
   const keepers =
-    rec?.keeperPid !== undefined
-      ? [rec.keeperPid].filter((pid) => isSameProcessAlive(pid, rec.keeperStart))
-      : findKeepers(ctx.store.ctDir(id));
+    rec?.keeperPid !== undefined ? [rec.keeperPid].filter((pid) => isKeeperOf(pid, rec.keeperStart, ctDir)) : findKeepers(ctDir);
   for (const pid of keepers) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -121,38 +121,53 @@ async function stopKeepers(ctx: Context, rec: ContainerRecord | undefined, id: s
 export async function destroyContainer(ctx: Context, id: string, o: { force: boolean }): Promise<void> {
   const { store } = ctx;
   if (!store.exists(id)) {
-    if (o.force) return;
-    throw notExist();
+    if (!o.force) throw notExist();
+    await destroyOrphans(ctx, id);
+    return;
   }
-  const token = store.token(id);
   let rec: ContainerRecord | undefined;
   try {
     rec = store.load(id);
   } catch (e) {
-    // A create killed before its first record, or a corrupt one: --force clears what is there.
-    if (!o.force) throw e;
+    // A create killed before its first record, or a corrupt one: --force clears what is there. A
+    // caller who may not read it clears nothing.
+    if (!o.force || e instanceof PermissionDenied) throw e;
   }
+  const key = store.ownerKey();
   crashPoint('delete:loaded');
   const status = rec ? containerStatus(store, rec) : undefined;
   if (status) checkAllowed(o.force ? 'delete --force' : 'delete', status, id);
+  // A record whose container process lives on outside the CT: that process is not ours to wait for.
+  let recordedEnds = true;
   if (rec && status !== 'stopped') {
-    await signalContainer(ctx, rec, status!, 9, true);
+    recordedEnds = await signalContainer(ctx, rec, status!, 9, true);
     crashPoint('delete:signalled');
   }
   // The container process and then its CT take a while to end: what comes next is read meanwhile,
   // and node:child_process (for pct) loads while we wait.
   const hooks = loadHooks(store.dir(id));
-  const cts = ownedCts(ctx, rec, token, id);
+  const cts = ownedCts(ctx, rec, key, id);
   if (cts.some((ct) => ct.conf.options.lock !== 'create')) preloadTools();
-  if (rec && status !== 'stopped') await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
+  if (rec && status !== 'stopped' && recordedEnds) await waitFor(() => containerStatus(store, rec) === 'stopped', 10_000);
   // ct/ (the init binary, ~1 MB, and the process spec) serves only the CT and names nothing recovery
   // needs: it goes while pct destroy runs. The state entry proper goes last.
   const removeCtDir = () => rm(store.ctDir(id), { recursive: true, force: true });
-  for (const ct of cts) await destroyOwned(ctx, ct, id, token, removeCtDir);
+  for (const ct of cts) await destroyOwned(ctx, ct, id, key, removeCtDir);
   await stopKeepers(ctx, rec, id);
   crashPoint('delete:ct-destroyed');
   removeRuntimeMountPoint(store.dir(id), ctx.driver.paths);
   store.remove(id);
   // Without a readable record there is no state to give the hooks.
   if (rec) await runPoststopHooks(hooks, rec);
+}
+
+/**
+ * `delete --force` of an id without a state dir (removed behind pxoci's back): the CTs of that id
+ * our key still proves ours, and their keepers, are what is left of it. Nothing else is touched.
+ */
+async function destroyOrphans(ctx: Context, id: string): Promise<void> {
+  const key = ctx.store.ownerKey();
+  const cts = ownedCts(ctx, undefined, key, id);
+  for (const ct of cts) await destroyOwned(ctx, ct, id, key);
+  if (cts.length > 0) await stopKeepers(ctx, undefined, id);
 }

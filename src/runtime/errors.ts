@@ -32,7 +32,7 @@ export const cannotStartRunning = fail('cannot start an already running containe
 export const cannotDeleteNotStopped = (id: string, status: string) =>
   new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
 export const cannotExecStopped = fail('cannot exec in a stopped container');
-export const cannotExecPaused = fail('cannot exec in a paused container');
+export const cannotExecPaused = fail('cannot exec in a paused container (use --ignore-paused to override)');
 export const ttyNeedsConsoleSocket = fail('cannot allocate tty if runc will detach without setting console socket');
 export const consoleSocketNeedsTty = fail('cannot use console socket if runc will not detach or allocate tty');
 export const rootfsMissing = (rootfs: string) => new RuntimeError(`rootfs (${rootfs}) does not exist`);
@@ -41,8 +41,34 @@ export const invalidFormat = (format: string) => new RuntimeError(`invalid forma
 export const noPidColumn = fail("couldn't find PID field in ps output");
 export const specExists = fail('File config.json exists. Remove it first.');
 
+/** The caller may not read or change what it asked about (a non-root caller on root's state dir):
+ *  never to be taken for "does not exist" or for a state --force may clear. */
+export class PermissionDenied extends RuntimeError {}
+
+/** Go's words for an errno, as runc's messages carry them. */
+function goErrorText(e: unknown): string {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EPERM':
+      return 'operation not permitted';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return (e as Error).message;
+  }
+}
+
+/** A failed file operation in runc's words (`open /run/runc/x/state.json: permission denied`). */
+export function fileOpFailed(op: string, path: string, e: unknown): RuntimeError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const message = `${op} ${path}: ${goErrorText(e)}`;
+  return code === 'EACCES' || code === 'EPERM' ? new PermissionDenied(message) : new RuntimeError(message);
+}
+
 /** A file the caller named could not be opened: Go's os.Open words, as runc passes them on. */
 export function openFailed(path: string, e: unknown): RuntimeError {
-  const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
-  return new RuntimeError(`open ${path}: ${reason}`);
+  return fileOpFailed('open', path, e);
 }

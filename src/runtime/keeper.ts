@@ -1,35 +1,52 @@
-// Starting the keeper (native/keeper.c) and following its progress reports.
+// Starting the keeper (native/keeper.c: a launcher on the host that puts the keeper into the CT once
+// its init runs) and following the launcher's progress reports.
 import type { StdioOptions } from 'node:child_process';
+import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { helperPath } from '../lib/native-paths.js';
 import { RuntimeError } from './errors.js';
 
 export interface KeeperOptions {
+  /** <state>/<id>/ct; the keeper writes only into its parent, through a directory fd. */
   ctDir: string;
+  /** Files of the state dir the keeper writes: the container process's wait status, and how the
+   *  startContainer hooks ended ("ok" or their error). */
   exitFile: string;
+  startResultFile?: string;
+  vmid: number;
+  /** LXC's lxcpath and lxc-info, by which the launcher finds the CT's init. */
+  lxcPath: string;
+  lxcInfo: string;
   preserveFds: number;
   consoleSocket?: string;
   timeoutSeconds?: number;
   namespacedSysctls?: Array<[string, string]>;
-  /** Host uid/gid of a user-namespaced CT's root: its init must open the socket and the fifo. */
+  /** Host uid/gid of a user-namespaced CT's root: its init must reach the socket's folder and the fifo. */
   ctRoot?: { uid: number; gid: number };
-  /** Where the keeper records how the startContainer hooks ended ("ok" or their error). */
-  startResultFile?: string;
 }
 
 export interface Keeper {
-  pid: number;
-  /** Resolves once the CT's init holds the stdio and the container process waits for start. */
-  ready: Promise<{ initPid: number; pid: number }>;
+  /** The launcher, on the host: what a rollback or recovery ends until the keeper exists. */
+  launcherPid: number;
+  /** Ends the launcher if it still runs (a failed create). */
+  stopLauncher(): void;
+  /** Resolves once the CT's init holds the stdio and the container process waits for start, with
+   *  host pids: the CT's init, the container process and the keeper in the CT (the pid-file pid). */
+  ready: Promise<{ initPid: number; pid: number; keeperPid: number }>;
 }
 
 export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   const nfds = 3 + o.preserveFds;
   const preserved = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
-  const args = ['keeper', '--ct-dir', o.ctDir, '--exit-file', o.exitFile, '--report-fd', String(nfds)];
+  const stateFile = (path: string) => {
+    if (dirname(path) !== dirname(o.ctDir)) throw new RuntimeError(`internal error: ${path} is not in the state dir`);
+    return basename(path);
+  };
+  const args = ['keeper', '--ct-dir', o.ctDir, '--exit-file', stateFile(o.exitFile), '--report-fd', String(nfds)];
   args.push('--nfds', String(nfds), '--timeout', String(o.timeoutSeconds ?? 30));
+  args.push('--vmid', String(o.vmid), '--lxcpath', o.lxcPath, '--lxc-info', o.lxcInfo);
   if (o.consoleSocket) args.push('--console-socket', o.consoleSocket);
-  if (o.startResultFile) args.push('--start-result', o.startResultFile);
+  if (o.startResultFile) args.push('--start-result', stateFile(o.startResultFile));
   for (const [k, v] of o.namespacedSysctls ?? []) args.push('--sysctl', `${k}=${v}`);
   if (o.ctRoot) args.push('--owner', `${o.ctRoot.uid}:${o.ctRoot.gid}`);
   // The keeper gets exactly the caller's fds 0..2 (+ --preserve-fds), nothing else we hold:
@@ -74,15 +91,18 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   if (first instanceof Error) throw new RuntimeError(`cannot start pxoci-helper: ${first.message}`);
   const pidMatch = first === undefined ? null : /^pid (\d+)$/.exec(first);
   if (!pidMatch) throw new RuntimeError(`pxoci keeper failed: ${first ?? 'no report'}`);
-  const pid = Number(pidMatch[1]);
+  const launcherPid = Number(pidMatch[1]);
 
   const ready = (async () => {
     const line = await nextLine();
-    const ok = line === undefined ? null : /^ready (\d+) (\d+)$/.exec(line);
-    if (ok) return { initPid: Number(ok[1]), pid: Number(ok[2]) };
+    const ok = line === undefined ? null : /^ready (\d+) (\d+) (\d+)$/.exec(line);
+    if (ok) return { initPid: Number(ok[1]), pid: Number(ok[2]), keeperPid: Number(ok[3]) };
     const msg = line?.startsWith('error ') ? line.slice(6) : 'the keeper ended before the container was ready';
     throw new RuntimeError(msg);
   })();
   ready.catch(() => undefined);
-  return { pid, ready };
+  const stopLauncher = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  return { launcherPid, stopLauncher, ready };
 }

@@ -1,8 +1,7 @@
 // runc's logging contract: errors go to stderr as a plain line AND, with --log, as exactly one record in
 // the log file. podman 4.3 reads that file as ONE JSON object, so nothing else may be written there
 // unless --debug asks for it.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendToFile } from '../lib/atomic-files.js';
 
 export interface LogOptions {
   log?: string;
@@ -29,17 +28,18 @@ function record(level: 'error' | 'warning' | 'debug', msg: string): void {
       : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
   try {
     // A file (and directories) pxoci makes is root's only: messages carry paths and ids. A file the
-    // caller made keeps its mode, as with runc, which never chmods it either.
-    mkdirSync(dirname(options.log), { recursive: true, mode: 0o700 });
-    appendFileSync(options.log, line + '\n', { mode: 0o600 });
-  } catch {
-    // An unwritable log must not hide the real error, which still reaches stderr.
+    // caller made keeps its mode, as with runc, which never chmods it either. The path may be in a
+    // directory others can write: never written through a link (atomic-files.ts).
+    appendToFile(options.log, line + '\n', 0o600, 0o700);
+  } catch (e) {
+    // An unwritable log must not hide the real error, which still reaches stderr; say why it has no record.
+    process.stderr.write(`pxoci: no --log record: ${(e as Error).message}\n`);
   }
 }
 
 export function logError(msg: string): void {
-  record('error', msg);
   process.stderr.write(msg + '\n');
+  record('error', msg);
 }
 
 export function logWarning(msg: string): void {

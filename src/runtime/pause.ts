@@ -10,7 +10,7 @@ import { checkOwned } from './ct-configs.js';
 export async function pauseContainer(ctx: Context, id: string): Promise<void> {
   const rec = ctx.store.load(id);
   checkAllowed('pause', containerStatus(ctx.store, rec), id);
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.ownerKey());
   const r = await ctx.driver.lxc('lxc-freeze', rec.vmid!);
   if (r.code !== 0) throw new RuntimeError(`lxc-freeze ${rec.vmid} failed: ${toolError(r)}`);
 }
@@ -18,7 +18,7 @@ export async function pauseContainer(ctx: Context, id: string): Promise<void> {
 export async function resumeContainer(ctx: Context, id: string): Promise<void> {
   const rec = ctx.store.load(id);
   checkAllowed('resume', containerStatus(ctx.store, rec), id);
-  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
+  checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.ownerKey());
   const r = await ctx.driver.lxc('lxc-unfreeze', rec.vmid!);
   if (r.code !== 0) throw new RuntimeError(`lxc-unfreeze ${rec.vmid} failed: ${toolError(r)}`);
 }

@@ -31,15 +31,21 @@ export function isSameProcessAlive(pid: number | undefined, start: string | unde
   return nativeProcFacts().sameAlive(pid, start ?? '');
 }
 
-/** The cgroup directories (one per hierarchy) a process is in, as host paths. */
-export function cgroupDirs(pid: number): { unified?: string; controllers: Map<string, string> } {
-  const controllers = new Map<string, string>();
-  let unified: string | undefined;
-  for (const [controller, path] of nativeProcFacts().cgroups(pid) ?? []) {
-    if (controller === '') unified = path;
-    else controllers.set(controller, path);
+/** The CT dir a keeper serves, read from its command line; undefined for any other process. */
+function keeperCtDir(pid: number): string | undefined {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return undefined;
   }
-  return { unified, controllers };
+  const at = argv.indexOf('--ct-dir');
+  return argv[0]?.endsWith('/pxoci-helper') && argv[1] === 'keeper' && at > 0 ? argv[at + 1] : undefined;
+}
+
+/** Whether `pid` (with the recorded start time) is the keeper of `ctDir`: a record alone does not say. */
+export function isKeeperOf(pid: number | undefined, start: string | undefined, ctDir: string): boolean {
+  return isSameProcessAlive(pid, start) && keeperCtDir(pid!) === ctDir;
 }
 
 /**
@@ -49,15 +55,7 @@ export function cgroupDirs(pid: number): { unified?: string; controllers: Map<st
 export function findKeepers(ctDir: string): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const at = argv.indexOf('--ct-dir');
-    if (argv[0]?.endsWith('/pxoci-helper') && argv[1] === 'keeper' && at > 0 && argv[at + 1] === ctDir) found.push(Number(name));
+    if (/^\d+$/.test(name) && keeperCtDir(Number(name)) === ctDir) found.push(Number(name));
   }
   return found;
 }

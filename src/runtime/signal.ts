@@ -1,10 +1,12 @@
 // Signals: the names runc accepts for them, and sending one to a container's processes.
 import { constants } from 'node:os';
 import type { Context } from './context.js';
-import { noSuchProcess, unknownSignal } from './errors.js';
+import { RuntimeError, noSuchProcess, unknownSignal } from './errors.js';
 import { checkAllowed } from './lifecycle.js';
 import { readConf } from './ct-configs.js';
-import { ctPids } from './ct-processes.js';
+import { ctPids, isPxociProcess } from './ct-processes.js';
+import { logWarning } from './log.js';
+import { isSameProcessAlive } from './proc.js';
 import { ownedBy } from './ownership.js';
 import type { ContainerRecord } from './record.js';
 import { containerStatus, type Status } from './status.js';
@@ -27,15 +29,27 @@ export function parseSignal(text: string | number | undefined): number {
   return n;
 }
 
-/** Signals the container process, or with `all` every process of the CT but our init. */
+/**
+ * Signals the container process, or with `all` every process of the CT but our init: only processes
+ * in the CT's cgroup, whatever the record says. Returns false when the recorded container process
+ * lives on outside the CT (a stale or forged record): it was not signalled, and will not end by this.
+ */
 export async function signalContainer(
   ctx: Context,
   rec: ContainerRecord,
   status: Status,
   signal: number,
   all: boolean,
-): Promise<void> {
-  const targets = all ? ctPids(rec).filter((p) => p !== rec.initPid) : [rec.pid!];
+): Promise<boolean> {
+  const inCt = ctPids(ctx.driver.paths, rec.vmid);
+  const recordedInCt = rec.pid !== undefined && inCt.includes(rec.pid);
+  const recordedOutside = !recordedInCt && isSameProcessAlive(rec.pid, rec.pidStart);
+  if (recordedOutside) {
+    const refusal = `container process ${rec.pid} is not in CT ${rec.vmid ?? '(none recorded)'}: not signalling it`;
+    if (!all) throw new RuntimeError(refusal);
+    logWarning(refusal);
+  }
+  const targets = all ? inCt.filter((p) => !isPxociProcess(rec, p)) : recordedInCt ? [rec.pid!] : [];
   let delivered = false;
   for (const pid of targets) {
     try {
@@ -46,10 +60,16 @@ export async function signalContainer(
     }
   }
   // A frozen process only acts on SIGKILL once thawed: runc thaws too.
-  if (status === 'paused' && signal === 9 && rec.vmid !== undefined && ownedBy(readConf(ctx.driver.paths, rec.vmid), rec.id, ctx.store.token(rec.id))) {
+  if (
+    status === 'paused' &&
+    signal === 9 &&
+    rec.vmid !== undefined &&
+    ownedBy(readConf(ctx.driver.paths, rec.vmid), rec.id, rec.vmid, ctx.store.ownerKey())
+  ) {
     await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
   }
   if (!delivered && !all) throw noSuchProcess();
+  return !recordedOutside;
 }
 
 /** runc kill: refused once the container has stopped. */

@@ -108,8 +108,8 @@ export async function updateContainer(ctx: Context, id: string, o: UpdateOptions
   }
   const paths = ctx.driver.paths;
   const vmid = rec.vmid!;
-  const owner = { id, token: ctx.store.token(id) };
-  const conf = checkOwned(paths, vmid, id, owner.token);
+  const owner = { id, key: ctx.store.ownerKey() };
+  const conf = checkOwned(paths, vmid, id, owner.key);
   const change = new CtConfig();
   try {
     const resources = validateResources(o.resources !== undefined ? readJsonFile(o.resources, 'resources') : resourcesFromFlags(o.flags));

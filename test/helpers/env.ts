@@ -156,3 +156,14 @@ export function runtimeWrapper(node: SimNode, dir: string, globalArgs: string[] 
   chmodSync(wrapper, 0o755);
   return wrapper;
 }
+
+let consoleRecvBin: string | undefined;
+/** Builds the engine's side of --console-socket (conformance/native/console-recv.c) once per test process. */
+export function consoleRecv(): string {
+  if (consoleRecvBin) return consoleRecvBin;
+  const out = join(mkdtempSync(join(tmpdir(), 'pxoci-console-recv-')), 'console-recv');
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(top, 'conformance/native/console-recv.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot build console-recv: ${r.stderr}`);
+  consoleRecvBin = out;
+  return out;
+}

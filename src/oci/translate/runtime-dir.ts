@@ -1,5 +1,7 @@
 // pxoci's own plumbing (docs/DESIGN.md): LXC starts pxoci's init, which it finds, with the process
-// spec, socket and fifo, in the runtime directory bind-mounted read-only at /.pxoci.
+// spec and the start fifo, in the runtime directory bind-mounted read-only at /.pxoci. Its run/ is
+// bound again, read-write, at /.pxoci/run: the one place the init may write on the host (its socket
+// for the keeper; pxoci unmounts it there once the keeper has connected).
 import { ConfigError } from '../errors.js';
 import { checkPath, type CtConfig } from './ct-config.js';
 
@@ -20,5 +22,6 @@ export function mountRuntimeDir(runtimeDir: string, ct: CtConfig): string {
   const dir = checkPath('runtime directory', runtimeDir);
   ct.raw('lxc.init.cmd', `${RUNTIME_DIR_IN_CT}/init`);
   ct.raw('lxc.mount.entry', `${dir} ${RUNTIME_DIR_IN_CT.slice(1)} none bind,ro,create=dir 0 0`);
+  ct.raw('lxc.mount.entry', `${dir}/run ${RUNTIME_DIR_IN_CT.slice(1)}/run none bind,create=dir 0 0`);
   return dir;
 }
