@@ -53,23 +53,6 @@ export function cgroupV1Equivalents(file: string, value: string, memoryBytes: ()
   }
 }
 
-/**
- * The cgroup (relative to a hierarchy's root) that holds the limits of CT `vmid`, read from one of
- * its processes: the parent of the `ns` cgroup it runs in. Undefined when the process is not in
- * that CT's `lxc/<vmid>/ns` (gone, or not this CT).
- */
-export function ctLimitCgroup(pid: number, vmid: number): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const unified = /^0::(\/.*)$/m.exec(text)?.[1];
-  const m = unified ? /^(\/(?:.+\/)?lxc\/(\d+))\/ns(?:\/.*)?$/.exec(unified) : null;
-  return m && Number(m[2]) === vmid ? m[1]!.slice(1) : undefined;
-}
-
 /** Where cgroup v2 is mounted and which controllers it has (PVE::CGroup's find_cgroup_controller). */
 function unifiedHierarchy(cgroupRoot: string): { root: string; controllers: Set<string> } {
   const root = existsSync(join(cgroupRoot, 'cgroup.controllers')) ? cgroupRoot : join(cgroupRoot, 'unified');
