@@ -151,6 +151,34 @@ for (const [side, argv0] of [
   });
 }
 
+t.test('the longest id is said at the id check, before anything is made, on both sides', async (t) => {
+  const root = join(work, 'long-ids');
+  const bundle = join(work, 'no-bundle');
+  for (const argv0 of [[pxociBin], [process.execPath, pxociJs]]) {
+    for (const length of [256, 300, 1024]) {
+      const id = 'a'.repeat(length);
+      for (const args of [['create', '--bundle', bundle, id], ['state', id], ['delete', '--force', id]]) {
+        const r = spawnSync(argv0[0]!, [...argv0.slice(1), '--root', root, ...args], { encoding: 'utf8' });
+        t.equal(r.status, 1, `${args[0]} with a ${length}-character id`);
+        t.equal(r.stderr, 'invalid container ID format: an id has at most 255 characters (it names a directory, and a file name has at most 255 bytes)\n');
+      }
+    }
+    const longest = spawnSync(argv0[0]!, [...argv0.slice(1), '--root', root, 'state', 'a'.repeat(255)], { encoding: 'utf8' });
+    t.equal(longest.stderr, 'container does not exist\n', 'a 255-character id passes the check');
+  }
+  t.notOk(existsSync(root), 'nothing was made, not even the state root');
+});
+
+t.test("update takes runc's flags and -r; its values are read as runc reads them", async (t) => {
+  const root = join(work, 'update');
+  const call = (...args: string[]) => spawnSync(pxociBin, ['--root', root, 'update', ...args], { encoding: 'utf8' });
+  for (const args of [['--pids-limit', '7'], ['--memory', '512m'], ['--memory=-1'], ['--memory-swap', '-1'], ['--cpu-share', '512'], ['--cpu-shares', '512'], ['-r', '-'], ['--resources', 'r.json'], ['--cpuset-cpus', '0-1', '--cpu-quota', '-1', '--cpu-period', '100000']]) {
+    const r = call(...args, 'nope');
+    t.equal(r.stderr, 'container does not exist\n', `${args.join(' ')}: parsed, then the id looked up`);
+  }
+  t.match(call('--bogus', '1', 'nope').stderr, /^Unknown arguments?: bogus/);
+});
+
 t.test("exec's repeatable flags take one word each: the id after them is the id (runc's grammar)", async (t) => {
   const root = join(work, 'state');
   for (const flags of [['--env', 'A=1'], ['-e', 'A=1', '-e', 'B=2'], ['--cap', 'CAP_KILL'], ['-c', 'CAP_KILL'], ['-g', '5'], ['--additional-gids', '5', '-g', '6'], ['--cgroup', 'x']]) {

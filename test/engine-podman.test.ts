@@ -113,8 +113,9 @@ t.test('podman update --memory changes the CT config and the live limit', async 
   const vmid = pctList(node).split('\n')[1]!.split(/\s+/)[0]!;
   const conf = spawnSync(join(node.root, 'usr/sbin/pct'), ['config', vmid], { env, encoding: 'utf8' }).stdout;
   t.match(conf, /^memory: 300$/m, 'the PVE config says 300 MiB');
-  const inside = podman('exec', 'upd', 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory.max');
-  t.match(inside.stdout, /^314572800$/m, 'the limit applies inside the CT');
+  // PVE sets it on the CT's cgroup, above the container's cgroup namespace root: the effective limit.
+  const inside = podman('exec', 'upd', 'grep', '^hierarchical_memory_limit ', '/sys/fs/cgroup/memory/memory.stat');
+  t.match(inside.stdout, /^hierarchical_memory_limit 314572800$/m, 'the limit applies inside the CT');
   t.equal(podman('rm', '-f', 'upd').status, 0);
   t.equal(pctList(node), '');
 });

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 /** A cgroup file and the value to write into it. */
 export type CgroupSetting = [file: string, value: string];
 
+/** Where the node's cgroup file systems are mounted (a test passes a directory of its own). */
 const CGROUP_ROOT = '/sys/fs/cgroup';
-const V1_MEMORY = join(CGROUP_ROOT, 'memory');
 
 /** The inverse of runc's shares→weight conversion, for cgroup v1's cpu.shares. */
 function weightToShares(weight: number): number {
@@ -23,7 +23,7 @@ function weightToShares(weight: number): number {
  * A cgroup v2 file and value as cgroup v1 carries them, or undefined when v1 has no equivalent.
  * `memoryBytes` is the memory limit that a v1 memory+swap limit adds the swap to.
  */
-export function cgroupV1Equivalents(file: string, value: string, memoryBytes: () => number): CgroupSetting[] | undefined {
+export function cgroupV1Equivalents(file: string, value: string, memoryBytes: () => number, cgroupRoot = CGROUP_ROOT): CgroupSetting[] | undefined {
   switch (file) {
     case 'memory.max':
       return [['memory.limit_in_bytes', value === 'max' ? '-1' : value]];
@@ -31,7 +31,7 @@ export function cgroupV1Equivalents(file: string, value: string, memoryBytes: ()
       return [['memory.soft_limit_in_bytes', value === 'max' ? '-1' : value]];
     case 'memory.swap.max':
       // v1 has no separate swap limit, only memory+swap (memsw, present with swapaccount=1).
-      if (!existsSync(join(V1_MEMORY, 'memory.memsw.limit_in_bytes'))) return undefined;
+      if (!existsSync(join(cgroupRoot, 'memory', 'memory.memsw.limit_in_bytes'))) return undefined;
       return [['memory.memsw.limit_in_bytes', value === 'max' ? '-1' : String(Number(value) + memoryBytes())]];
     case 'cpu.max': {
       const [quota, period] = value.split(' ');
@@ -53,26 +53,9 @@ export function cgroupV1Equivalents(file: string, value: string, memoryBytes: ()
   }
 }
 
-/**
- * The cgroup (relative to a hierarchy's root) that holds the limits of CT `vmid`, read from one of
- * its processes: the parent of the `ns` cgroup it runs in. Undefined when the process is not in
- * that CT's `lxc/<vmid>/ns` (gone, or not this CT).
- */
-export function ctLimitCgroup(pid: number, vmid: number): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const unified = /^0::(\/.*)$/m.exec(text)?.[1];
-  const m = unified ? /^(\/(?:.+\/)?lxc\/(\d+))\/ns(?:\/.*)?$/.exec(unified) : null;
-  return m && Number(m[2]) === vmid ? m[1]!.slice(1) : undefined;
-}
-
 /** Where cgroup v2 is mounted and which controllers it has (PVE::CGroup's find_cgroup_controller). */
-function unifiedHierarchy(): { root: string; controllers: Set<string> } {
-  const root = existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? CGROUP_ROOT : join(CGROUP_ROOT, 'unified');
+function unifiedHierarchy(cgroupRoot: string): { root: string; controllers: Set<string> } {
+  const root = existsSync(join(cgroupRoot, 'cgroup.controllers')) ? cgroupRoot : join(cgroupRoot, 'unified');
   let controllers: string[] = [];
   try {
     controllers = readFileSync(join(root, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
@@ -99,12 +82,12 @@ export class CgroupWriteError extends Error {
  * node's layout has no equivalent for (left unwritten); throws CgroupWriteError when the kernel
  * refuses one.
  */
-export function setCtLimits(cgroup: string, settings: CgroupSetting[]): string[] {
-  const unified = unifiedHierarchy();
+export function setCtLimits(cgroup: string, settings: CgroupSetting[], cgroupRoot = CGROUP_ROOT): string[] {
+  const unified = unifiedHierarchy(cgroupRoot);
   const newMemory = settings.filter(([file]) => file === 'memory.max').pop()?.[1];
   const memoryBytes = () => {
     if (newMemory !== undefined && newMemory !== 'max') return Number(newMemory);
-    return Number(readFileSync(join(V1_MEMORY, cgroup, 'memory.limit_in_bytes'), 'utf8'));
+    return Number(readFileSync(join(cgroupRoot, 'memory', cgroup, 'memory.limit_in_bytes'), 'utf8'));
   };
   // `index`, `file` and `value` as asked (for messages), `path` and `text` what is written.
   const writes: Array<{ index: number; file: string; value: string; path: string; text: string }> = [];
@@ -114,13 +97,13 @@ export function setCtLimits(cgroup: string, settings: CgroupSetting[]): string[]
       writes.push({ index, file, value, path: join(unified.root, cgroup, file), text: value });
       continue;
     }
-    const v1 = cgroupV1Equivalents(file, value, memoryBytes);
-    if (!v1 || !existsSync(join(CGROUP_ROOT, controllerOf(file)))) {
+    const v1 = cgroupV1Equivalents(file, value, memoryBytes, cgroupRoot);
+    if (!v1 || !existsSync(join(cgroupRoot, controllerOf(file)))) {
       unapplied.push(file);
       continue;
     }
     for (const [v1File, v1Value] of v1) {
-      const dir = join(CGROUP_ROOT, controllerOf(v1File), cgroup);
+      const dir = join(cgroupRoot, controllerOf(v1File), cgroup);
       writes.push({ index, file, value, path: join(dir, v1File), text: v1Value });
       // A v1 cpuset does not follow its parent's: the inner cgroup, where the container runs, gets the same.
       if (v1File.startsWith('cpuset.')) writes.push({ index, file, value, path: join(dir, 'ns', v1File), text: v1Value });

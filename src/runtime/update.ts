@@ -9,7 +9,8 @@ import { ConfigError } from '../oci/errors.js';
 import { CtConfig } from '../oci/translate/ct-config.js';
 import { replaceRawLines, translateResources, type CurrentResources } from '../oci/translate/resources.js';
 import type { PveConfig } from '../pve/config.js';
-import { CgroupWriteError, ctLimitCgroup, setCtLimits } from '../pve/ct-cgroups.js';
+import { CgroupWriteError, setCtLimits } from '../pve/ct-cgroups.js';
+import { ctCgroup } from './ct-processes.js';
 import type { Context } from './context.js';
 import { RuntimeError } from './errors.js';
 import { checkAllowed } from './lifecycle.js';
@@ -125,7 +126,7 @@ export async function updateContainer(ctx: Context, id: string, o: UpdateOptions
 
   // The kernel is the likeliest to refuse (a CPU the node lacks, a unified file it does not have): its
   // cgroup goes first, so that a refusal leaves PVE's options and the config as they were.
-  if (change.lxc.length) applyLive(vmid, rec.initPid, change);
+  if (change.lxc.length) applyLive(ctCgroup(paths, vmid), change);
   if (options.length) {
     // PVE hot-plugs a removed cpulimit as "no quota"; a cpulimit of 0 it would write as quota 0.
     const removed = options.filter(([k, v]) => k === 'cpulimit' && v === '0').map(([k]) => k);
@@ -141,10 +142,9 @@ export async function updateContainer(ctx: Context, id: string, o: UpdateOptions
   }
 }
 
-/** The raw lxc.cgroup2.* keys of `change`, written into the running CT's cgroup. */
-function applyLive(vmid: number, initPid: number | undefined, change: CtConfig): void {
-  const cgroup = initPid === undefined ? undefined : ctLimitCgroup(initPid, vmid);
-  if (!cgroup) throw new RuntimeError(`cannot find the cgroup of CT ${vmid}: its init (pid ${initPid}) is not in lxc/${vmid}/ns`);
+/** The raw lxc.cgroup2.* keys of `change`, written into the running CT's cgroup (where PVE sets its
+ *  limits: above the container's own, which LXC puts below it). */
+function applyLive(cgroup: string, change: CtConfig): void {
   let unapplied: string[];
   try {
     unapplied = setCtLimits(cgroup, change.lxc.map(([key, value]) => [key.slice('lxc.cgroup2.'.length), value]));
