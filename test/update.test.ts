@@ -75,8 +75,12 @@ function ctCgroupFile(controller: string, file: string): string {
   return readFileSync(join('/sys/fs/cgroup', controller, dirname(path), file), 'utf8').trim();
 }
 
-/** ash gives up at the first failed fork: a child shell forks until then, its parent counts. */
-const forkUntilRefused = 'sh -c "i=0; while [ \\$i -lt 40 ]; do sleep 3 & i=\\$((i+1)); done" >/dev/null 2>&1; set -- /proc/[0-9]*; echo $#';
+/** ash gives up at the first failed fork: a child shell forks until then, its parent counts, then kills
+ *  what the child forked and waits (builtins only, no fork) until they are gone, so that the next exec
+ *  finds the container's process count back where it was and has room to attach under the limit. */
+const forkUntilRefused =
+  'rm -f /tmp/forked; sh -c "i=0; while [ \\$i -lt 40 ]; do sleep 30 & echo \\$! >>/tmp/forked; i=\\$((i+1)); done" >/dev/null 2>&1; ' +
+  'set -- /proc/[0-9]*; n=$#; while read p; do kill $p; while [ -e /proc/$p ]; do :; done; done </tmp/forked; echo $n';
 const processesInside = (runtime: Runtime) => Number(inside(runtime, forkUntilRefused).trim());
 const memoryStat = (runtime: Runtime, key: string) => /\d+/.exec(inside(runtime, `grep -E "^${key} " /sys/fs/cgroup/memory/memory.stat`))?.[0];
 
