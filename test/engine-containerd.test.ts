@@ -118,7 +118,7 @@ t.test('ctr task exec -t: the output arrives from a terminal in the CT, as with 
     t.equal(run.status, 0, run.stderr);
     // ctr -t wants its own stdin to be a terminal: script(1) gives it one. The pause keeps the process
     // there for ctr's resize right after the start, which fails (an ERRO line) on a finished process.
-    const cmd = `/usr/bin/ctr --address ${address} task exec -t --exec-id e1 ${name} sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo on-the-tty; sleep 1; exit 3'`;
+    const cmd = `/usr/bin/ctr --address ${address} --namespace ${namespace} task exec -t --exec-id e1 ${name} sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo on-the-tty; sleep 1; exit 3'`;
     const r = spawnSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: node.env, encoding: 'utf8', timeout: 60_000 });
     t.equal(r.status, 3, `${name}: the exit code (${r.stderr})`);
     // script(1) shows a NUL that ctr writes to its terminal as ^@, at no fixed place (runc's as well).
