@@ -15,6 +15,7 @@ import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked
 import { translateMounts } from './translate/mounts.js';
 import { translateNamespaces } from './translate/namespaces.js';
 import { translateProcess } from './translate/process.js';
+import { translatePveNetwork } from './translate/pve-network.js';
 import { translateResources } from './translate/resources.js';
 import { rootfsOption } from './translate/root.js';
 import { mountRuntimeDir } from './translate/runtime-dir.js';
@@ -72,6 +73,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
   translateMounts(spec.mounts ?? [], ct, pathKind);
   const ctRoot = translateNamespaces(linux, ct);
+  translatePveNetwork(spec, ct);
   if (linux.resources) translateResources(linux.resources, ct);
   translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);
   const sysctls = namespacedSysctls(linux.sysctl ?? {});

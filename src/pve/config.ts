@@ -290,7 +290,45 @@ interface PropertyFormat {
   keys: string[];
   booleans: string[];
   patterns?: Record<string, RegExp>;
+  /** Registered formats (JSONSchema register_format): the check returns PVE's message, or undefined. */
+  formats?: Record<string, (value: string) => string | undefined>;
 }
+
+// pve-common JSONSchema.pm's address formats, with its regexes and texts.
+const IPV4_OCTET = '(?:25[0-5]|(?:2[0-4]|1[0-9]|[1-9])?[0-9])';
+const IPV4_RE = `(?:(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET})`;
+const H16 = '(?:[0-9a-fA-F]{1,4})';
+const LS32 = `(?:(?:${IPV4_RE}|${H16}:${H16}))`;
+const IPV6_RE =
+  '(?:' +
+  [
+    `(?:(?:(?:${H16}:){6})${LS32})`,
+    `(?:(?:::(?:${H16}:){5})${LS32})`,
+    `(?:(?:(?:${H16})?::(?:${H16}:){4})${LS32})`,
+    `(?:(?:(?:(?:${H16}:){0,1}${H16})?::(?:${H16}:){3})${LS32})`,
+    `(?:(?:(?:(?:${H16}:){0,2}${H16})?::(?:${H16}:){2})${LS32})`,
+    `(?:(?:(?:(?:${H16}:){0,3}${H16})?::(?:${H16}:){1})${LS32})`,
+    `(?:(?:(?:(?:${H16}:){0,4}${H16})?::)${LS32})`,
+    `(?:(?:(?:(?:${H16}:){0,5}${H16})?::)${H16})`,
+    `(?:(?:(?:(?:${H16}:){0,6}${H16})?::))`,
+  ].join('|') +
+  ')';
+const IPV4 = new RegExp(`^${IPV4_RE}$`);
+const IPV6 = new RegExp(`^${IPV6_RE}$`);
+const CIDR4 = new RegExp(`^${IPV4_RE}/(\\d+)$`);
+const CIDR6 = new RegExp(`^${IPV6_RE}/(\\d+)$`);
+const prefixIn = (re: RegExp, v: string, max: number) => {
+  const m = re.exec(v);
+  return m !== null && Number(m[1]) > 7 && Number(m[1]) <= max;
+};
+const NET_FORMATS: Record<string, (value: string) => string | undefined> = {
+  ip: (v) => (/^(?:dhcp|manual)$/.test(v) || prefixIn(CIDR4, v, 32) ? undefined : 'value does not look like a valid ipv4 network configuration'),
+  ip6: (v) => (/^(?:auto|dhcp|manual)$/.test(v) || prefixIn(CIDR6, v, 128) ? undefined : 'value does not look like a valid ipv6 network configuration'),
+  gw: (v) => (IPV4.test(v) ? undefined : 'value does not look like a valid IPv4 address'),
+  gw6: (v) => (IPV6.test(v) ? undefined : 'value does not look like a valid IPv6 address'),
+  // The I/G (multicast) bit set breaks bridges, so PVE's mac-addr takes unicast addresses only.
+  hwaddr: (v) => (/^[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$/i.test(v) ? undefined : 'value does not look like a valid unicast MAC address'),
+};
 
 const MOUNT_OPTION = '(?:discard|lazytime|noatime|nodev|noexec|nosuid)';
 const ROOTFS_KEYS = ['volume', 'size', 'acl', 'mountoptions', 'idmap', 'ro', 'quota', 'replicate', 'shared'];
@@ -313,7 +351,8 @@ const FORMATS: Record<string, PropertyFormat> = {
     required: ['name'],
     keys: ['name', 'bridge', 'firewall', 'gw', 'gw6', 'host-managed', 'hwaddr', 'ip', 'ip6', 'link_down', 'mtu', 'rate', 'tag', 'trunks', 'type'],
     booleans: ['firewall', 'host-managed', 'link_down'],
-    patterns: { name: /^[-_.\w\d]+$/, bridge: /^[-_.\w\d]+$/, trunks: /^\d+(?:;\d+)*$/, type: /^veth$/, hwaddr: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i },
+    patterns: { name: /^[-_.\w\d]+$/, bridge: /^[-_.\w\d]+$/, trunks: /^\d+(?:;\d+)*$/, type: /^veth$/ },
+    formats: NET_FORMATS,
   },
 };
 
@@ -353,6 +392,8 @@ export function parsePropertyString(format: string, value: string): Record<strin
   for (const r of f.required) if (!(r in props)) throw new Error(`${r}: property is missing and it is not optional`);
   for (const [k, v] of Object.entries(props)) {
     if (f.booleans.includes(k) && v !== '0' && v !== '1') throw new Error(`${k}: type check ('boolean') failed - got '${v}'`);
+    const formatError = f.formats?.[k]?.(v);
+    if (formatError) throw new Error(`${k}: invalid format - ${formatError}`);
     const re = f.patterns?.[k];
     if (re && !re.test(v)) throw new Error(`${k}: value does not match the regex pattern`);
   }

@@ -1,14 +1,16 @@
 // The LXC config PVE renders (update-lxc-config.ts), rewritten for the hosts the simulator runs on: Debian's
 // lxc 5.0 instead of PVE's lxc 6, a hybrid cgroup layout (v1 controllers) instead of pure cgroup v2, no
-// AppArmor in the kernel, no bridges and no lxc-pve hooks. Every rewrite is announced by a warning that
+// AppArmor in the kernel, no lxc-pve hooks, and bridges in the simulated node's own network namespace. Every rewrite is announced by a warning that
 // pct prints as `WARN: pvesim: …`: a CT that behaves differently from a real node must say so.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { parsePropertyString, type PveConfig } from '../pve/config.js';
 import { deviceNumbers } from '../pve/node-facts.js';
-import type { NodePaths } from '../pve/paths.js';
+import { nodePaths, type NodePaths } from '../pve/paths.js';
+import { join } from 'node:path';
 import { cgroupV1Equivalents } from '../pve/ct-cgroups.js';
 import { cgroupScope } from './node-cgroups.js';
+import { adaptNetworks, NET_UP_SCRIPT, nodeBridgeMtu } from './node-network.js';
 import { LXC_CONFIG_DIR, updateLxcConfig, type LxcLine, type RenderFacts, type RenderedLxcConfig } from './update-lxc-config.js';
 
 export interface LxcConfigResult {
@@ -20,15 +22,12 @@ export interface LxcConfigResult {
 
 /** What `pct start` writes to var/lib/lxc/<vmid>/config on this host, with the warnings to print. */
 export function lxcConfigForThisHost(conf: PveConfig, vmid: number, p: NodePaths, postStopHook: string): LxcConfigResult {
-  // A simulated node has no bridges: PVE would refuse every netN (`bridge … does not exist`), so the
-  // CT is rendered without them and gets an empty network namespace instead (said at 'network').
-  const options = Object.fromEntries(Object.entries(conf.options).filter(([k]) => !/^net\d+$/.test(k)));
-  const rendered = updateLxcConfig({ ...conf, options }, vmid, thisHostFacts(p.lxcPath));
+  const rendered = updateLxcConfig(conf, vmid, thisHostFacts(p.lxcPath, p.root));
   return adaptToThisHost(rendered, conf, vmid, p.root, postStopHook);
 }
 
 /** What PVE would look up on its node, read from this host. */
-export function thisHostFacts(lxcPath: string): RenderFacts {
+export function thisHostFacts(lxcPath: string, root?: string): RenderFacts {
   const [major, minor] = release().split('.').map(Number);
   return {
     lxcPath,
@@ -42,13 +41,8 @@ export function thisHostFacts(lxcPath: string): RenderFacts {
     },
     kernelVersion: [major ?? 0, minor ?? 0],
     pathExists: existsSync,
-    bridgeMtu(bridge) {
-      try {
-        return Number(readFileSync(`/sys/class/net/${bridge}/mtu`, 'utf8').trim()) || undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    // The node's bridges are in its own network namespace, never the host's (node-network.ts).
+    bridgeMtu: (bridge) => (root === undefined ? undefined : nodeBridgeMtu(root, bridge)),
     ctCpus: hostCpus,
     random: Math.random,
   };
@@ -143,9 +137,10 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
         if (lines.length && /['"]/.test(o.entrypoint!)) warnings.push(`entrypoint: lxc 5.0 splits lxc.init.cmd on spaces and ignores quotes: ${o.entrypoint}`);
         break;
       case 'network': {
-        const nets = Object.keys(o).filter((k) => /^net\d+$/.test(k));
-        if (nets.length) warnings.push(`${nets.join(', ')}: network interfaces are not simulated; the CT gets an empty network namespace`);
-        lines = [['lxc.net.0.type', 'empty']];
+        const adapted = adaptNetworks(lines, o, vmid, root, join(nodePaths(root).lxcPath, String(vmid)));
+        warnings.push(...adapted.warnings);
+        if (adapted.upScript !== undefined) files[NET_UP_SCRIPT] = adapted.upScript;
+        lines = adapted.lines;
         break;
       }
       case 'env':

@@ -21,6 +21,7 @@ import { ctVmids, deviceNumbers, isCtRunning } from '../pve/node-facts.js';
 import { nodePaths } from '../pve/paths.js';
 import { createHash, spawn, spawnSync } from './lazy-builtins.js';
 import { lxcConfigForThisHost, thisHostFacts } from './host-adapter.js';
+import { NET_UP_SCRIPT } from './node-network.js';
 import { updateLxcConfig } from './update-lxc-config.js';
 import { setCtLimits, type CgroupSetting } from '../pve/ct-cgroups.js';
 import { readConfig, updateVmlist, writeConfig } from './ct-configs.js';
@@ -196,7 +197,8 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
       throw new PveError((e as Error).message);
     }
     for (const w of built.warnings) warn(`WARN: pvesim: ${w}`);
-    for (const [name, text] of Object.entries(built.files)) writeFileSync(join(dir, name), text);
+    // LXC runs the network up-script, so it must be executable.
+    for (const [name, text] of Object.entries(built.files)) writeFileSync(join(dir, name), text, { mode: name === NET_UP_SCRIPT ? 0o755 : 0o644 });
     writeFileSync(join(dir, 'config'), built.lines.join('\n') + '\n');
     removeStaleCgroups(p.root, vmid);
     mountVolumes(p, vmid, config);

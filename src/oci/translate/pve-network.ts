@@ -1,0 +1,46 @@
+// The annotation org.proxmox.pxoci.net0 → the CT's PVE net0: for PVE admins who want the CT on one of
+// the node's bridges (vmbr0, a VLAN, PVE's firewall) instead of the engine's network. The value is
+// PVE's own net0 property string, checked by PVE's rules for it.
+import { randomBytes } from 'node:crypto';
+import { parsePropertyString, printPropertyString } from '../../pve/config.js';
+import type { OciSpec } from '../bundle.js';
+import { ConfigError } from '../errors.js';
+import type { CtConfig } from './ct-config.js';
+
+export const PVE_NET0_ANNOTATION = 'org.proxmox.pxoci.net0';
+
+/** PVE's default MAC prefix (datacenter.cfg mac_prefix, Proxmox's OUI). */
+const PVE_MAC_PREFIX = 'BC:24:11';
+
+/** PVE::Tools::random_ether_addr with PVE's prefix: the rest random, upper case. */
+function randomPveMac(): string {
+  const tail = [...randomBytes(3)].map((b) => b.toString(16).toUpperCase().padStart(2, '0'));
+  return [PVE_MAC_PREFIX, ...tail].join(':');
+}
+
+export function translatePveNetwork(spec: OciSpec, ct: CtConfig): void {
+  const value = (spec.annotations as Record<string, string> | undefined)?.[PVE_NET0_ANNOTATION];
+  if (value === undefined) return;
+  const field = `annotations["${PVE_NET0_ANNOTATION}"]`;
+  // net0 gives the CT's own network namespace an interface: it cannot go into a namespace the engine
+  // made (its network would be replaced under it) or the host's.
+  const netns = spec.linux?.namespaces?.find((n) => n.type === 'network');
+  if (!netns || netns.path) {
+    throw new ConfigError(
+      field,
+      `a PVE net0 needs the container's own, empty network namespace (the engine's network off, e.g. podman --network none), but linux.namespaces ${netns ? `joins ${netns.path}` : 'has no "network" entry (the host\'s network)'}`,
+    );
+  }
+  let net: Record<string, string>;
+  try {
+    net = parsePropertyString('net', value);
+  } catch (e) {
+    throw new ConfigError(field, `${(e as Error).message} (PVE's rule for net0)`);
+  }
+  // pct create/set give an interface without one a MAC; pxoci writes the file, so it does the same.
+  net.hwaddr ??= randomPveMac();
+  // The CT's ostype is unmanaged, so PVE writes no network config into it: with host-managed LXC sets
+  // the addresses and the gateway and brings the link up, as for PVE's own OCI CTs.
+  net['host-managed'] ??= '1';
+  ct.option('net0', printPropertyString('net', net), field);
+}

@@ -1,0 +1,135 @@
+// PVE-native networking: the annotation org.proxmox.pxoci.net0 gives a CT without the engine's network a
+// PVE net0, checked by PVE's rules; on the simulated node its veth lands on vmbr0 in the node's own
+// network namespace, where a server in the CT answers.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateSpec } from '../src/oci/bundle.js';
+import { translate, type TranslateContext } from '../src/oci/translate.js';
+import { parsePropertyString } from '../src/pve/config.js';
+import { createWithPipes, makeBundle, pvesimJs, pxoci, startSimNode, type SimNode } from './helpers/env.js';
+import { confText, ctConfigs } from './helpers/node-checks.js';
+import { waitUntil } from './helpers/wait.js';
+
+const ANNOTATION = 'org.proxmox.pxoci.net0';
+const ctx: TranslateContext = { id: 'net', bundle: '/b', vmid: 100, runtimeDir: '/run/pxoci/net/ct', arch: 'amd64', rootfs: '/b/rootfs' };
+const privateNs = ['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type }));
+
+function spec(net0: string | undefined, namespaces: any[] | undefined = privateNs): any {
+  return validateSpec({
+    ociVersion: '1.2.0',
+    process: { args: ['sh'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+    root: { path: 'rootfs' },
+    ...(net0 === undefined ? {} : { annotations: { [ANNOTATION]: net0 } }),
+    linux: namespaces ? { namespaces } : {},
+  });
+}
+const refusal = (s: any) => {
+  try {
+    translate(s, ctx);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
+
+t.test("PVE's net0 rules, with PVE's texts", async (t) => {
+  const ok = parsePropertyString('net', 'name=eth0,bridge=vmbr0,ip=10.0.0.2/24,gw=10.0.0.1,ip6=fd00::2/64,gw6=fd00::1,tag=5,firewall=yes');
+  t.same(ok, { name: 'eth0', bridge: 'vmbr0', ip: '10.0.0.2/24', gw: '10.0.0.1', ip6: 'fd00::2/64', gw6: 'fd00::1', tag: '5', firewall: '1' });
+  for (const ip of ['dhcp', 'manual', '192.168.1.1/8', '255.255.255.255/32']) t.doesNotThrow(() => parsePropertyString('net', `name=e,ip=${ip}`), ip);
+  for (const ip6 of ['auto', 'dhcp', 'manual', '::/8', '2001:db8::1/128', '::ffff:10.0.0.1/96']) t.doesNotThrow(() => parsePropertyString('net', `name=e,ip6=${ip6}`), ip6);
+  const bad: Array<[string, string]> = [
+    ['name=e,ip=10.0.0.2', 'ip: invalid format - value does not look like a valid ipv4 network configuration'],
+    ['name=e,ip=10.0.0.2/7', 'ip: invalid format - value does not look like a valid ipv4 network configuration'],
+    ['name=e,ip=256.0.0.2/24', 'ip: invalid format - value does not look like a valid ipv4 network configuration'],
+    ['name=e,gw=10.0.0.1/24', 'gw: invalid format - value does not look like a valid IPv4 address'],
+    ['name=e,ip6=fd00::1', 'ip6: invalid format - value does not look like a valid ipv6 network configuration'],
+    ['name=e,gw6=1::2::3', 'gw6: invalid format - value does not look like a valid IPv6 address'],
+    ['name=e,hwaddr=BD:24:11:00:00:01', 'hwaddr: invalid format - value does not look like a valid unicast MAC address'],
+    ['name=e,tag=0', 'tag: value must have a minimum value of 1'],
+    ['name=e,tag=4095', 'tag: value must have a maximum value of 4094'],
+    ['name=e,firewall=maybe', "firewall: type check ('boolean') failed - got 'maybe'"],
+    ['bridge=vmbr0', 'name: property is missing and it is not optional'],
+    ['name=e,vlan=3', 'invalid key in comma-separated list property: vlan'],
+  ];
+  for (const [value, message] of bad) t.throws(() => parsePropertyString('net', value), { message }, value);
+});
+
+t.test('the annotation becomes net0, with a PVE MAC and host-managed', async (t) => {
+  const { config } = translate(spec('name=eth0,bridge=vmbr0,ip=10.0.0.2/24,gw=10.0.0.1,tag=7,firewall=1'), ctx);
+  t.match(config.options.net0, /^name=eth0,bridge=vmbr0,firewall=1,gw=10\.0\.0\.1,host-managed=1,hwaddr=BC:24:11(:[0-9A-F]{2}){3},ip=10\.0\.0\.2\/24,tag=7$/);
+  const again = translate(spec('name=eth0,bridge=vmbr0,ip=dhcp'), ctx).config.options.net0!;
+  t.not(again.match(/hwaddr=([^,]+)/)![1], config.options.net0!.match(/hwaddr=([^,]+)/)![1], 'each CT its own MAC');
+  t.match(translate(spec('name=eth0,bridge=vmbr0,hwaddr=02:00:00:00:00:01,host-managed=0'), ctx).config.options.net0, /host-managed=0,hwaddr=02:00:00:00:00:01$/, "the admin's own MAC and host-managed kept");
+  t.notOk(translate(spec(undefined), ctx).config.options.net0, 'no annotation, no net0');
+
+  const field = `annotations["${ANNOTATION}"]: `;
+  t.equal(refusal(spec('name=eth0,ip=10.0.0.2')), `${field}ip: invalid format - value does not look like a valid ipv4 network configuration (PVE's rule for net0)`);
+  t.equal(refusal(spec('name=eth0,tag=0')), `${field}tag: value must have a minimum value of 1 (PVE's rule for net0)`);
+  t.match(refusal(spec('name=eth0', ['pid', 'ipc', 'uts', 'mount'].map((type) => ({ type }))))!, new RegExp(`^(linux\\.namespaces|${field.replace(/[[\]".]/g, '\\$&')})`), "the host's network refused");
+  const joined = refusal(spec('name=eth0', [...privateNs.filter((n) => n.type !== 'network'), { type: 'network', path: '/proc/1/ns/net' }]));
+  t.match(joined!, /^(linux\.namespaces\[\d\]\.path|annotations\["org\.proxmox\.pxoci\.net0"\]: a PVE net0 needs the container's own, empty network namespace .* joins \/proc\/1\/ns\/net)/, "an engine's network namespace refused");
+});
+
+t.test('on the simulated node: the CT on vmbr0 in the node namespace, its httpd reached from there, nothing left', async (t) => {
+  const node: SimNode = startSimNode('pvenet');
+  t.teardown(() => node.down());
+  const work = mkdtempSync(join(tmpdir(), 'pxoci-pvenet-'));
+  const netns = join(node.root, 'run/pvesim/node.netns');
+  const inNode = (...cmd: string[]) => spawnSync('nsenter', [`--net=${netns}`, ...cmd], { encoding: 'utf8', timeout: 30_000 });
+  const hostLinks = () => spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
+
+  const bad = makeBundle(work, 'bad', { args: ['true'], patch: (s) => (s.annotations = { [ANNOTATION]: 'name=eth0,bridge=vmbr0,ip=10.213.7.2' }) });
+  const r = pxoci(node, ['create', '--bundle', bad, 'bad']);
+  t.equal(r.status, 1);
+  t.equal(r.stderr, `annotations["${ANNOTATION}"]: ip: invalid format - value does not look like a valid ipv4 network configuration (PVE's rule for net0)\n`, 'one line naming the annotation and the rule');
+  t.same(ctConfigs(node), [], 'no CT left');
+
+  const bundle = makeBundle(work, 'web', {
+    args: ['sh', '-c', 'mkdir -p /www && echo hello-from-pve-net > /www/index.html && exec httpd -f -p 8080 -h /www'],
+    patch: (s) => (s.annotations = { [ANNOTATION]: 'name=eth0,bridge=vmbr0,ip=10.213.7.2/24,gw=10.213.7.1' }),
+  });
+  const c = createWithPipes(node, 'web', bundle);
+  t.equal(await c.exited, 0, `create: ${c.err()}`);
+  t.equal(pxoci(node, ['start', 'web']).status, 0);
+  const [vmid] = ctConfigs(node);
+  const net0 = /^net0: (.*)$/m.exec(confText(node, vmid!))![1]!;
+  t.match(net0, /^name=eth0,bridge=vmbr0,gw=10\.213\.7\.1,host-managed=1,hwaddr=BC:24:11(:[0-9A-F]{2}){3},ip=10\.213\.7\.2\/24$/, "PVE's net0 in the CT config");
+
+  t.equal(inNode('ip', 'addr', 'add', '10.213.7.1/24', 'dev', 'vmbr0').status, 0, 'the node gets its address on vmbr0');
+  t.match(inNode('ip', '-o', 'link', 'show', 'master', 'vmbr0').stdout, new RegExp(`veth${vmid}i0@`), "the CT's veth is a port of the node's vmbr0");
+  t.notMatch(hostLinks(), new RegExp(`veth${vmid}i0|vmbr0`), "neither the veth nor the bridge is in the host's network namespace");
+  let page = '';
+  await waitUntil(() => (page = inNode('wget', '-q', '-T', '3', '-t', '1', '-O', '-', 'http://10.213.7.2:8080/').stdout) !== '', 20_000);
+  t.equal(page, 'hello-from-pve-net\n', "the CT's httpd answers from the node's namespace");
+  const inside = pxoci(node, ['exec', 'web', 'cat', '/sys/class/net/eth0/address']);
+  t.equal(inside.stdout.trim(), net0.match(/hwaddr=([^,]+)/)![1]!.toLowerCase(), "eth0 has net0's MAC");
+  const route = pxoci(node, ['exec', 'web', 'ip', 'route']);
+  t.match(route.stdout, /^default via 10\.213\.7\.1 dev eth0/m, 'the gateway from net0');
+  t.notMatch(spawnSync('ip', ['-o', 'addr'], { encoding: 'utf8' }).stdout, /10\.213\.7/, 'the host has no address of the node');
+
+  t.equal(pxoci(node, ['delete', '--force', 'web']).status, 0);
+  t.notMatch(inNode('ip', '-o', 'link').stdout, /veth/, 'no veth left in the node namespace');
+  t.same(ctConfigs(node), []);
+  spawnSync(process.execPath, [pvesimJs, 'down', '--root', node.root]);
+  t.notOk(readFileSync('/proc/self/mountinfo', 'utf8').includes(netns), 'the node namespace unbound by pvesim down');
+  t.notOk(existsSync(node.root));
+});
+
+t.test('a VLAN the node cannot isolate fails the start, naming it', async (t) => {
+  const node: SimNode = startSimNode('pvenet-tag');
+  t.teardown(() => node.down());
+  const work = mkdtempSync(join(tmpdir(), 'pxoci-pvenet-tag-'));
+  const filters = spawnSync('sh', ['-c', 'zcat /proc/config.gz 2>/dev/null | grep -q "^CONFIG_BRIDGE_VLAN_FILTERING=y"']).status === 0;
+  if (filters) {
+    t.pass('this kernel filters VLANs on bridges: the tag is isolated instead');
+    return;
+  }
+  const bundle = makeBundle(work, 'tagged', { args: ['true'], patch: (s) => (s.annotations = { [ANNOTATION]: 'name=eth0,bridge=vmbr0,ip=10.213.8.2/24,tag=10' }) });
+  const c = createWithPipes(node, 'tagged', bundle);
+  t.equal(await c.exited, 1);
+  t.match(c.err(), /net0: tag=10 needs a VLAN-aware bridge/);
+  t.same(ctConfigs(node), [], 'no CT left');
+});
