@@ -240,7 +240,7 @@ t.test('update_lxc_config renders what PVE renders; the host adapter rewrites it
   const text = adapted.lines.join('\n') + '\n';
   t.notMatch(text, /apparmor\.(raw|allow_nesting)|= generated|seccomp\.notify|cgroup2\.|environment\.runtime/);
   t.match(text, /^lxc\.net\.0\.type = veth\nlxc\.net\.0\.veth\.pair = veth100i0\n(.*\n)*lxc\.net\.0\.script\.up = \/var\/lib\/lxc\/100\/pvesim-lxcnetaddbr$/m, "net0 kept, with pvesim's lxcnetaddbr");
-  t.match(adapted.files['pvesim-lxcnetaddbr'], /^  veth100i0\) .*master vmbr0/m, 'the up-script plugs veth100i0 into vmbr0');
+  t.match(adapted.files['pvesim-lxcnetaddbr'], /^  veth100i0\) .*master .*vmbr0/m, 'the up-script plugs veth100i0 into vmbr0');
   t.match(text, /^lxc\.apparmor\.profile = unconfined$/m);
   t.match(text, /^lxc\.cgroup\.devices\.allow = c 1:3 rw\nlxc\.mount\.entry = \/dev\/null dev\/null none bind,create=file 0 0$/m);
   t.match(text, /^lxc\.net\.0\.script\.up = .*\nlxc\.environment = A=1$/m);
