@@ -108,6 +108,9 @@ t.test('on the simulated node: the CT on vmbr0 in the node namespace, its httpd 
   t.equal(inside.stdout.trim(), net0.match(/hwaddr=([^,]+)/)![1]!.toLowerCase(), "eth0 has net0's MAC");
   const route = pxoci(node, ['exec', 'web', 'ip', 'route']);
   t.match(route.stdout, /^default via 10\.213\.7\.1 dev eth0/m, 'the gateway from net0');
+  const update = pxoci(node, ['update', '--memory', '268435456', 'web']);
+  t.equal(update.status, 0, `update of a CT on vmbr0 (the render finds the node's bridge): ${update.stderr}`);
+  t.match(confText(node, vmid!), /^memory: 256$/m);
   t.notMatch(spawnSync('ip', ['-o', 'addr'], { encoding: 'utf8' }).stdout, /10\.213\.7/, 'the host has no address of the node');
 
   t.equal(pxoci(node, ['delete', '--force', 'web']).status, 0);

@@ -450,7 +450,7 @@ function hotplugCgroups(vmid: number, c: PveConfig, modified: Set<string>): void
   const o = c.options;
   const settings: CgroupSetting[] = [];
   if (modified.has('memory') || modified.has('swap')) {
-    const memory = updateLxcConfig({ options: o, lxc: [] }, vmid, thisHostFacts(p.lxcPath)).steps.find((s) => s.step === 'memory');
+    const memory = updateLxcConfig({ options: o, lxc: [] }, vmid, thisHostFacts(p.lxcPath, p.root)).steps.find((s) => s.step === 'memory');
     for (const [key, value] of memory?.lines ?? []) settings.push([key.slice('lxc.cgroup2.'.length), value]);
   }
   if (modified.has('cpulimit')) settings.push(['cpu.max', o.cpulimit !== undefined ? `${Math.trunc(100000 * Number(o.cpulimit))} 100000` : 'max']);
