@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { validateSpec } from '../src/oci/bundle.js';
 import { translate, type TranslateContext } from '../src/oci/translate.js';
 import { parsePropertyString } from '../src/pve/config.js';
+import { adaptNetworks } from '../src/pvesim/node-network.js';
 import { createWithPipes, makeBundle, pvesimJs, pxoci, startSimNode, type SimNode } from './helpers/env.js';
 import { confText, ctConfigs } from './helpers/node-checks.js';
 import { waitUntil } from './helpers/wait.js';
@@ -71,6 +72,21 @@ t.test('the annotation becomes net0, with a PVE MAC and host-managed', async (t)
   t.match(refusal(spec('name=eth0', ['pid', 'ipc', 'uts', 'mount'].map((type) => ({ type }))))!, new RegExp(`^(linux\\.namespaces|${field.replace(/[[\]".]/g, '\\$&')})`), "the host's network refused");
   const joined = refusal(spec('name=eth0', [...privateNs.filter((n) => n.type !== 'network'), { type: 'network', path: '/proc/1/ns/net' }]));
   t.match(joined!, /^(linux\.namespaces\[\d\]\.path|annotations\["org\.proxmox\.pxoci\.net0"\]: a PVE net0 needs the container's own, empty network namespace .* joins \/proc\/1\/ns\/net)/, "an engine's network namespace refused");
+});
+
+t.test("pvesim says what of a net0 it does not simulate", async (t) => {
+  const { warnings, lines } = adaptNetworks(
+    [['lxc.net.0.type', 'veth'], ['lxc.net.0.script.up', '/usr/share/lxc/lxcnetaddbr']],
+    { net0: 'name=eth0,bridge=vmbr0,firewall=1,rate=5,ip=dhcp,host-managed=1' },
+    100,
+    '/r',
+    '/r/var/lib/lxc/100',
+  );
+  for (const said of [/^net0: firewall=1: PVE's firewall bridge \(fwbr100i0\)/, /^net0: rate=5 is not enforced/, /^net0: ip=dhcp: pvesim runs no DHCP client/]) {
+    t.ok(warnings.some((w) => said.test(w)), `said: ${said}`);
+  }
+  t.same(lines[1], ['lxc.net.0.script.up', '/r/var/lib/lxc/100/pvesim-lxcnetaddbr'], "pvesim's up-script in place of PVE's");
+  t.same(adaptNetworks([], {}, 100, '/r', '/r/var/lib/lxc/100').lines, [['lxc.net.0.type', 'empty']], 'no netN: only lo');
 });
 
 t.test('on the simulated node: the CT on vmbr0 in the node namespace, its httpd reached from there, nothing left', async (t) => {
