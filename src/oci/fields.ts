@@ -6,6 +6,7 @@
 
 import { MEMORY_MIN_MIB } from '../pve/config.js';
 import { ANNOTATION_VALUE_SHOWN, ANNOTATIONS_SHOWN } from './translate/annotations.js';
+import { PVE_NET0_ANNOTATION } from './translate/pve-network.js';
 
 export type FieldRule =
   | { path: string; handling: 'applied' | 'provided' | 'recorded'; pve: string }
@@ -50,7 +51,7 @@ const TABLE = [
   { path: 'hooks.startContainer', handling: 'applied', pve: "run by pxoci's init in the CT, as the container process, right before exec (path resolved in the CT; no env = the process's env); a failure ends the process before it runs and fails start (the init reports it through the keeper; runc 1.1's start succeeds)" },
   { path: 'hooks.poststart', handling: 'applied', pve: 'run by pxoci start on the host after the process is released; a failure kills the process and fails start (runtime-spec 1.2, runc ≥ 1.2)' },
   { path: 'hooks.poststop', handling: 'applied', pve: 'run by pxoci delete on the host after the CT is destroyed; a failure is a warning on stderr' },
-  { path: 'annotations', handling: 'applied', pve: `description (the CT notes in the UI): one \`annotation <key>=<value>\` line each (first ${ANNOTATIONS_SHOWN}, values cut at ${ANNOTATION_VALUE_SHOWN} characters); all kept in the state (pxoci state shows them); a key or value with a control character is rejected` },
+  { path: 'annotations', handling: 'applied', pve: `description (the CT notes in the UI): one \`annotation <key>=<value>\` line each (first ${ANNOTATIONS_SHOWN}, values cut at ${ANNOTATION_VALUE_SHOWN} characters); all kept in the state (pxoci state shows them); a key or value with a control character is rejected; \`${PVE_NET0_ANNOTATION}\` also becomes the CT's PVE net0 (README: PVE networking)` },
   { path: 'linux.namespaces[] pid, ipc, uts, mount, network, cgroup', handling: 'provided', pve: 'LXC creates private namespaces for every CT' },
   { path: 'linux.namespaces[] user + uid/gidMappings', handling: 'applied', pve: 'unprivileged: 1 (+ lxc.idmap lines unless PVE\'s default map)' },
   { path: 'linux.namespaces[] cgroup (absent)', handling: 'provided', pve: 'LXC always gives a CT a private cgroup namespace; the container sees its own cgroup as the root' },
