@@ -3,7 +3,7 @@
 // network namespace, where a server in the CT answers.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateSpec } from '../src/oci/bundle.js';
@@ -93,6 +93,7 @@ t.test('on the simulated node: the CT on vmbr0 in the node namespace, its httpd 
   const node: SimNode = startSimNode('pvenet');
   t.teardown(() => node.down());
   const work = mkdtempSync(join(tmpdir(), 'pxoci-pvenet-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const netns = join(node.root, 'run/pvesim/node.netns');
   const inNode = (...cmd: string[]) => spawnSync('nsenter', [`--net=${netns}`, ...cmd], { encoding: 'utf8', timeout: 30_000 });
   const hostLinks = () => spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout;
@@ -141,6 +142,7 @@ t.test('a VLAN the node cannot isolate fails the start, naming it', async (t) =>
   const node: SimNode = startSimNode('pvenet-tag');
   t.teardown(() => node.down());
   const work = mkdtempSync(join(tmpdir(), 'pxoci-pvenet-tag-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const filters = spawnSync('sh', ['-c', 'zcat /proc/config.gz 2>/dev/null | grep -q "^CONFIG_BRIDGE_VLAN_FILTERING=y"']).status === 0;
   if (filters) {
     t.pass('this kernel filters VLANs on bridges: the tag is isolated instead');
