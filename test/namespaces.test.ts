@@ -103,17 +103,23 @@ t.test('joined by path: the process, exec, sysctls, hostname and the pid-file pi
 t.test('a namespace path that is no namespace of that type fails create by name and leaves nothing', async (t) => {
   const notNs = join(work, 'plain-file');
   writeFileSync(notNs, '');
+  const fifo = join(work, 'a-fifo');
+  spawnSync('mkfifo', [fifo]);
   const cases: Array<[string, string, RegExp]> = [
     ['a plain file', notNs, /^linux\.namespaces\[4\]\.path: .*plain-file is not a network namespace$/m],
     ['an IPC namespace', '/proc/self/ns/ipc', /^linux\.namespaces\[4\]\.path: \/proc\/self\/ns\/ipc is not a network namespace$/m],
     ['nothing', join(work, 'missing'), /^linux\.namespaces\[4\]\.path: cannot open .*missing: No such file or directory$/m],
+    // never opened for reading (that would wait for a writer; runc's create does)
+    ['a fifo', fifo, /^linux\.namespaces\[4\]\.path: .*a-fifo is not a network namespace$/m],
   ];
   for (const [what, path, message] of cases) {
     const id = `bad-${what.replace(/\W+/g, '-')}`;
     const bundle = makeBundle(work, id, { patch: (s) => (s.linux.namespaces[4].path = path) });
-    const runc = spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'create', '--bundle', bundle, id], { encoding: 'utf8' });
-    t.not(runc.status, 0, `runc refuses ${what} too`);
-    spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'delete', '--force', id]);
+    if (what !== 'a fifo') {
+      const runc = spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'create', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000 });
+      t.not(runc.status, 0, `runc refuses ${what} too`);
+      spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'delete', '--force', id]);
+    }
     const c = createWithPipes(node, id, bundle);
     t.equal(await c.exited, 1, `${what}: exit 1`);
     t.match(c.err(), message, `${what}: names the field`);
