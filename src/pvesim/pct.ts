@@ -20,13 +20,15 @@ import { withFileLock } from '../lib/flock.js';
 import { ctVmids, deviceNumbers, isCtRunning } from '../pve/node-facts.js';
 import { nodePaths } from '../pve/paths.js';
 import { createHash, spawn, spawnSync } from './lazy-builtins.js';
-import { lxcConfigForThisHost } from './host-adapter.js';
-import { readConfig, updateVmlist, writeConfig } from './ct-configs.js';
+import { hostCgroupMode, lxcConfigForThisHost } from './host-adapter.js';
+import { clusterGuests, nodeRelease, readConfig, updateVmlist, writeConfig } from './ct-configs.js';
 import { ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
+import { applyPending, getKey, setKey } from './pending.js';
 import { PveError } from './pve-error.js';
-import { ctDir, imagesDir, installPostStopHook, mountVolumes, mountsBelow, rootfsDir, templateCacheDir, unmountVolumes } from './volumes.js';
+import { ctDir, imagesDir, mountsBelow, rootfsDir, simHookPaths, templateCacheDir } from './volumes.js';
 
 const p = nodePaths();
+const pve = nodeRelease(p);
 const isRunning = (vmid: number) => isCtRunning(p, vmid);
 
 // ---- command line, as PVE's CLIHandler/JSONSchema parse it -------------------------------------
@@ -75,7 +77,7 @@ function parseVmid(cmd: string, text: string | undefined): number {
 function parseParams(cmd: string, args: string[]): Record<string, string> {
   const schema = COMMANDS[cmd]!;
   const typeOf = (k: string): ParamType | undefined =>
-    schema.params[k] ?? (schema.ctOptions && isOption(k) ? (optionIsBoolean(k) ? 'boolean' : 'string') : undefined);
+    schema.params[k] ?? (schema.ctOptions && isOption(k, pve) ? (optionIsBoolean(k) ? 'boolean' : 'string') : undefined);
   const o: Record<string, string> = {};
   const errors: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -108,7 +110,7 @@ function parseParams(cmd: string, args: string[]): Record<string, string> {
     if (schema.params[key]) {
       if (type === 'boolean' && value !== '0' && value !== '1') err = `type check ('boolean') failed - got '${value}'`;
       else if (type === 'integer' && !/^[+-]?\d+$/.test(value)) err = `type check ('integer') failed - got '${value}'`;
-    } else err = checkOption(key, value);
+    } else err = checkOption(key, value, pve);
     if (err) errors[key] = err;
   }
   if (Object.keys(errors).length) paramError(cmd, errors);
@@ -175,7 +177,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     if (isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
     if (config.options.unprivileged === '1') {
       for (const k of Object.keys(config.options).filter((k) => k === 'rootfs' || /^mp\d+$/.test(k))) {
-        if (parsePropertyString(k === 'rootfs' ? 'rootfs' : 'mp', config.options[k]!).quota === '1') {
+        if (parsePropertyString(k === 'rootfs' ? 'rootfs' : 'mp', config.options[k]!, { pve }).quota === '1') {
           throw new PveError('Quotas are not supported by unprivileged containers.');
         }
       }
@@ -185,11 +187,11 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
       writeConfig(p, vmid, config);
     }
     const dir = ctDir(p, vmid);
+    const firstStart = !existsSync(dir);
     mkdirSync(dir, { recursive: true });
-    const hook = installPostStopHook(p);
     let built;
     try {
-      built = lxcConfigForThisHost(config, vmid, p, hook);
+      built = lxcConfigForThisHost(config, vmid, p, simHookPaths(p), pve, firstStart);
     } catch (e) {
       throw new PveError((e as Error).message);
     }
@@ -197,26 +199,49 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     for (const [name, text] of Object.entries(built.files)) writeFileSync(join(dir, name), text);
     writeFileSync(join(dir, 'config'), built.lines.join('\n') + '\n');
     removeStaleCgroups(p.root, vmid);
-    mountVolumes(p, vmid, config);
     mkdirSync(join(p.root, 'run/pve'), { recursive: true });
     const stderrFile = p.stderrPath(vmid);
+    const debugLog = join(p.root, 'run/pve', `ct-${vmid}.log`);
     rmSync(stderrFile, { force: true });
-    // Like the pve-container@ unit: detached from us (lxc-start -d double-forks, the CT's monitor and
-    // init are not our children), stdout discarded, stderr to run/pve/ct-<vmid>.stderr.
+    rmSync(debugLog, { force: true });
+    // Like the pve-container@ unit: `lxc-start -F` (the monitor, which runs the hooks), detached from
+    // us, stdout discarded, stderr to run/pve/ct-<vmid>.stderr. LXC keeps a hook's own words for its
+    // debug log: written to run/pve/ct-<vmid>.log, as an admin gets it with `-l DEBUG -o`.
     const errFd = openSync(stderrFile, 'a');
-    const child = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
-      stdio: ['ignore', 'ignore', errFd],
-      detached: true,
-    });
+    const monitor = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-F', '-o', debugLog, '-l', 'DEBUG'], { stdio: ['ignore', 'ignore', errFd], detached: true });
     closeSync(errFd);
-    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 255)));
-    // lxc-start -d itself returns once the CT is RUNNING (or has failed): lxc-wait only for a CT
-    // that is not there yet.
-    const running = code === 0 && (isRunning(vmid) || spawnSync(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
-    if (!running || !isRunning(vmid)) {
-      unmountVolumes(p, vmid);
+    if (!(await reachesRunning(vmid, monitor))) {
       throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
     }
+    monitor.unref();
+  });
+}
+
+/** PVE's monitor_start: true once LXC says RUNNING (10 s at most), false when the monitor ends first. */
+function reachesRunning(vmid: number, monitor: ReturnType<typeof spawn>): Promise<boolean> {
+  return new Promise((resolve) => {
+    let ended = false;
+    let waiter: ReturnType<typeof spawn> | undefined;
+    monitor.once('exit', () => {
+      ended = true;
+      if (waiter) waiter.kill('SIGKILL');
+      else resolve(false);
+    });
+    // lxc-wait polls every 100 ms until the CT's command socket exists: start it once it does.
+    const until = Date.now() + 10_000;
+    const poll = () => {
+      if (ended) return;
+      if (!isRunning(vmid) && Date.now() < until) {
+        setTimeout(poll, 5);
+        return;
+      }
+      waiter = spawn(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10'], { stdio: 'ignore' });
+      waiter.once('exit', (code) => {
+        monitor.removeAllListeners('exit');
+        resolve(code === 0);
+      });
+    };
+    poll();
   });
 }
 
@@ -227,7 +252,6 @@ async function stop(vmid: number, o: Record<string, string>): Promise<void> {
     if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
     spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
     if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
-    unmountVolumes(p, vmid);
   });
 }
 
@@ -245,7 +269,6 @@ async function shutdown(vmid: number, o: Record<string, string>): Promise<void> 
       if (!(await waitStopped(vmid, 5))) throw new PveError('container did not stop');
     }
     await waitStopped(vmid, 10);
-    unmountVolumes(p, vmid);
   });
 }
 
@@ -293,7 +316,7 @@ function status(vmid: number, verbose: boolean): void {
         // the CT stopped meanwhile
       }
     }
-    info.mem = ctCgroupValue(p.root, vmid, 'memory', 'memory.usage_in_bytes');
+    info.mem = hostCgroupMode() === 'unified' ? ctCgroupValue(p.root, vmid, '', 'memory.current') : ctCgroupValue(p.root, vmid, 'memory', 'memory.usage_in_bytes');
   }
   for (const k of Object.keys(info).sort()) process.stdout.write(`${k}: ${info[k]}\n`);
 }
@@ -330,46 +353,6 @@ function config(vmid: number, o: Record<string, string>): void {
 const FASTPLUG = ['description', 'onboot', 'startup', 'protection', 'hostname', 'hookscript', 'cores', 'tags', 'lock'];
 // ...and these also reach its cgroups.
 const CGROUP_HOTPLUG = ['memory', 'swap', 'cpulimit', 'cpuunits'];
-
-function setKey(c: PveConfig, key: string, value: string | undefined): void {
-  if (key === 'description') {
-    if (value === undefined) delete c.description;
-    else c.description = value;
-  } else if (key === 'env') {
-    if (value === undefined) delete c.env;
-    else c.env = value.split(/\0+/).filter(Boolean);
-  } else if (value === undefined) delete c.options[key];
-  else c.options[key] = value;
-}
-
-function getKey(c: PveConfig | NonNullable<PveConfig['pending']>, key: string): string | undefined {
-  if (key === 'description') return c.description;
-  if (key === 'env') return c.env?.join('\0');
-  return c.options[key];
-}
-
-/** vmconfig_apply_pending for a stopped CT: every pending value and deletion takes effect. */
-function applyPending(config: PveConfig, only?: (key: string) => boolean): PveConfig {
-  const c: PveConfig = { ...config, options: { ...config.options } };
-  const pending = config.pending;
-  if (!pending) return c;
-  const rest: NonNullable<PveConfig['pending']> = { options: {}, lxc: pending.lxc, delete: [] };
-  for (const k of pending.delete ?? []) {
-    if (!only || only(k)) setKey(c, k, undefined);
-    else rest.delete!.push(k);
-  }
-  const values: Record<string, string> = { ...pending.options };
-  if (pending.description !== undefined) values.description = pending.description;
-  if (pending.env) values.env = pending.env.join('\0');
-  for (const [k, v] of Object.entries(values)) {
-    if (!only || only(k)) setKey(c, k, v);
-    else setKey(rest as PveConfig, k, v);
-  }
-  const left = Object.keys(rest.options).length || rest.delete!.length || rest.description !== undefined || rest.env;
-  if (left) c.pending = rest;
-  else delete c.pending;
-  return c;
-}
 
 async function set(vmid: number, o: Record<string, string>): Promise<void> {
   const { delete: del, digest, skiplock, revert, ...changes } = o;
@@ -439,9 +422,9 @@ async function set(vmid: number, o: Record<string, string>): Promise<void> {
 
 /** PVE writes memory, swap, cpulimit and cpuunits of a running CT into its cgroup at once. */
 function hotplugCgroups(vmid: number, c: PveConfig): void {
-  const { lines } = lxcConfigForThisHost({ options: c.options, lxc: [] }, vmid, p, '/bin/true');
+  const { lines } = lxcConfigForThisHost({ options: c.options, lxc: [] }, vmid, p, simHookPaths(p), pve);
   const settings = lines
-    .map((line) => /^lxc\.cgroup\.((?:memory\.(?:limit_in_bytes|memsw\.limit_in_bytes))|(?:cpu\.(?:cfs_quota_us|cfs_period_us|shares))) = (.*)$/.exec(line))
+    .map((line) => /^lxc\.cgroup2?\.((?:memory\.(?:limit_in_bytes|memsw\.limit_in_bytes|max|high|swap\.max))|(?:cpu\.(?:cfs_quota_us|cfs_period_us|shares|max|weight))) = (.*)$/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null);
   // v1 wants memsw ≥ limit at every moment: a second pass settles whichever order the first one failed.
   for (let pass = 0; pass < 2; pass++) {
@@ -456,17 +439,19 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     checkLock(c);
     if (isRunning(vmid)) {
       if (o.force !== '1') throw new PveError(`unable to destroy CT ${vmid} - container is running`);
+      warn(`forced to stop CT ${vmid} before destroying!`);
       spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
       if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
     }
-    unmountVolumes(p, vmid);
     // Never delete what a bind mount shows: refuse while anything is still mounted there.
     if (mountsBelow(rootfsDir(p, vmid)).length > 0) throw new PveError(`unable to destroy CT ${vmid} - volumes still mounted`);
+    // destroy_lxc_container: a zombie config holds the VMID while the volumes go, and goes last.
+    writeConfig(p, vmid, { options: { lock: 'destroyed' }, lxc: [] });
     // Only volumes of the simulated `local` storage are the CT's own; bind mounts are never removed.
     rmSync(imagesDir(p, vmid), { recursive: true, force: true });
-    rmSync(p.confPath(vmid), { force: true });
     rmSync(ctDir(p, vmid), { recursive: true, force: true });
     rmSync(p.stderrPath(vmid), { force: true });
+    rmSync(p.confPath(vmid), { force: true });
     updateVmlist(p);
   });
 }
@@ -515,10 +500,11 @@ async function create(vmid: number, template: string | undefined, o: Record<stri
   const { storage = 'local', start: startAfter, force: _force, unique: _u, 'ignore-unpack-errors': _i, pool: _pool, password: _pw, 'ssh-public-keys': _k, ...options } = o;
   if (storage !== 'local') throw new PveError(`storage '${storage}' does not exist`);
   mkdirSync(p.lxcConfDir, { recursive: true });
+  // check_vmid_unused: VMs and CTs share the cluster's VMIDs.
+  const taken = clusterGuests(p).get(vmid);
+  if (taken) throw new PveError(`${taken.type === 'qemu' ? 'VM' : 'CT'} ${vmid} already exists on node '${taken.node}'`);
   // The placeholder is the reservation: pmxcfs answers EEXIST for a VMID that is taken.
-  if (existsSync(p.confPath(vmid)) || !createExclusive(p.confPath(vmid), 'lock: create\n')) {
-    throw new PveError(`CT ${vmid} already exists on node '${p.node}'`);
-  }
+  if (!createExclusive(p.confPath(vmid), 'lock: create\n')) throw new PveError(`CT ${vmid} already exists on node '${p.node}'`);
   updateVmlist(p);
   const images = imagesDir(p, vmid);
   try {
