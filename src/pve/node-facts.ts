@@ -134,3 +134,41 @@ export function nextIdRange(paths: NodePaths): { lower: number; upper: number } 
   }
   return range;
 }
+
+/**
+ * The pid of a CT's LXC monitor: `lxc-start -F -n <vmid>` under PVE's pve-container@ unit, `[lxc
+ * monitor] <lxcpath> <vmid>` when LXC daemonized it. The monitor outlives the CT's `running` (LXC
+ * closes the command socket first) while it runs the post-stop hook, which on PVE writes the CT's
+ * config back without PVE's lock. Undefined when there is none.
+ */
+export function lxcMonitorPid(paths: NodePaths, vmid: number): number | undefined {
+  const lxcPath = paths.lxcPath.replace(/\/+$/, '');
+  const name = String(vmid);
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0] === `[lxc monitor] ${lxcPath} ${name}`) return Number(pid);
+    if (!/(^|\/)lxc-start$/.test(argv[0] ?? '')) continue;
+    let ctName: string | undefined;
+    let ctPath = '/var/lib/lxc';
+    for (let i = 1; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === '-n' || a === '--name') ctName = argv[++i];
+      else if (a.startsWith('--name=')) ctName = a.slice('--name='.length);
+      else if (a === '-P' || a === '--lxcpath') ctPath = argv[++i] ?? ctPath;
+      else if (a.startsWith('--lxcpath=')) ctPath = a.slice('--lxcpath='.length);
+    }
+    if (ctName === name && ctPath.replace(/\/+$/, '') === lxcPath) return Number(pid);
+  }
+  return undefined;
+}

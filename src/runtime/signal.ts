@@ -8,6 +8,7 @@ import { ctPids } from './ct-processes.js';
 import { ownedBy } from './ownership.js';
 import type { ContainerRecord } from './record.js';
 import { containerStatus, type Status } from './status.js';
+import { logWarning } from './log.js';
 
 const byName = constants.signals as Record<string, number>;
 
@@ -45,9 +46,12 @@ export async function signalContainer(
       // it went away meanwhile
     }
   }
-  // A frozen process only acts on SIGKILL once thawed: runc thaws too.
-  if (status === 'paused' && signal === 9 && rec.vmid !== undefined && ownedBy(readConf(ctx.driver.paths, rec.vmid), rec.id, ctx.store.token(rec.id))) {
-    await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
+  // A frozen process only acts on SIGKILL once thawed: runc thaws too. A backup job's freeze (suspend
+  // mode, `lock: backup`) is the job's to end: cgroup v2, as on every PVE node, lets SIGKILL through.
+  if (status === 'paused' && signal === 9 && rec.vmid !== undefined) {
+    const conf = readConf(ctx.driver.paths, rec.vmid);
+    if (conf?.options.lock === 'backup') logWarning(`CT ${rec.vmid} is frozen by a backup job (lock: backup): left frozen`);
+    else if (ownedBy(conf, rec.id, ctx.store.token(rec.id))) await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
   }
   if (!delivered && !all) throw noSuchProcess();
 }
