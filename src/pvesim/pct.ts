@@ -1,6 +1,6 @@
 // pct for the simulated PVE node: PVE's syntax, output, error texts and exit codes (255 on failure),
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
-import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -20,12 +20,12 @@ import { withFileLock } from '../lib/flock.js';
 import { ctVmids, deviceNumbers, isCtRunning } from '../pve/node-facts.js';
 import { nodePaths } from '../pve/paths.js';
 import { createHash, spawn, spawnSync } from './lazy-builtins.js';
-import { hostCgroupMode, lxcConfigForThisHost } from './host-adapter.js';
+import { hostCgroupMode, lxcConfigForThisHost, thisHostFacts } from './host-adapter.js';
 import { clusterGuests, nodeRelease, readConfig, updateVmlist, writeConfig } from './ct-configs.js';
 import { ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
 import { applyPending, getKey, setKey } from './pending.js';
 import { PveError } from './pve-error.js';
-import { ctDir, imagesDir, mountsBelow, rootfsDir, simHookPaths, templateCacheDir } from './volumes.js';
+import { ctDir, imagesDir, mountsBelow, prestartScript, prestartScriptPath, rootfsDir, simHookPaths, templateCacheDir } from './volumes.js';
 
 const p = nodePaths();
 const pve = nodeRelease(p);
@@ -196,8 +196,12 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
       throw new PveError((e as Error).message);
     }
     for (const w of built.warnings) warn(`WARN: pvesim: ${w}`);
+    // pmxcfs refuses a CT config whose VMID a VM has; a directory cannot.
+    const guest = clusterGuests(p).get(vmid);
+    if (guest?.type === 'qemu') warn(`WARN: pvesim: VMID ${vmid} is also VM ${vmid}'s on node '${guest.node}': pmxcfs would have refused this CT's config`);
     for (const [name, text] of Object.entries(built.files)) writeFileSync(join(dir, name), text);
     writeFileSync(join(dir, 'config'), built.lines.join('\n') + '\n');
+    writeFileSync(prestartScriptPath(p, vmid), prestartScript(p, vmid, config, pve, thisHostFacts(p.lxcPath, pve, firstStart).device));
     removeStaleCgroups(p.root, vmid);
     mkdirSync(join(p.root, 'run/pve'), { recursive: true });
     const stderrFile = p.stderrPath(vmid);
@@ -449,11 +453,23 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     writeConfig(p, vmid, { options: { lock: 'destroyed' }, lxc: [] });
     // Only volumes of the simulated `local` storage are the CT's own; bind mounts are never removed.
     rmSync(imagesDir(p, vmid), { recursive: true, force: true });
-    rmSync(ctDir(p, vmid), { recursive: true, force: true });
-    rmSync(p.stderrPath(vmid), { force: true });
+    // As PVE: var/lib/lxc/<vmid> goes only when nothing but rootfs/ and config is in it (an unprivileged
+    // CT's rules.seccomp stays, and so do its dir and run/pve/ct-<vmid>.stderr).
+    rmdirQuietly(rootfsDir(p, vmid));
+    rmSync(join(ctDir(p, vmid), 'config'), { force: true });
+    rmSync(prestartScriptPath(p, vmid), { force: true });
+    rmdirQuietly(ctDir(p, vmid));
     rmSync(p.confPath(vmid), { force: true });
     updateVmlist(p);
   });
+}
+
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or not there
+  }
 }
 
 function exec(vmid: number, args: string[]): never {

@@ -1,17 +1,18 @@
 // The simulated `local` storage, and a CT's volumes and devices as lxc-pve's hooks set them up: the
 // pre-start hook mounts rootfs, mp0, mp1, … in key order onto var/lib/lxc/<vmid>/rootfs (in the
 // monitor's mount namespace, which lxc.monitor.unshare keeps from the host) and makes the devN nodes;
-// the post-stop hook unmounts. The hooks themselves are in lxc-hooks.ts.
-import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+// the post-stop hook unmounts. pct start writes the pre-start work as a shell script (a hook in Node
+// would add a Node start-up to every CT start); the post-stop hook is lxc-hooks.ts.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parsePropertyString, type PveConfig, type PveRelease } from '../pve/config.js';
 import type { NodePaths } from '../pve/paths.js';
 import { spawnSync } from './lazy-builtins.js';
 import { PveError } from './pve-error.js';
+import { shellQuote } from './shell-quote.js';
+import type { DeviceFact } from './update-lxc-config.js';
 
-const MOUNT = '/bin/mount';
 const UMOUNT = '/bin/umount';
-const MKNOD = '/bin/mknod';
 
 export function ctDir(p: NodePaths, vmid: number): string {
   return join(p.lxcPath, String(vmid));
@@ -47,12 +48,6 @@ export function volumePath(p: NodePaths, volume: string): string {
 function sh(cmd: string, args: string[]): { code: number; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return { code: r.status ?? 255, stderr: r.stderr ?? '' };
-}
-
-/** Runs a command as PVE's run_command does: a failure dies with its text. */
-function run(cmd: string, args: string[]): void {
-  const r = sh(cmd, args);
-  if (r.code !== 0) throw new PveError(`command '${[cmd.replace(/^\/bin\//, ''), ...args].join(' ')}' failed: exit code ${r.code}${r.stderr.trim() ? `\n${r.stderr.trim()}` : ''}`);
 }
 
 export function mountsBelow(dir: string): string[] {
@@ -95,126 +90,105 @@ function mapToHost(id: number, map: Array<[string, number, number, number]>, typ
   return id;
 }
 
-const STRERROR: Record<string, string> = { ENOENT: 'No such file or directory', EACCES: 'Permission denied', EROFS: 'Read-only file system' };
+/**
+ * The shell functions of a pre-start script. walk NAME PATH SUB [OWNER] is PVE's walk_tree_nofollow:
+ * SUB below PATH one component at a time, dying `symlink encountered at: …` at any symlink or
+ * non-directory (NAME is how PVE's message begins the path: '/', so a host path reads `//tmp/x`); with
+ * OWNER (uid:gid), each missing directory is made (0755) and owned by the CT's root. Leaves the path
+ * in $walked.
+ */
+const PRESTART_FUNCTIONS = `set -u
+fail() { printf '%s\\n' "$*" >&2; exit 1; }
+walk() {
+  name=$1 walked=$2 sub=$3 owner=\${4:-}
+  set -f
+  old_ifs=$IFS
+  IFS=/
+  for c in $sub; do
+    IFS=$old_ifs
+    [ -n "$c" ] || continue
+    name="$name/$c"
+    [ "$c" = . ] || walked="\${walked%/}/$c"
+    if [ -L "$walked" ] || { [ -e "$walked" ] && [ ! -d "$walked" ]; }; then fail "symlink encountered at: $name"; fi
+    if [ ! -e "$walked" ]; then
+      [ -n "$owner" ] || fail "cannot open directory $name: No such file or directory"
+      mkdir -m 0755 "$walked" 2>/dev/null
+      [ ! -L "$walked" ] || fail "symlink encountered at: $name"
+      [ -d "$walked" ] || fail "failed to create path: $name: No such file or directory"
+      chown -h "$owner" "$walked"
+    fi
+  done
+  IFS=$old_ifs
+  set +f
+}
+`;
 
 /**
- * walk_tree_nofollow: follows `sub` below `startPath` one component at a time without following a
- * symlink (any symlink or non-directory component dies `symlink encountered at: …`); with `create`,
- * makes each missing directory (0755) owned by the CT's root. `startName` is how PVE's message begins
- * the path ('/', so that a host path reads `//tmp/x`).
+ * What lxc-pve-prestart-hook does with a CT's volumes and devices at this start, as a shell script LXC
+ * runs (via the pre-start hook) in the CT's monitor: the rootfs, then each mpN in key order (sources
+ * walked without following symlinks, mount points made with their parents and owned by the CT's root;
+ * a later mount may hide an earlier one), then the devN nodes in the passthrough tmpfs. pct start
+ * writes it next to the LXC config; the checks on the file system run when LXC runs it, as PVE's do.
  */
-function walkNoFollow(startName: string, startPath: string, sub: string, create?: { uid: number; gid: number }): string {
-  let dir = startName;
-  let path = startPath;
-  for (const component of sub.split('/').filter((c) => c.length > 0)) {
-    dir += `/${component}`;
-    const next = component === '.' ? path : join(path, component);
-    let st = lstatOrUndefined(next);
-    if (st && (st.isSymbolicLink() || !st.isDirectory())) throw new PveError(`symlink encountered at: ${dir}`);
-    if (!st) {
-      if (!create) throw new PveError(`cannot open directory ${dir}: No such file or directory`);
-      try {
-        mkdirSync(next, 0o755);
-      } catch {
-        // as PVE: only whether the directory is there afterwards counts
-      }
-      let code = 'ENOENT';
-      try {
-        st = lstatSync(next);
-      } catch (e) {
-        code = (e as NodeJS.ErrnoException).code ?? code;
-      }
-      if (!st) throw new PveError(`failed to create path: ${dir}: ${STRERROR[code] ?? code}`);
-      if (st.isSymbolicLink() || !st.isDirectory()) throw new PveError(`symlink encountered at: ${dir}`);
-      lchownSync(next, create.uid, create.gid);
-    }
-    path = next;
-  }
-  return path;
-}
-
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** __mountpoint_mount for the volume kinds of the simulated node: a bind (a host directory or a
- *  `local` volume, a directory too) or a block device. */
-function mountVolume(p: NodePaths, key: string, mp: Record<string, string>, dest: string): void {
-  const volume = mp.volume!;
-  const ro = mp.ro === '1';
-  const options = (mp.mountoptions ?? '').split(';').filter((o) => o && (!ro || /^(nodev|noexec|nosuid)$/.test(o)));
-  const extra = options.length ? ['-o', options.join(',')] : [];
-  if (volume.startsWith('/dev/')) {
-    run(MOUNT, [...(ro ? ['-o', 'ro'] : []), ...extra, volume, dest]);
-    return;
-  }
-  const source = volumePath(p, volume);
-  // A bind: the source must be a directory (a file cannot be an mpN) without a symlink on its way.
-  if (volume.startsWith('/') && !isDirectory(source)) throw new PveError(`directory '${volume}' does not exist`);
-  if (!volume.startsWith('/') && !isDirectory(source)) throw new PveError(`${key}: volume '${volume}' does not exist`);
-  walkNoFollow('/', '/', source);
-  run(MOUNT, ['-o', 'bind', ...extra, source, dest]);
-  if (ro) {
-    const r = sh(MOUNT, ['-o', 'bind,remount,ro', dest]);
-    if (r.code !== 0) {
-      sh(UMOUNT, [dest]);
-      throw new PveError(`bindmount error\ncommand 'mount -o bind,remount,ro ${dest}' failed: exit code ${r.code}`);
-    }
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * What lxc-pve-prestart-hook does with a CT's volumes and devices: the rootfs, then each mpN in key
- * order (mount points made, parents too, and owned by the CT's root; a later mount may hide an earlier
- * one), then the devN nodes in the passthrough tmpfs.
- */
-export function prestartVolumes(p: NodePaths, vmid: number, conf: PveConfig, pve: PveRelease): void {
+export function prestartScript(p: NodePaths, vmid: number, conf: PveConfig, pve: PveRelease, device: (path: string) => DeviceFact): string {
+  const q = shellQuote;
   const rootdir = rootfsDir(p, vmid);
-  // A CT mounted with `pct mount` is unmounted first.
-  sh(UMOUNT, ['--recursive', rootdir]);
   const { map, rootUid, rootGid } = ctIdMap(conf);
-  const owner = { uid: rootUid, gid: rootGid };
+  const owner = q(`${rootUid}:${rootGid}`);
+  const lines = [`#!/bin/sh`, `# pvesim: lxc-pve-prestart-hook's work for CT ${vmid}, written by pct start.`, PRESTART_FUNCTIONS];
+  // A CT mounted with `pct mount` is unmounted first.
+  lines.push(`umount --recursive ${q(rootdir)} >/dev/null 2>&1`);
   for (const key of volumeKeys(conf.options)) {
-    const mp = parsePropertyString(key === 'rootfs' ? 'rootfs' : 'mp', conf.options[key]!, { pve });
-    // The rootfs goes to the host path PVE controls; every mpN is walked inside the mounted rootfs.
-    const dest = key === 'rootfs' ? walkNoFollow('/', '/', rootdir, owner) : walkNoFollow('/', rootdir, `./${mp.mp}`, owner);
-    mountVolume(p, key, mp, dest);
+    let mp: Record<string, string>;
+    try {
+      mp = parsePropertyString(key === 'rootfs' ? 'rootfs' : 'mp', conf.options[key]!, { pve });
+    } catch (e) {
+      // PVE's hook dies on it when it gets there.
+      lines.push(`fail ${q((e as Error).message)}`);
+      break;
+    }
+    const volume = mp.volume!;
+    const ro = mp.ro === '1';
+    const options = (mp.mountoptions ?? '').split(';').filter((o) => o && (!ro || /^(nodev|noexec|nosuid)$/.test(o)));
+    const extra = options.length ? ` -o ${q(options.join(','))}` : '';
+    // The source first (a bind: a directory without a symlink on its way), then the mount point: the
+    // rootfs at the host path PVE controls, each mpN inside the mounted rootfs.
+    const source = volume.startsWith('/dev/') ? undefined : volumePath(p, volume);
+    if (source !== undefined) {
+      const missing = volume.startsWith('/') ? `directory '${volume}' does not exist` : `${key}: volume '${volume}' does not exist`;
+      lines.push(`[ -d ${q(source)} ] || fail ${q(missing)}`, `walk / / ${q(source)}`);
+    }
+    lines.push(key === 'rootfs' ? `walk / / ${q(rootdir)} ${owner}` : `walk / ${q(rootdir)} ${q(`./${mp.mp}`)} ${owner}`);
+    if (source === undefined) {
+      lines.push(`mount${ro ? ' -o ro' : ''}${extra} ${q(volume)} "$walked" || fail ${q(`mounting ${volume} failed`)}`);
+      continue;
+    }
+    lines.push(`mount -o bind${extra} ${q(source)} "$walked" || fail ${q(`command 'mount -o bind ${source}' failed`)}`);
+    if (ro) lines.push(`mount -o bind,remount,ro "$walked" || { umount "$walked"; fail 'bindmount error'; }`);
   }
   const devices = Object.keys(conf.options).filter((k) => /^dev\d+$/.test(k));
-  if (!devices.length) return;
-  const passthrough = join(ctDir(p, vmid), 'passthrough');
-  mkdirSync(passthrough, { recursive: true });
-  const tmpfs = sh(MOUNT, ['-t', 'tmpfs', '-o', 'size=8k', 'none', passthrough]);
-  if (tmpfs.code !== 0) throw new PveError(`Could not mount tmpfs for device passthrough at ${passthrough}: ${tmpfs.stderr.trim()}`);
-  for (const key of devices) {
-    const dev = parsePropertyString('dev', conf.options[key]!, { pve });
-    let st;
-    try {
-      st = statSync(dev.path!);
-    } catch {
-      throw new PveError(`Could not get mode or device ID of ${dev.path}`);
+  if (devices.length) {
+    const passthrough = join(ctDir(p, vmid), 'passthrough');
+    lines.push(`mkdir -p ${q(passthrough)}`, `mount -t tmpfs -o size=8k none ${q(passthrough)} || fail ${q(`Could not mount tmpfs for device passthrough at ${passthrough}`)}`);
+    for (const key of devices) {
+      const dev = parsePropertyString('dev', conf.options[key]!, { pve });
+      const found = device(dev.path!);
+      if (found.kind !== 'b' && found.kind !== 'c') {
+        lines.push(`fail ${q(`Could not get mode or device ID of ${dev.path}`)}`);
+        continue;
+      }
+      const node = passthroughNode(ctDir(p, vmid), dev.path!);
+      const uid = mapToHost(Number(dev.uid ?? 0), map, 'u');
+      const gid = mapToHost(Number(dev.gid ?? 0), map, 'g');
+      lines.push(
+        `mkdir -p ${q(dirname(node))}`,
+        `mknod ${q(node)} ${found.kind} ${found.major} ${found.minor} || fail ${q(`failed to mknod ${node}`)}`,
+        `chmod ${dev.mode ?? '0660'} ${q(node)}`,
+        `chown ${uid}:${gid} ${q(node)}`,
+      );
     }
-    const node = passthroughNode(ctDir(p, vmid), dev.path!);
-    mkdirSync(dirname(node), { recursive: true });
-    const major = (st.rdev >> 8) & 0xfff;
-    const minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
-    const made = sh(MKNOD, [node, st.isBlockDevice() ? 'b' : 'c', String(major), String(minor)]);
-    if (made.code !== 0) throw new PveError(`failed to mknod ${node}: ${made.stderr.trim()}`);
-    chmodSync(node, dev.mode !== undefined ? parseInt(dev.mode, 8) : 0o660);
-    chownSync(node, mapToHost(Number(dev.uid ?? 0), map, 'u'), mapToHost(Number(dev.gid ?? 0), map, 'g'));
   }
+  return lines.join('\n') + '\n';
 }
 
 /** The post-stop hook's `umount --recursive` of the rootfs (in the monitor's namespace). */
@@ -235,4 +209,9 @@ export function unmountAllBelow(dir: string): void {
 export function simHookPaths(p: NodePaths): { preStart: string; postStop: string } {
   const hookDir = join(p.root, 'usr/share/lxc/hooks');
   return { preStart: join(hookDir, 'pvesim-prestart-hook'), postStop: join(hookDir, 'pvesim-poststop-hook') };
+}
+
+/** Where pct start leaves a CT's pre-start script. */
+export function prestartScriptPath(p: NodePaths, vmid: number): string {
+  return join(ctDir(p, vmid), 'pvesim-prestart');
 }
