@@ -6,7 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lxcMonitorPid } from '../src/pve/node-facts.js';
+import { lxcMonitorPid, pveVersions } from '../src/pve/node-facts.js';
+import { CtConfig } from '../src/oci/translate/ct-config.js';
+import { translate } from '../src/oci/translate.js';
 import { nodePaths } from '../src/pve/paths.js';
 import { createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
 import { ctConfigs, leftovers } from './helpers/node-checks.js';
@@ -113,4 +115,24 @@ t.test("delete returns once PVE's post-stop hook is done: the destroyed CT's con
     await new Promise((r) => setTimeout(r, 1000));
     t.same(ctConfigs(node), [], 'no config written back');
   }
+});
+
+t.test("pxoci writes only raw keys the node's PVE release accepts, and asks for the release only then", async (t) => {
+  let asked = 0;
+  const pve8 = new CtConfig(() => {
+    asked++;
+    return 8;
+  });
+  pve8.raw('lxc.init.cmd', '/.pxoci/init');
+  t.equal(asked, 0, 'a key every release accepts needs no look-up');
+  t.throws(() => pve8.raw('lxc.init.cwd', '/'), { message: /lxc\.init\.cwd.*unable to parse config/ }, 'PVE 8.4 drops lxc.init.cwd');
+  t.equal(asked, 1);
+  const pve9 = new CtConfig(() => 9);
+  pve9.raw('lxc.init.cwd', '/');
+  t.same(pve9.lxc, [['lxc.init.cwd', '/']]);
+  t.equal(pveVersions(paths)?.release, Number(process.env.PXOCI_TEST_PVE || 9), "the simulated node's release, read as on a real node");
+  // What pxoci writes today is the same on both releases.
+  const spec = JSON.parse(readFileSync(join(makeBundle(work, 'releases', { args: ['true'], cwd: '/tmp', env: ['A=1'] }), 'config.json'), 'utf8'));
+  const ctx = { id: 'releases', bundle: work, vmid: 100, runtimeDir: '/run/x', arch: 'amd64', rootfs: '/r' };
+  t.same(translate(spec, { ...ctx, pveRelease: () => 8 }).config, translate(spec, { ...ctx, pveRelease: () => 9 }).config);
 });

@@ -81,6 +81,11 @@ const FORBIDDEN_RAW: Record<string, string> = {
 /** `warning` is the text PVE warns (without the `vm <vmid> - ` prefix) for a deprecated key it keeps. */
 export type RawKeyCheck = { ok: true; warning?: string } | { ok: false; kind: 'forbidden' | 'unknown'; msg: string };
 
+/** The first PVE release whose pve-container accepts a raw key (one it accepts at all). */
+export function rawKeySince(key: string): PveRelease {
+  return RAW_SINCE_PVE9.has(key) ? 9 : 8;
+}
+
 /** pve-container's is_valid_lxc_conf_key, in its order, as the given PVE release has it. */
 export function checkRawLxcKey(key: string, pve: PveRelease = PVE_RELEASE_LATEST): RawKeyCheck {
   if (pve < 9 && RAW_SINCE_PVE9.has(key)) return { ok: false, kind: 'unknown', msg: `unable to parse config: ${key}` };

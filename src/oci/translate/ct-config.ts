@@ -1,15 +1,18 @@
 // The PVE CT config a translation builds, and the checks every value from the bundle passes before it
 // goes in: nothing in config.json may add a line, a key or a property to the file PVE reads.
-import { checkRawLxcKey, type PveConfig } from '../../pve/config.js';
+import { PVE_RELEASE_LATEST, checkRawLxcKey, rawKeySince, type PveConfig, type PveRelease } from '../../pve/config.js';
 import { ConfigError } from '../errors.js';
 
 export class CtConfig {
   readonly options: Record<string, string> = {};
   readonly lxc: Array<[string, string]> = [];
 
-  /** A raw lxc.* line, refused (naming the key) when PVE would not keep it exactly as given. */
+  /** `release` tells the node's PVE release; asked only for a key that not every release accepts. */
+  constructor(private readonly release: () => PveRelease = () => PVE_RELEASE_LATEST) {}
+
+  /** A raw lxc.* line, refused (naming the key) when the node's PVE would not keep it exactly as given. */
   raw(key: string, value: string): void {
-    const check = checkRawLxcKey(key);
+    const check = checkRawLxcKey(key, rawKeySince(key) > 8 ? this.release() : PVE_RELEASE_LATEST);
     if (!check.ok) throw new ConfigError(key, `PVE does not accept this raw key (${check.msg})`);
     if (/[\n\r\0]/.test(value)) throw new ConfigError(key, 'value contains a control character');
     // PVE's parser drops it, so the CT would get another value than the one asked for.
