@@ -1,8 +1,8 @@
 // pct for the simulated PVE node: PVE's syntax, output, error texts and exit codes (255 on failure),
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
-import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, rmdirSync, watch, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   checkOption,
   effectiveConfig,
@@ -25,7 +25,7 @@ import { clusterGuests, nodeRelease, readConfig, updateVmlist, writeConfig } fro
 import { ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
 import { applyPending, getKey, setKey } from './pending.js';
 import { PveError } from './pve-error.js';
-import { ctDir, imagesDir, mountsBelow, prestartScript, prestartScriptPath, rootfsDir, simHookPaths, templateCacheDir } from './volumes.js';
+import { ctDir, imagesDir, mountsBelow, prestartMarkerPath, prestartScript, prestartScriptPath, rootfsDir, simHookPaths, templateCacheDir } from './volumes.js';
 
 const p = nodePaths();
 const pve = nodeRelease(p);
@@ -211,41 +211,54 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     // Like the pve-container@ unit: `lxc-start -F` (the monitor, which runs the hooks), detached from
     // us, stdout discarded, stderr to run/pve/ct-<vmid>.stderr. LXC keeps a hook's own words for its
     // debug log: written to run/pve/ct-<vmid>.log, as an admin gets it with `-l DEBUG -o`.
+    rmSync(prestartMarkerPath(p, vmid), { force: true });
     const errFd = openSync(stderrFile, 'a');
     const monitor = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-F', '-o', debugLog, '-l', 'DEBUG'], { stdio: ['ignore', 'ignore', errFd], detached: true });
     closeSync(errFd);
-    if (!(await reachesRunning(vmid, monitor))) {
-      throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
-    }
+    const outcome = await monitorStart(vmid, monitor);
+    if (outcome === 'failed') throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
+    if (outcome === 'timeout') warn('problem with monitor socket, but continuing anyway: got timeout');
     monitor.unref();
   });
 }
 
-/** PVE's monitor_start: true once LXC says RUNNING (10 s at most), false when the monitor ends first. */
-function reachesRunning(vmid: number, monitor: ReturnType<typeof spawn>): Promise<boolean> {
+/**
+ * PVE's monitor_start: 'running' once LXC says RUNNING, 'failed' when the monitor ends before, 'timeout'
+ * after 10 s (PVE then warns and carries on). lxc-wait retries a missing command socket only once a
+ * second: it starts once the pre-start hook has run (LXC makes the socket before it runs the hooks),
+ * which the hook's marker file tells without polling.
+ */
+function monitorStart(vmid: number, monitor: ReturnType<typeof spawn>): Promise<'running' | 'failed' | 'timeout'> {
+  const marker = prestartMarkerPath(p, vmid);
   return new Promise((resolve) => {
-    let ended = false;
     let waiter: ReturnType<typeof spawn> | undefined;
-    monitor.once('exit', () => {
-      ended = true;
-      if (waiter) waiter.kill('SIGKILL');
-      else resolve(false);
-    });
-    // lxc-wait polls every 100 ms until the CT's command socket exists: start it once it does.
-    const until = Date.now() + 10_000;
-    const poll = () => {
-      if (ended) return;
-      if (!isRunning(vmid) && Date.now() < until) {
-        setTimeout(poll, 5);
-        return;
-      }
-      waiter = spawn(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10'], { stdio: 'ignore' });
-      waiter.once('exit', (code) => {
-        monitor.removeAllListeners('exit');
-        resolve(code === 0);
-      });
+    let monitorEnded = false;
+    const watcher = watch(dirname(marker));
+    const finish = (outcome: 'running' | 'failed' | 'timeout') => {
+      clearTimeout(timer);
+      watcher.close();
+      monitor.removeAllListeners('exit');
+      waiter?.removeAllListeners('exit');
+      if (outcome !== 'running') waiter?.kill('SIGKILL');
+      resolve(outcome);
     };
-    poll();
+    const timer = setTimeout(() => finish('timeout'), 10_000);
+    monitor.once('exit', () => {
+      monitorEnded = true;
+      // A waiter that saw RUNNING has said so already; one still waiting ends with the monitor.
+      if (!waiter) finish('failed');
+    });
+    const hookRan = () => {
+      if (waiter || monitorEnded) return;
+      waiter = spawn(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10'], { stdio: 'ignore' });
+      // A waiter that gave up while the CT's command socket is still there only timed out.
+      waiter.once('exit', (code) => finish(code === 0 ? 'running' : !monitorEnded && isRunning(vmid) ? 'timeout' : 'failed'));
+    };
+    watcher.on('change', (_event, name) => {
+      if (name === basename(marker)) hookRan();
+    });
+    watcher.on('error', () => {});
+    if (existsSync(marker)) hookRan();
   });
 }
 
@@ -458,6 +471,7 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     rmdirQuietly(rootfsDir(p, vmid));
     rmSync(join(ctDir(p, vmid), 'config'), { force: true });
     rmSync(prestartScriptPath(p, vmid), { force: true });
+    rmSync(prestartMarkerPath(p, vmid), { force: true });
     rmdirQuietly(ctDir(p, vmid));
     rmSync(p.confPath(vmid), { force: true });
     updateVmlist(p);

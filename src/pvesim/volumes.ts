@@ -136,6 +136,8 @@ export function prestartScript(p: NodePaths, vmid: number, conf: PveConfig, pve:
   const { map, rootUid, rootGid } = ctIdMap(conf);
   const owner = q(`${rootUid}:${rootGid}`);
   const lines = [`#!/bin/sh`, `# pvesim: lxc-pve-prestart-hook's work for CT ${vmid}, written by pct start.`, PRESTART_FUNCTIONS];
+  // pct start waits for this (LXC's command socket is up once the hooks run).
+  lines.push(`: > ${q(prestartMarkerPath(p, vmid))}`);
   // A CT mounted with `pct mount` is unmounted first.
   lines.push(`umount --recursive ${q(rootdir)} >/dev/null 2>&1`);
   for (const key of volumeKeys(conf.options)) {
@@ -209,6 +211,11 @@ export function unmountAllBelow(dir: string): void {
 export function simHookPaths(p: NodePaths): { preStart: string; postStop: string } {
   const hookDir = join(p.root, 'usr/share/lxc/hooks');
   return { preStart: join(hookDir, 'pvesim-prestart-hook'), postStop: join(hookDir, 'pvesim-poststop-hook') };
+}
+
+/** The file a CT's pre-start script makes first, for pct start. */
+export function prestartMarkerPath(p: NodePaths, vmid: number): string {
+  return join(ctDir(p, vmid), 'pvesim-prestart-ran');
 }
 
 /** Where pct start leaves a CT's pre-start script. */
