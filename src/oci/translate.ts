@@ -2,7 +2,7 @@
 // One function per section of the spec, in src/oci/translate/, each writing its part of the CT config
 // through CtConfig, which checks every value: nothing from the bundle may add a line, a key or a
 // property. translate() calls them in a fixed order, which is also the order errors are found in.
-import type { PveConfig } from '../pve/config.js';
+import type { PveConfig, PveRelease } from '../pve/config.js';
 import type { OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import type { InitSpec } from './initspec.js';
@@ -39,6 +39,8 @@ export interface TranslateContext {
   /** major:minor of a host device node, for linux.devices. */
   deviceNumbers?: (path: string) => { major: number; minor: number } | undefined;
   rootfs: string;
+  /** The node's PVE release (asked only when a key depends on it); the latest when not given. */
+  pveRelease?: () => PveRelease;
 }
 
 export interface Translation {
@@ -58,7 +60,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (!spec.process) throw new ConfigError('process', 'is required to create a container');
   const pathKind = ctx.pathKind ?? (() => 'dir' as const);
   const linux = spec.linux ?? {};
-  const ct = new CtConfig();
+  const ct = new CtConfig(ctx.pveRelease);
 
   rejectDomainname(spec.domainname);
   const startHooks = translateHooks(spec, ctx);

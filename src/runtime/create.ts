@@ -10,6 +10,7 @@ import { ConfigError } from '../oci/errors.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { helperPath } from '../lib/native-paths.js';
 import { deviceNumbers, firstClosedDir, pathKind } from './hostfs.js';
+import { pveVersions } from '../pve/node-facts.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
 import { readJsonFile } from './caller-files.js';
@@ -87,6 +88,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       rootfs,
       pathKind,
       deviceNumbers,
+      // A node whose release cannot be read gets the oldest release's rules.
+      pveRelease: () => pveVersions(paths)?.release ?? 8,
     });
     config.options.tags = PXOCI_TAG;
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
