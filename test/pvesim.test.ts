@@ -216,6 +216,13 @@ t.test("PVE's devN bug: a privileged CT with dev0 fails pct start, an unprivileg
   t.equal(pct('stop', '111').status, 0);
   t.equal(pct('destroy', '111').status, 0);
 
+  // With its own seccomp profile an unprivileged CT skips the file writes that clear PVE's errno.
+  writeFileSync(conf(113), `arch: amd64\nostype: unmanaged\nunprivileged: 1\nrootfs: ${rootfsCopy('dev-seccomp')}\ndev0: /dev/null\nlxc.seccomp.profile: /usr/share/lxc/config/common.seccomp\nlxc.init.cmd: /bin/sleep 1000\n`);
+  const ownSeccomp = pct('start', '113');
+  t.equal(ownSeccomp.status, 255);
+  t.equal(lastLine(ownSeccomp), 'Device /dev/null does not exist', 'an unprivileged CT with a raw lxc.seccomp.profile fails as a privileged one');
+  t.equal(pct('destroy', '113').status, 0);
+
   const notDev = pct('set', '112', '--dev0', '/tmp/x');
   t.equal(notDev.status, 255);
   t.match(notDev.stderr, /^dev0: invalid format - format error\ndev0\.path: invalid format - \/tmp\/x is not a valid device path$/m, 'devN paths start with /dev/');

@@ -111,11 +111,12 @@ export function updateLxcConfig(conf: PveConfig, vmid: number, facts: RenderFact
   // Without an init system nobody else mounts /dev/shm (PVE 9 only: PVE 8 has no entrypoint).
   const entrypoint = facts.pve >= 9 ? o.entrypoint : undefined;
   step('dev-shm', entrypoint !== undefined && entrypoint !== '/sbin/init' ? [['lxc.mount.entry', 'shm dev/shm tmpfs rw,nosuid,nodev,create=dir 0 0']] : []);
-  // PVE's bug (8.1 … 9.x): get_device_mode_and_rdev tests errno even after a successful stat. An
-  // unprivileged CT's seccomp file writes reset it; a privileged CT's start still carries the ENOENT of
-  // the probe for the missing unmanaged.common.conf (lxc-pve ships none) or, at a first start, of the
-  // mkpath of var/lib/lxc/<vmid>.
-  const staleEnoent = !unprivileged && (ostype === 'unmanaged' || facts.firstStart);
+  // PVE's bug (8.1 … 9.x): get_device_mode_and_rdev tests errno even after a successful stat. The
+  // start still carries the ENOENT of the probe for the missing unmanaged.common.conf (lxc-pve ships
+  // none) or, at a first start, of the mkpath of var/lib/lxc/<vmid>, unless make_seccomp_config opened
+  // files since (Perl's open leaves ENOTTY): it does only for an unprivileged CT without a raw
+  // lxc.seccomp.profile. A privileged CT, or one with its own seccomp profile, fails.
+  const staleEnoent = (ostype === 'unmanaged' || facts.firstStart) && files['rules.seccomp'] === undefined;
   for (const key of Object.keys(o).filter((k) => /^dev\d+$/.test(k))) {
     steps.push({ step: 'device', key, lines: passthroughDevice(key, o[key]!, facts, staleEnoent), warnings: [] });
   }
