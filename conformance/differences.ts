@@ -26,11 +26,11 @@ export const DIFFERENCES = {
       '(io.*, hugetlb.*): pvesim warns and does not enforce it (docs/simulator.md). A real PVE node is pure ' +
       'cgroup v2 and does.',
   },
-  'pvesim-device-mode': {
+  'host-device-node': {
     runtimes: ['pxoci'],
     text:
-      "pvesim bind-mounts the host's node for devN and does not apply its mode=/uid=/gid= (docs/simulator.md); " +
-      'the container sees the host node with its host mode.',
+      "pxoci binds the host's node in (lxc.mount.entry; PVE's devN fails in a privileged CT on PVE 8.1 … 9.x), " +
+      'so fileMode/uid/gid are not applied: the container sees the host node with its host mode.',
   },
   'lxc-bind-flags-only-with-ro': {
     runtimes: ['pxoci'],

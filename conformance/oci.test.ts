@@ -410,7 +410,7 @@ check('unified (cgroup v2) keys: pids.max', ['linux.resources.unified'], async (
   t.ok(n >= 3 && n <= 10, `processes in the container: ${n} (${why(r)})`);
 });
 
-/** /dev/loop-control (a host node, as PVE's devN needs) passed in, with one device cgroup rule for it
+/** /dev/loop-control (a host node, as pxoci passes through) passed in, with one device cgroup rule for it
  *  after a deny-all; says whether the container can open it. */
 async function openLoopControlWith(allow: boolean) {
   const dev = { path: '/dev/loop-control', type: 'c', ...hostDeviceNumbers('/dev/loop-control') };
@@ -428,7 +428,7 @@ check('device cgroup: an allow rule opens a device node', ['linux.resources.devi
   t.equal(r.stdout, '/dev/loop-control\nopen-ok\n', why(r));
 });
 
-// PVE's devN allows its node in the device cgroup by itself: the deny rule must win over that.
+// pxoci allows a listed device in the device cgroup by itself (as runc): the deny rule must win over that.
 check('device cgroup: a deny rule closes a device node', ['linux.resources.devices'], async (t) => {
   const r = await openLoopControlWith(false);
   t.equal(r.stdout, '/dev/loop-control\nopen-denied\n', why(r));
@@ -446,7 +446,7 @@ check('linux.devices: the node exists with its type, numbers and mode', ['linux.
   t.equal(type.join(' '), 'character special file', why(r));
   t.equal(nums, `${numbers.major.toString(16)}:${numbers.minor.toString(16)}`);
   if (isPxoci) {
-    c.differ('pvesim-device-mode');
+    c.differ('host-device-node');
     t.equal(mode, hostMode, 'the host node, with its host mode');
     return;
   }

@@ -21,7 +21,7 @@ const ctx: TranslateContext = {
   arch: 'amd64',
   rootfs: '/b/rootfs',
   pathKind: (p) => (p.endsWith('.file') || p === '/proc/kcore' ? 'file' : p.includes('missing') ? 'missing' : 'dir'),
-  deviceNumbers: (p) => (p === '/dev/fuse' ? { major: 10, minor: 229 } : undefined),
+  deviceNumbers: (p) => (p === '/dev/fuse' ? { kind: 'c', major: 10, minor: 229 } : undefined),
 };
 
 function spec(patch: (s: any) => void = () => {}): any {
@@ -236,8 +236,7 @@ t.test('values PVE would refuse never reach the file: checked against its option
 
   const fuse = { type: 'c', path: '/dev/fuse', major: 10, minor: 229 };
   const devices = (n: number) => spec((s) => (s.linux = { devices: Array.from({ length: n }, () => fuse) }));
-  t.equal(translate(devices(256), ctx).config.options.dev255, '/dev/fuse');
-  t.throws(() => translate(devices(300), ctx), { field: 'linux.devices[256]', message: /^linux\.devices\[256\]: a PVE CT has dev0…dev255 only, so no dev256 for this one$/ });
+  t.equal(translate(devices(300), ctx).config.lxc.filter(([k]) => k === 'lxc.cgroup2.devices.allow').length, 300, 'not bounded by dev0…dev255');
 });
 
 t.test('property: whatever linux.resources come in, every option written passes PVE\'s schema', async (t) => {
@@ -282,9 +281,19 @@ t.test('the field table: one row per path, and rejection reasons looked up by a 
   t.throws(() => rejectionReason('hostname'), /no rejected row "hostname"/);
 });
 
-t.test('linux.devices that exist on the host become devN', async (t) => {
-  const s = spec((s) => (s.linux = { devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }] }));
-  t.equal(translate(s, ctx).config.options.dev0, '/dev/fuse,gid=0,mode=0666,uid=0');
+t.test('linux.devices: the host node bound in and allowed, never devN (PVE 8.1 … 9.x refuse it in a privileged CT)', async (t) => {
+  const s = spec((s) => (s.linux = { devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }], resources: { devices: [{ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] } }));
+  const { config } = translate(s, ctx);
+  t.notOk(Object.keys(config.options).some((k) => /^dev\d+$/.test(k)), 'no devN');
+  t.same(pastPlumbing(s), [
+    'lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 10:229 rwm',
+    'lxc.cgroup2.devices.deny: c 10:229 rwm',
+  ], "the device's allow rule first: linux.resources.devices can still deny it");
+  t.throws(() => translate(spec((s) => (s.linux = { devices: [{ type: 'b', path: '/dev/fuse', major: 10, minor: 229 }] })), ctx), {
+    field: 'linux.devices[0]',
+    message: /^linux\.devices\[0\]: PVE passes through host device nodes: the host has no \/dev\/fuse of type b with 10:229$/,
+  });
 });
 
 t.test('property: whatever strings come in, the written config parses back to the same and has only allowed keys', async (t) => {
@@ -327,7 +336,7 @@ t.test('docs/fields.md is generated from the field table and current', async (t)
 const GPU_CTX: TranslateContext = {
   ...ctx,
   pathKind: (p) => (p.startsWith('/proc/') && !/\/(acpi|asound|scsi|bus|fs|irq)$/.test(p) ? 'file' : 'dir'),
-  deviceNumbers: (p) => ({ '/dev/nvidia0': { major: 195, minor: 0 }, '/dev/nvidiactl': { major: 195, minor: 255 }, '/dev/dri/renderD128': { major: 226, minor: 128 } })[p],
+  deviceNumbers: (p) => (({ '/dev/nvidia0': { kind: 'c', major: 195, minor: 0 }, '/dev/nvidiactl': { kind: 'c', major: 195, minor: 255 }, '/dev/dri/renderD128': { kind: 'c', major: 226, minor: 128 } }) as Record<string, { kind: 'c'; major: number; minor: number }>)[p],
 };
 
 t.test('a ZLayer-like full config: exact PVE config', async (t) => {
@@ -365,7 +374,6 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     arch: 'amd64', ostype: 'unmanaged', hostname: 'zl-web', rootfs: '/b/rootfs',
     mp0: '/var/lib/zlayer/vol/data,mp=/data', mp1: '/var/lib/zlayer/vol/config,mp=/config,ro=1',
     memory: '512', cpulimit: '0.5',
-    dev0: '/dev/nvidia0', dev1: '/dev/nvidiactl', dev2: '/dev/dri/renderD128,gid=44,mode=0660',
   });
   t.same(config.lxc.map(([k, v]) => `${k}: ${v}`), [
     'lxc.prlimit.nofile: 65536:65536',
@@ -377,6 +385,12 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0',
     'lxc.mount.entry: mqueue dev/mqueue mqueue nosuid,noexec,nodev,create=dir 0 0',
     'lxc.mount.auto: cgroup:ro:force',
+    'lxc.mount.entry: /dev/nvidia0 dev/nvidia0 none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 195:0 rwm',
+    'lxc.mount.entry: /dev/nvidiactl dev/nvidiactl none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 195:255 rwm',
+    'lxc.mount.entry: /dev/dri/renderD128 dev/dri/renderD128 none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 226:128 rwm',
     ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '195:*', '226:*'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
     'lxc.mount.entry: tmpfs proc/acpi tmpfs ro,optional 0 0',
     'lxc.mount.entry: tmpfs proc/asound tmpfs ro,optional 0 0',

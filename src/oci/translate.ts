@@ -37,7 +37,7 @@ export interface TranslateContext {
   /** What a host path is; mounts of files and directories need different PVE mechanisms. */
   pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
   /** major:minor of a host device node, for linux.devices. */
-  deviceNumbers?: (path: string) => { major: number; minor: number } | undefined;
+  deviceNumbers?: (path: string) => { kind: 'c' | 'b'; major: number; minor: number } | undefined;
   rootfs: string;
   /** The node's PVE release (asked only when a key depends on it); the latest when not given. */
   pveRelease?: () => PveRelease;
@@ -74,8 +74,9 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
   translateMounts(spec.mounts ?? [], ct, pathKind);
   const ctRoot = translateNamespaces(linux, ct);
-  if (linux.resources) translateResources(linux.resources, ct);
+  // The devices' allow rules before linux.resources.devices, whose deny rules must win over them.
   translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);
+  if (linux.resources) translateResources(linux.resources, ct);
   const sysctls = namespacedSysctls(linux.sysctl ?? {});
   translateMaskedPaths(linux.maskedPaths ?? [], ct, pathKind);
   translateReadonlyPaths(linux.readonlyPaths ?? [], ct, pathKind);

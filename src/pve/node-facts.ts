@@ -62,13 +62,13 @@ export function isCtRunning(paths: NodePaths, vmid: number): boolean {
 }
 
 /** A device node's numbers, as PVE's `get_device_mode_and_rdev` takes them; undefined when not a device. */
-export function deviceNumbers(path: string): { major: number; minor: number } | undefined {
+export function deviceNumbers(path: string): { kind: 'c' | 'b'; major: number; minor: number } | undefined {
   try {
     const st = statSync(path);
     if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
     // Linux dev_t: major in bits 8-19 (+ high bits), minor in 0-7 and 20-31.
     const rdev = st.rdev;
-    return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
+    return { kind: st.isCharacterDevice() ? 'c' : 'b', major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
   } catch {
     return undefined;
   }

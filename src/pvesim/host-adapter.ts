@@ -2,7 +2,7 @@
 // lxc 5.0 instead of PVE's lxc 6, a hybrid cgroup layout (v1 controllers) instead of pure cgroup v2, no
 // AppArmor in the kernel, no bridges and pvesim's own hooks in place of lxc-pve's. Every rewrite is announced by a warning that
 // pct prints as `WARN: pvesim: …`: a CT that behaves differently from a real node must say so.
-import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
 import { parsePropertyString, type PveConfig, type PveRelease } from '../pve/config.js';
 import { deviceNumbers } from '../pve/node-facts.js';
@@ -58,9 +58,7 @@ export function thisHostFacts(lxcPath: string, pve: PveRelease, firstStart: bool
     readLxcConfigFile: (name) => readFileSync(`${LXC_CONFIG_DIR}/${name}`, 'utf8'),
     device(path) {
       if (!existsSync(path)) return { kind: 'missing' };
-      const numbers = deviceNumbers(path);
-      if (!numbers) return { kind: 'not-a-device' };
-      return { kind: statSync(path).isBlockDevice() ? 'b' : 'c', ...numbers };
+      return deviceNumbers(path) ?? { kind: 'not-a-device' };
     },
     kernelVersion: [major ?? 0, minor ?? 0],
     pathExists: existsSync,
