@@ -128,6 +128,47 @@ t.test('mounts: directory binds become mpN, the rest mount entries', async (t) =
   ]);
 });
 
+t.test("mounts keep config.json's order across mpN (PVE's hook, first) and mount entries (LXC, after)", async (t) => {
+  const s = spec((s) => {
+    s.mounts = [
+      { destination: '/mnt/x', type: 'tmpfs', source: 'tmpfs' },
+      { destination: '/mnt/x/y', type: 'bind', source: '/host/y', options: ['rbind'] },
+      { destination: '/mnt/x/y/z', type: 'bind', source: '/host/z', options: ['rbind'] },
+      { destination: '/other', type: 'bind', source: '/host/other', options: ['rbind'] },
+      { destination: '/a/b', type: 'bind', source: '/host/ab', options: ['rbind'] },
+      { destination: '/a', type: 'bind', source: '/host/a', options: ['rbind'] },
+    ];
+  });
+  const { config } = translate(s, ctx);
+  t.same(
+    Object.keys(config.options).filter((k) => /^mp\d+$/.test(k)).map((k) => config.options[k]),
+    ['/host/other,mp=/other', '/host/ab,mp=/a/b', '/host/a,mp=/a'],
+    'binds no earlier entry overlaps stay mpN, in config order (PVE mounts them in key order)',
+  );
+  t.same(pastPlumbing(s), [
+    'lxc.mount.entry: tmpfs mnt/x tmpfs create=dir 0 0',
+    'lxc.mount.entry: /host/y mnt/x/y none rbind,create=dir 0 0',
+    'lxc.mount.entry: /host/z mnt/x/y/z none rbind,create=dir 0 0',
+  ], 'a bind below an earlier tmpfs entry is mounted after it, by LXC, as is one below that bind');
+});
+
+t.test('bind sources go into the config as real paths: PVE refuses symlinks in them', async (t) => {
+  const real: Record<string, string> = { '/link/data': '/disk2/data', '/link/f.file': '/disk2/f.file' };
+  const linked: TranslateContext = { ...ctx, realPath: (p) => real[p] ?? p };
+  const s = spec((s) => {
+    s.mounts = [
+      { destination: '/data', type: 'bind', source: '/link/data', options: ['rbind'] },
+      { destination: '/f', type: 'bind', source: '/link/f.file', options: ['bind'] },
+    ];
+  });
+  const { config } = translate(s, linked);
+  t.equal(config.options.mp0, '/disk2/data,mp=/data');
+  t.same(pastPlumbing(s).length, 1);
+  t.equal(config.lxc.find(([k, v]) => k === 'lxc.mount.entry' && v.endsWith(' f none bind,create=file 0 0'))?.[1], '/disk2/f.file f none bind,create=file 0 0');
+  const gone = { ...ctx, realPath: () => undefined };
+  t.throws(() => translate(s, gone), { field: 'mounts[0].source', message: /^mounts\[0\]\.source: \/link\/data: no such file or directory$/ });
+});
+
 t.test('process fields', async (t) => {
   const s = spec((s) => {
     s.process = {

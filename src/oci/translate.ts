@@ -36,6 +36,9 @@ export interface TranslateContext {
   arch: string;
   /** What a host path is; mounts of files and directories need different PVE mechanisms. */
   pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
+  /** A host path with its symlinks resolved (undefined when missing): PVE refuses symlinks in bind
+   *  paths. The path as given when not set. */
+  realPath?: (path: string) => string | undefined;
   /** major:minor of a host device node, for linux.devices. */
   deviceNumbers?: (path: string) => { kind: 'c' | 'b'; major: number; minor: number } | undefined;
   rootfs: string;
@@ -72,7 +75,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const init = translateProcess(spec.process, ct);
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
-  translateMounts(spec.mounts ?? [], ct, pathKind);
+  translateMounts(spec.mounts ?? [], ct, pathKind, ctx.realPath ?? ((p) => (pathKind(p) === 'missing' ? undefined : p)));
   const ctRoot = translateNamespaces(linux, ct);
   // The devices' allow rules before linux.resources.devices, whose deny rules must win over them.
   translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);

@@ -1,6 +1,6 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { chownSync, copyFile, statSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFile, realpathSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../oci/bundle.js';
@@ -9,7 +9,7 @@ import { encodeInitSpec } from '../oci/initspec.js';
 import { ConfigError } from '../oci/errors.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { helperPath } from '../lib/native-paths.js';
-import { deviceNumbers, firstClosedDir, pathKind } from './hostfs.js';
+import { deviceNumbers, firstClosedDir, pathKind, realPath } from './hostfs.js';
 import { pveVersions } from '../pve/node-facts.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
@@ -38,11 +38,15 @@ const PVE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '
 export async function createContainer(ctx: Context, id: string, o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle || process.cwd());
   const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'));
-  const rootfs = resolveRootfs(bundle, spec);
+  const givenRootfs = resolveRootfs(bundle, spec);
+  let rootfs: string;
   try {
-    if (!statSync(rootfs).isDirectory()) throw new Error();
+    if (!statSync(givenRootfs).isDirectory()) throw new Error();
+    // PVE's pre-start hook refuses a symlink anywhere in the rootfs path ("symlink encountered at"),
+    // and a bundle below a symlinked directory is common (/var/lib/containers moved to another disk).
+    rootfs = realpathSync(givenRootfs);
   } catch {
-    throw rootfsMissing(rootfs);
+    throw rootfsMissing(givenRootfs);
   }
   const terminal = spec.process?.terminal === true;
   if (terminal && !o.consoleSocket) {
@@ -60,7 +64,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   const record: ContainerRecord = {
     id,
     bundle,
-    rootfs,
+    // The state shows the path as the bundle names it, as runc's does; PVE gets the real one.
+    rootfs: givenRootfs,
     created: new Date().toISOString(),
     owner: '',
     annotations: (spec.annotations as Record<string, string> | undefined) ?? undefined,
@@ -87,6 +92,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       arch: PVE_ARCH[hostArch()] ?? 'amd64',
       rootfs,
       pathKind,
+      realPath,
       deviceNumbers,
       // A node whose release cannot be read gets the oldest release's rules.
       pveRelease: () => pveVersions(paths)?.release ?? 8,

@@ -1,5 +1,5 @@
 // Host facts the pure translator asks for (src/oci/translate.ts TranslateContext).
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 export { deviceNumbers } from '../pve/node-facts.js';
 
@@ -12,6 +12,15 @@ export function pathKind(path: string): 'dir' | 'file' | 'char' | 'block' | 'mis
     return 'file';
   } catch {
     return 'missing';
+  }
+}
+
+/** The path with every symlink resolved, or undefined when it does not exist. */
+export function realPath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }
 
