@@ -26,12 +26,6 @@ export const DIFFERENCES = {
       '(io.*, hugetlb.*): pvesim warns and does not enforce it (docs/simulator.md). A real PVE node is pure ' +
       'cgroup v2 and does.',
   },
-  'host-device-node': {
-    runtimes: ['pxoci'],
-    text:
-      "pxoci binds the host's node in (lxc.mount.entry; PVE's devN fails in a privileged CT on PVE 8.1 … 9.x), " +
-      'so fileMode/uid/gid are not applied: the container sees the host node with its host mode.',
-  },
   'lxc-bind-flags-only-with-ro': {
     runtimes: ['pxoci'],
     text:

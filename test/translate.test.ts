@@ -21,7 +21,7 @@ const ctx: TranslateContext = {
   arch: 'amd64',
   rootfs: '/b/rootfs',
   pathKind: (p) => (p.endsWith('.file') || p === '/proc/kcore' ? 'file' : p.includes('missing') ? 'missing' : 'dir'),
-  deviceNumbers: (p) => (p === '/dev/fuse' ? { kind: 'c', major: 10, minor: 229 } : undefined),
+  deviceNodes: { dir: '/run/pxoci/test/dev', script: '/run/pxoci/test/dev.sh' },
 };
 
 function spec(patch: (s: any) => void = () => {}): any {
@@ -234,7 +234,7 @@ t.test('rejections name the field', async (t) => {
     ['unlimited swap', (s) => (s.linux = { resources: { memory: { limit: 1 << 30, swap: -1 } } }), /^linux\.resources\.memory\.swap: /],
     ['mount type', (s) => (s.mounts = [{ destination: '/x', type: 'nfs', source: 'srv:/x' }]), /^mounts\[0\]\.type: mount type "nfs"/],
     ['missing bind source', (s) => (s.mounts = [{ destination: '/x', type: 'bind', source: '/missing' }]), /^mounts\[0\]\.source: \/missing: no such file or directory$/],
-    ['device not on the host', (s) => (s.linux = { devices: [{ type: 'c', path: '/dev/nvidia0', major: 195, minor: 0 }] }), /^linux\.devices\[0\]: PVE passes through host device nodes/],
+    ['device owner outside the user namespace', (s) => (s.linux = { namespaces: [...privateNs, { type: 'user' }], devices: [{ type: 'c', path: '/dev/x', major: 1, minor: 1, uid: 70000 }] }), /^linux\.devices\[0\]\.uid: 70000 is not mapped in linux\.uidMappings$/],
     ['domainname', (s) => (s.domainname = 'x'), /^domainname: /],
   ];
   for (const [name, patch, pattern] of cases) {
@@ -322,19 +322,35 @@ t.test('the field table: one row per path, and rejection reasons looked up by a 
   t.throws(() => rejectionReason('hostname'), /no rejected row "hostname"/);
 });
 
-t.test('linux.devices: the host node bound in and allowed, never devN (PVE 8.1 … 9.x refuse it in a privileged CT)', async (t) => {
-  const s = spec((s) => (s.linux = { devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }], resources: { devices: [{ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] } }));
-  const { config } = translate(s, ctx);
+t.test('linux.devices: nodes a pre-start hook makes, bound in and allowed, never devN (PVE 8.1 … 9.x refuse it in a privileged CT)', async (t) => {
+  const s = spec((s) => {
+    s.linux = {
+      devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o640, uid: 5, gid: 6 }, { type: 'b', path: '/dev/not-on-the-host', major: 250, minor: 7 }, { type: 'p', path: '/dev/fifo' }],
+      resources: { devices: [{ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] },
+    };
+  });
+  const { config, deviceHook } = translate(s, ctx);
   t.notOk(Object.keys(config.options).some((k) => /^dev\d+$/.test(k)), 'no devN');
   t.same(pastPlumbing(s), [
-    'lxc.mount.entry: /dev/fuse dev/fuse none bind,create=file 0 0',
+    'lxc.mount.entry: /run/pxoci/test/dev/0 dev/fuse none bind,create=file 0 0',
     'lxc.cgroup2.devices.allow: c 10:229 rwm',
+    'lxc.mount.entry: /run/pxoci/test/dev/1 dev/not-on-the-host none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: b 250:7 rwm',
+    'lxc.mount.entry: /run/pxoci/test/dev/2 dev/fifo none bind,create=file 0 0',
+    'lxc.hook.pre-start: /bin/sh /run/pxoci/test/dev.sh',
     'lxc.cgroup2.devices.deny: c 10:229 rwm',
-  ], "the device's allow rule first: linux.resources.devices can still deny it");
-  t.throws(() => translate(spec((s) => (s.linux = { devices: [{ type: 'b', path: '/dev/fuse', major: 10, minor: 229 }] })), ctx), {
-    field: 'linux.devices[0]',
-    message: /^linux\.devices\[0\]: PVE passes through host device nodes: the host has no \/dev\/fuse of type b with 10:229$/,
+  ], "the devices' allow rules first: linux.resources.devices can still deny them");
+  t.same(deviceHook!.split('\n').filter((l) => /^(mount|mknod|chown|chmod) /.test(l)), [
+    "mount -t tmpfs -o mode=0711,size=64k pxoci-devices '/run/pxoci/test/dev'",
+    "mknod '/run/pxoci/test/dev/0' c 10 229", "chown 5:6 '/run/pxoci/test/dev/0'", "chmod 0640 '/run/pxoci/test/dev/0'",
+    "mknod '/run/pxoci/test/dev/1' b 250 7", "chown 0:0 '/run/pxoci/test/dev/1'", "chmod 0666 '/run/pxoci/test/dev/1'",
+    "mknod '/run/pxoci/test/dev/2' p", "chown 0:0 '/run/pxoci/test/dev/2'", "chmod 0666 '/run/pxoci/test/dev/2'",
+  ], "the config's type, numbers, mode (runc's 0666 by default) and owner; no host node needed");
+  const userns = spec((s) => {
+    s.linux = { namespaces: [...privateNs, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 300000, size: 65536 }], devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, uid: 5, gid: 6 }] };
   });
+  t.match(translate(userns, ctx).deviceHook, /^chown 200005:300006 '\/run\/pxoci\/test\/dev\/0'$/m, "owned by the container ids' host ids");
+  t.equal(translate(spec(), ctx).deviceHook, undefined, 'no hook without devices');
 });
 
 t.test('property: whatever strings come in, the written config parses back to the same and has only allowed keys', async (t) => {
@@ -377,7 +393,6 @@ t.test('docs/fields.md is generated from the field table and current', async (t)
 const GPU_CTX: TranslateContext = {
   ...ctx,
   pathKind: (p) => (p.startsWith('/proc/') && !/\/(acpi|asound|scsi|bus|fs|irq)$/.test(p) ? 'file' : 'dir'),
-  deviceNumbers: (p) => (({ '/dev/nvidia0': { kind: 'c', major: 195, minor: 0 }, '/dev/nvidiactl': { kind: 'c', major: 195, minor: 255 }, '/dev/dri/renderD128': { kind: 'c', major: 226, minor: 128 } }) as Record<string, { kind: 'c'; major: number; minor: number }>)[p],
 };
 
 t.test('a ZLayer-like full config: exact PVE config', async (t) => {
@@ -426,12 +441,13 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0',
     'lxc.mount.entry: mqueue dev/mqueue mqueue nosuid,noexec,nodev,create=dir 0 0',
     'lxc.mount.auto: cgroup:ro:force',
-    'lxc.mount.entry: /dev/nvidia0 dev/nvidia0 none bind,create=file 0 0',
+    'lxc.mount.entry: /run/pxoci/test/dev/0 dev/nvidia0 none bind,create=file 0 0',
     'lxc.cgroup2.devices.allow: c 195:0 rwm',
-    'lxc.mount.entry: /dev/nvidiactl dev/nvidiactl none bind,create=file 0 0',
+    'lxc.mount.entry: /run/pxoci/test/dev/1 dev/nvidiactl none bind,create=file 0 0',
     'lxc.cgroup2.devices.allow: c 195:255 rwm',
-    'lxc.mount.entry: /dev/dri/renderD128 dev/dri/renderD128 none bind,create=file 0 0',
+    'lxc.mount.entry: /run/pxoci/test/dev/2 dev/dri/renderD128 none bind,create=file 0 0',
     'lxc.cgroup2.devices.allow: c 226:128 rwm',
+    'lxc.hook.pre-start: /bin/sh /run/pxoci/test/dev.sh',
     ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '195:*', '226:*'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
     'lxc.mount.entry: tmpfs proc/acpi tmpfs ro,optional 0 0',
     'lxc.mount.entry: tmpfs proc/asound tmpfs ro,optional 0 0',

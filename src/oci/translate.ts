@@ -8,7 +8,7 @@ import { ConfigError } from './errors.js';
 import type { InitSpec } from './initspec.js';
 import { annotationLines } from './translate/annotations.js';
 import { CtConfig } from './translate/ct-config.js';
-import { translateDevices } from './translate/devices.js';
+import { translateDevices, type DeviceNodesPlace } from './translate/devices.js';
 import { translateHooks } from './translate/hooks.js';
 import { hostnameFor, rejectDomainname } from './translate/hostname.js';
 import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked-readonly-paths.js';
@@ -39,8 +39,8 @@ export interface TranslateContext {
   /** A host path with its symlinks resolved (undefined when missing): PVE refuses symlinks in bind
    *  paths. The path as given when not set. */
   realPath?: (path: string) => string | undefined;
-  /** major:minor of a host device node, for linux.devices. */
-  deviceNumbers?: (path: string) => { kind: 'c' | 'b'; major: number; minor: number } | undefined;
+  /** Where linux.devices' nodes and the hook that makes them go (needed only when there are some). */
+  deviceNodes?: DeviceNodesPlace;
   rootfs: string;
   /** The node's PVE release (asked only when a key depends on it); the latest when not given. */
   pveRelease?: () => PveRelease;
@@ -57,6 +57,8 @@ export interface Translation {
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
   seccomp?: string;
+  /** The pre-start hook that makes linux.devices' nodes, to be written at `deviceNodes.script`. */
+  deviceHook?: string;
 }
 
 export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
@@ -78,7 +80,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   translateMounts(spec.mounts ?? [], ct, pathKind, ctx.realPath ?? ((p) => (pathKind(p) === 'missing' ? undefined : p)));
   const ctRoot = translateNamespaces(linux, ct);
   // The devices' allow rules before linux.resources.devices, whose deny rules must win over them.
-  translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);
+  const deviceHook = translateDevices(linux, ct, ctx.deviceNodes);
   if (linux.resources) translateResources(linux.resources, ct);
   const sysctls = namespacedSysctls(linux.sysctl ?? {});
   translateMaskedPaths(linux.maskedPaths ?? [], ct, pathKind);
@@ -86,5 +88,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir) : undefined;
   rejectUnsupportedLinuxFields(linux);
   const config = ct.pveConfig(annotationLines(spec.annotations as Record<string, string> | undefined));
-  return { config, init, namespacedSysctls: sysctls, ctRoot, seccomp };
+  return { config, init, namespacedSysctls: sysctls, ctRoot, seccomp, deviceHook };
 }

@@ -12,7 +12,7 @@ import { nodePaths } from '../pve/paths.js';
 import { updateVmlist } from './ct-configs.js';
 import { spawnSync } from './lazy-builtins.js';
 import { removeNodeCgroups } from './node-cgroups.js';
-import { shellQuote } from './shell-quote.js';
+import { shellQuote } from '../lib/shell-quote.js';
 import { mountsBelow, simHookPaths, templateCacheDir, unmountAllBelow } from './volumes.js';
 
 const dist = dirname(fileURLToPath(import.meta.url));

@@ -9,7 +9,7 @@ import { parsePropertyString, type PveConfig, type PveRelease } from '../pve/con
 import type { NodePaths } from '../pve/paths.js';
 import { spawnSync } from './lazy-builtins.js';
 import { PveError } from './pve-error.js';
-import { shellQuote } from './shell-quote.js';
+import { shellQuote } from '../lib/shell-quote.js';
 import type { DeviceFact } from './update-lxc-config.js';
 
 const UMOUNT = '/bin/umount';

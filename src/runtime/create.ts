@@ -1,7 +1,7 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { chownSync, copyFile, realpathSync, statSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { chownSync, copyFile, mkdirSync, realpathSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../oci/bundle.js';
 import { translate } from '../oci/translate.js';
@@ -9,7 +9,7 @@ import { encodeInitSpec } from '../oci/initspec.js';
 import { ConfigError } from '../oci/errors.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { helperPath } from '../lib/native-paths.js';
-import { deviceNumbers, firstClosedDir, pathKind, realPath } from './hostfs.js';
+import { firstClosedDir, pathKind, realPath } from './hostfs.js';
 import { pveVersions } from '../pve/node-facts.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
@@ -84,7 +84,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     record.vmid = vmid;
 
     const ctDir = store.ctDir(id);
-    const { config, init, namespacedSysctls, ctRoot, seccomp } = translate(spec, {
+    const deviceNodes = { dir: join(store.dir(id), 'dev'), script: join(store.dir(id), 'dev.sh') };
+    const { config, init, namespacedSysctls, ctRoot, seccomp, deviceHook } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -93,7 +94,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       rootfs,
       pathKind,
       realPath,
-      deviceNumbers,
+      deviceNodes,
       // A node whose release cannot be read gets the oldest release's rules.
       pveRelease: () => pveVersions(paths)?.release ?? 8,
     });
@@ -122,6 +123,11 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     // not tmp + fsync + rename.
     privateCtFile('process', encodeInitSpec(init));
     if (seccomp !== undefined) privateCtFile('seccomp', seccomp);
+    if (deviceHook !== undefined) {
+      // Run by LXC as the host's root: root's alone, outside ct/, which the CT's root owns.
+      writeFileSync(deviceNodes.script, deviceHook, { mode: 0o700, flag: 'wx' });
+      mkdirSync(deviceNodes.dir, { mode: 0o711 });
+    }
     crashPoint('create:runtime-written');
     // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
     // start below; pct start waits for it. A failed copy settles before the rollback removes ct/.

@@ -1,7 +1,6 @@
 // Host facts the pure translator asks for (src/oci/translate.ts TranslateContext).
 import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-export { deviceNumbers } from '../pve/node-facts.js';
 
 export function pathKind(path: string): 'dir' | 'file' | 'char' | 'block' | 'missing' {
   try {

@@ -15,6 +15,15 @@ const PVE_DEFAULT_IDMAP: IdMap = { containerID: 0, hostID: 100000, size: 65536 }
 const isPveDefault = (maps?: IdMap[]) =>
   maps?.length === 1 && maps[0]!.containerID === PVE_DEFAULT_IDMAP.containerID && maps[0]!.hostID === PVE_DEFAULT_IDMAP.hostID && maps[0]!.size === PVE_DEFAULT_IDMAP.size;
 
+/** The host id of a container uid or gid: itself without a user namespace, undefined when the CT's
+ *  maps leave it out. */
+export function hostIdOf(linux: Linux, kind: 'uid' | 'gid', id: number): number | undefined {
+  if (!(linux.namespaces ?? []).some((n) => n.type === 'user')) return id;
+  const maps = (kind === 'uid' ? linux.uidMappings : linux.gidMappings) ?? [PVE_DEFAULT_IDMAP];
+  const m = maps.find((m) => id >= m.containerID && id < m.containerID + m.size);
+  return m === undefined ? undefined : m.hostID + (id - m.containerID);
+}
+
 /** Returns the host uid/gid of the CT's root when it has a user namespace. */
 export function translateNamespaces(linux: Linux, ct: CtConfig): Translation['ctRoot'] {
   for (const [i, ns] of (linux.namespaces ?? []).entries()) {
