@@ -2,18 +2,18 @@
 // One function per section of the spec, in src/oci/translate/, each writing its part of the CT config
 // through CtConfig, which checks every value: nothing from the bundle may add a line, a key or a
 // property. translate() calls them in a fixed order, which is also the order errors are found in.
-import type { PveConfig } from '../pve/config.js';
+import type { PveConfig, PveRelease } from '../pve/config.js';
 import type { OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import type { InitSpec } from './initspec.js';
 import { annotationLines } from './translate/annotations.js';
 import { CtConfig } from './translate/ct-config.js';
-import { translateDevices } from './translate/devices.js';
+import { translateDevices, type DeviceNodesPlace } from './translate/devices.js';
 import { translateHooks } from './translate/hooks.js';
 import { hostnameFor, rejectDomainname } from './translate/hostname.js';
 import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked-readonly-paths.js';
 import { translateMounts } from './translate/mounts.js';
-import { translateNamespaces } from './translate/namespaces.js';
+import { namespaceJoins, translateNamespaces, type NamespaceJoin } from './translate/namespaces.js';
 import { translateProcess } from './translate/process.js';
 import { translatePveNetwork } from './translate/pve-network.js';
 import { translateResources } from './translate/resources.js';
@@ -37,9 +37,14 @@ export interface TranslateContext {
   arch: string;
   /** What a host path is; mounts of files and directories need different PVE mechanisms. */
   pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
-  /** major:minor of a host device node, for linux.devices. */
-  deviceNumbers?: (path: string) => { major: number; minor: number } | undefined;
+  /** A host path with its symlinks resolved (undefined when missing): PVE refuses symlinks in bind
+   *  paths. The path as given when not set. */
+  realPath?: (path: string) => string | undefined;
+  /** Where linux.devices' nodes and the hook that makes them go (needed only when there are some). */
+  deviceNodes?: DeviceNodesPlace;
   rootfs: string;
+  /** The node's PVE release (asked only when a key depends on it); the latest when not given. */
+  pveRelease?: () => PveRelease;
 }
 
 export interface Translation {
@@ -49,38 +54,51 @@ export interface Translation {
    *  no key; LXC writes lxc.sysctl.kernel.* after proc:mixed made /proc/sys read-only, and the CT fails
    *  to start): the keeper sets them from the host, inside those namespaces, before the process starts. */
   namespacedSysctls: Array<[string, string]>;
+  /** The network, IPC and UTS namespaces the container runs in instead of the CT's own: the launcher
+   *  opens them on the host, pxoci's init joins them. */
+  namespaceJoins: NamespaceJoin[];
   /** Host uid/gid of the CT's root when it has a user namespace. */
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
   seccomp?: string;
+  /** The pre-start hook that makes linux.devices' nodes, to be written at `deviceNodes.script`. */
+  deviceHook?: string;
 }
 
 export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (!spec.process) throw new ConfigError('process', 'is required to create a container');
   const pathKind = ctx.pathKind ?? (() => 'dir' as const);
   const linux = spec.linux ?? {};
-  const ct = new CtConfig();
+  const ct = new CtConfig(ctx.pveRelease);
 
   rejectDomainname(spec.domainname);
+  const joins = namespaceJoins(linux);
+  const hostUts = joins.some((j) => j.type === 'uts' && !j.path);
+  if (hostUts && spec.hostname) throw new ConfigError('hostname', 'needs a private UTS namespace, and linux.namespaces has no "uts" (the host\'s hostname is not the container\'s to set)');
   const startHooks = translateHooks(spec, ctx);
   ct.option('arch', ctx.arch, "the host's architecture");
   // PVE must leave the guest's files alone: an OCI rootfs is not a distribution it knows how to set up.
   ct.option('ostype', 'unmanaged', 'ostype');
   ct.option('hostname', hostnameFor(spec, ctx.id), spec.hostname ? 'hostname' : 'hostname (from the container id)');
   ct.option('rootfs', rootfsOption(spec.root, ctx.rootfs), 'root.path');
-  const init = translateProcess(spec.process, ct);
+  const init = translateProcess(spec.process, ct, joins.length > 0);
+  if (joins.length) init.joinNamespaces = joins.map((j) => j.type);
+  // Like runc, the hostname is set in a UTS namespace joined by path (where it differs from it).
+  const utsPath = joins.some((j) => j.type === 'uts' && j.path);
+  if (utsPath && spec.hostname) init.hostname = spec.hostname;
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
-  translateMounts(spec.mounts ?? [], ct, pathKind);
+  translateMounts(spec.mounts ?? [], ct, pathKind, ctx.realPath ?? ((p) => (pathKind(p) === 'missing' ? undefined : p)));
   const ctRoot = translateNamespaces(linux, ct);
-  translatePveNetwork(spec, ct);
+  translatePveNetwork(spec, ct, ctx.pveRelease);
+  // The devices' allow rules before linux.resources.devices, whose deny rules must win over them.
+  const deviceHook = translateDevices(linux, ct, ctx.deviceNodes);
   if (linux.resources) translateResources(linux.resources, ct);
-  translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);
-  const sysctls = namespacedSysctls(linux.sysctl ?? {});
+  const sysctls = namespacedSysctls(linux.sysctl ?? {}, joins);
   translateMaskedPaths(linux.maskedPaths ?? [], ct, pathKind);
   translateReadonlyPaths(linux.readonlyPaths ?? [], ct, pathKind);
-  const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir) : undefined;
+  const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir, joins.map((j) => j.type)) : undefined;
   rejectUnsupportedLinuxFields(linux);
   const config = ct.pveConfig(annotationLines(spec.annotations as Record<string, string> | undefined));
-  return { config, init, namespacedSysctls: sysctls, ctRoot, seccomp };
+  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, deviceHook };
 }

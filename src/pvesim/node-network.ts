@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePropertyString } from '../pve/config.js';
 import { spawnSync } from './lazy-builtins.js';
-import { shellQuote } from './shell-quote.js';
+import { shellQuote } from '../lib/shell-quote.js';
 import type { LxcLine } from './update-lxc-config.js';
 
 /** The bridges a simulated node has; PVE's default install has just vmbr0. */

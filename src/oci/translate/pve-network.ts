@@ -2,7 +2,7 @@
 // the node's bridges (vmbr0, a VLAN, PVE's firewall) instead of the engine's network. The value is
 // PVE's own net0 property string, checked by PVE's rules for it.
 import { randomBytes } from 'node:crypto';
-import { parsePropertyString, printPropertyString } from '../../pve/config.js';
+import { PVE_RELEASE_LATEST, PropertyStringError, parsePropertyString, printPropertyString, type PveRelease } from '../../pve/config.js';
 import type { OciSpec } from '../bundle.js';
 import { ConfigError } from '../errors.js';
 import type { CtConfig } from './ct-config.js';
@@ -18,7 +18,7 @@ function randomPveMac(): string {
   return [PVE_MAC_PREFIX, ...tail].join(':');
 }
 
-export function translatePveNetwork(spec: OciSpec, ct: CtConfig): void {
+export function translatePveNetwork(spec: OciSpec, ct: CtConfig, pveRelease: () => PveRelease = () => PVE_RELEASE_LATEST): void {
   const value = (spec.annotations as Record<string, string> | undefined)?.[PVE_NET0_ANNOTATION];
   if (value === undefined) return;
   const field = `annotations["${PVE_NET0_ANNOTATION}"]`;
@@ -31,11 +31,16 @@ export function translatePveNetwork(spec: OciSpec, ct: CtConfig): void {
       `a PVE net0 needs the container's own, empty network namespace (the engine's network off, e.g. podman --network none), but linux.namespaces ${netns ? `joins ${netns.path}` : 'has no "network" entry (the host\'s network)'}`,
     );
   }
+  // Without host-managed (PVE 9.1) nothing would set the address of an unmanaged CT's interface.
+  const release = pveRelease();
+  if (release < 9) throw new ConfigError(field, `a PVE net0 for a container needs PVE 9.1's host-managed interfaces; this node runs PVE ${release}`);
   let net: Record<string, string>;
   try {
-    net = parsePropertyString('net', value);
+    net = parsePropertyString('net', value, { pve: release });
   } catch (e) {
-    throw new ConfigError(field, `${(e as Error).message} (PVE's rule for net0)`);
+    // One line, as every refusal: PVE's `format error` lists each failing key on a line of its own.
+    const reason = e instanceof PropertyStringError ? Object.entries(e.errors).map(([k, m]) => `${k}: ${m}`).join('; ') : (e as Error).message;
+    throw new ConfigError(field, `${reason} (PVE's rule for net0)`);
   }
   // pct create/set give an interface without one a MAC; pxoci writes the file, so it does the same.
   net.hwaddr ??= randomPveMac();
