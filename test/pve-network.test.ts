@@ -66,6 +66,9 @@ t.test('the annotation becomes net0, with a PVE MAC and host-managed', async (t)
   t.not(again.match(/hwaddr=([^,]+)/)![1], config.options.net0!.match(/hwaddr=([^,]+)/)![1], 'each CT its own MAC');
   t.match(translate(spec('name=eth0,bridge=vmbr0,hwaddr=02:00:00:00:00:01,host-managed=0'), ctx).config.options.net0, /host-managed=0,hwaddr=02:00:00:00:00:01$/, "the admin's own MAC and host-managed kept");
   t.notOk(translate(spec(undefined), ctx).config.options.net0, 'no annotation, no net0');
+  t.throws(() => translate(spec('name=eth0,bridge=vmbr0,ip=10.0.0.2/24'), { ...ctx, pveRelease: () => 8 }), {
+    message: `annotations["${ANNOTATION}"]: a PVE net0 for a container needs PVE 9.1's host-managed interfaces; this node runs PVE 8`,
+  }, 'a PVE 8 node has no host-managed: refused');
 
   const field = `annotations["${ANNOTATION}"]: `;
   t.equal(refusal(spec('name=eth0,ip=10.0.0.2')), `${field}ip: invalid format - value does not look like a valid ipv4 network configuration (PVE's rule for net0)`);
