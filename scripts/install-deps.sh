@@ -3,7 +3,7 @@
 # Idempotent: only missing Debian packages are installed.
 set -eu
 cd "$(dirname "$0")/.."
-packages="lxc busybox-static runc gcc libc6-dev util-linux podman conmon containerd uidmap procps criu"
+packages="lxc busybox-static runc gcc libc6-dev util-linux podman conmon containerd uidmap procps criu containernetworking-plugins iptables iproute2"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
