@@ -3,6 +3,7 @@
  *   pxoci-helper keeper --ct-dir DIR --report-fd N --nfds K --vmid V --lxcpath P --lxc-info PATH
  *                       --exit-file NAME [--start-result NAME] [--console-socket PATH]
  *                       [--timeout SECONDS] [--sysctl KEY=VALUE]... [--owner UID:GID]
+ *                       [--join TYPE:FIELD:PATH]...
  *
  * This process, the launcher, runs on the host as a child of `pxoci create`, holding the caller's
  * fds 0..K-1. DIR is <state>/<id>/ct; NAMEs are files of <state>/<id>. It makes ct/start.fifo and
@@ -35,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -50,6 +53,12 @@ struct launcher {
 	double timeout;
 	const char *sysctls[64];
 	int nsysctls;
+	/* --join: the namespace type (CLONE_NEW*), the field that asked, its path on the host. */
+	struct {
+		int type;
+		const char *name, *field, *path;
+	} joins[8];
+	int njoins;
 	/* The host ids of the CT's root: it must open the socket's folder and the fifo. */
 	uid_t owner_uid;
 	gid_t owner_gid;
@@ -308,7 +317,7 @@ static void retitle_for_the_ct(void)
 /* The bridge: joins the init's cgroups while still host root, then its namespaces and label, forks the
  * keeper there, tells the launcher the keeper's host pid (what fork returns here) and exits. Orphaned,
  * the keeper goes to the first child subreaper above us at the host's pid-namespace level. */
-static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int state_fd, int to_launcher, int keeper_report, int keeper_ack)
+static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int state_fd, int to_launcher, int keeper_report, int keeper_ack, const int *ns_fds)
 {
 	char err[1024];
 	/* Not dumpable, from here on and in the keeper (mm flags survive fork): the CT's root may not
@@ -327,6 +336,14 @@ static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int sta
 		snprintf(err, sizeof err, "cannot enter the CT's namespaces: %s", strerror(errno));
 		goto failed;
 	}
+	/* The namespaces the container is to run in instead: the keeper, the pid an engine joins others
+	 * to by /proc/<pid>/ns, must be in them too. */
+	for (int i = 0; i < o->njoins; i++) {
+		if (setns(ns_fds[i], o->joins[i].type) != 0) {
+			snprintf(err, sizeof err, "%s: cannot join %s: %s", o->joins[i].field, o->joins[i].path, strerror(errno));
+			goto failed;
+		}
+	}
 	if (ct_label_apply(&label, err, sizeof err) != 0)
 		goto failed;
 	pid_t keeper = fork(); /* the first child in a pid namespace we joined is in it */
@@ -335,9 +352,11 @@ static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int sta
 		goto failed;
 	}
 	if (keeper == 0) {
-		int keep[] = {state_fd, keeper_report, keeper_ack};
-		close_all_but(o->nfds, keep, 3);
-		struct keeper_ct k = {o->nfds, state_fd, exit_name, start_result_name[0] ? start_result_name : NULL, keeper_report, keeper_ack};
+		int keep[3 + sizeof o->joins / sizeof o->joins[0]] = {state_fd, keeper_report, keeper_ack};
+		for (int i = 0; i < o->njoins; i++)
+			keep[3 + i] = ns_fds[i];
+		close_all_but(o->nfds, keep, 3 + o->njoins);
+		struct keeper_ct k = {o->nfds, state_fd, exit_name, start_result_name[0] ? start_result_name : NULL, keeper_report, keeper_ack, ns_fds, o->njoins};
 		keeper_in_ct(&k);
 	}
 	write_line(to_launcher, "keeper %d", (int)keeper);
@@ -390,6 +409,45 @@ static pid_t process_host_pid(pid_t init, pid_t in_ct)
 	fail("the container process (pid %d in the CT) is no child of the CT's init", (int)in_ct);
 }
 
+/* TYPE:FIELD:PATH; the path, last, may hold colons. */
+static int parse_join(struct launcher *o, char *v)
+{
+	char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c2 || c2[1] != '/')
+		return -1;
+	*c1 = *c2 = '\0';
+	static const struct {
+		const char *name, *what;
+		int type;
+	} types[] = {{"net", "network", CLONE_NEWNET}, {"ipc", "IPC", CLONE_NEWIPC}, {"uts", "UTS", CLONE_NEWUTS}};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		if (strcmp(v, types[i].name) != 0)
+			continue;
+		o->joins[o->njoins].type = types[i].type;
+		o->joins[o->njoins].name = types[i].what;
+		o->joins[o->njoins].field = c1 + 1;
+		o->joins[o->njoins].path = c2 + 1;
+		o->njoins++;
+		return 0;
+	}
+	return -1;
+}
+
+/* Opens each --join namespace on the host, now, before anything else is made: a path that is no
+ * namespace of that type fails create at once. nsfs answers NS_GET_NSTYPE; any other file does not.
+ * The path is followed (/proc/<pid>/ns/net is a link by design): what counts is what was opened. */
+static void open_joins(const struct launcher *o, int *fds)
+{
+	for (int i = 0; i < o->njoins; i++) {
+		fds[i] = open(o->joins[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fds[i] < 0)
+			fail("%s: cannot open %s: %s", o->joins[i].field, o->joins[i].path, strerror(errno));
+		int type = ioctl(fds[i], NS_GET_NSTYPE);
+		if (type != o->joins[i].type)
+			fail("%s: %s is not a %s namespace", o->joins[i].field, o->joins[i].path, o->joins[i].name);
+	}
+}
+
 static void parse_args(struct launcher *o, int argc, char **argv)
 {
 	*o = (struct launcher){.nfds = 3, .timeout = 30};
@@ -420,6 +478,8 @@ static void parse_args(struct launcher *o, int argc, char **argv)
 			o->lxcpath = v;
 		else if (strcmp(a, "--lxc-info") == 0)
 			o->lxc_info = v;
+		else if (strcmp(a, "--join") == 0 && o->njoins < (int)(sizeof o->joins / sizeof o->joins[0]) && parse_join(o, argv[i + 1]) == 0)
+			;
 		else if (strcmp(a, "--sysctl") == 0 && o->nsysctls < 64)
 			o->sysctls[o->nsysctls++] = v;
 		else if (strcmp(a, "--owner") == 0 && sscanf(v, "%ld:%ld", &uid, &gid) == 2 && uid >= 0 && gid >= 0) {
@@ -450,6 +510,9 @@ int cmd_keeper(int argc, char **argv)
 	/* Modes below are meant exactly: the caller's umask must not widen or narrow them. */
 	umask(077);
 
+	int ns_fds[sizeof o.joins / sizeof o.joins[0]];
+	open_joins(&o, ns_fds);
+
 	/* The state dir as it is now: everything the keeper writes goes through this fd. */
 	char state_dir[PATH_MAX];
 	snprintf(state_dir, sizeof state_dir, "%s", o.ct_dir);
@@ -479,8 +542,6 @@ int cmd_keeper(int argc, char **argv)
 	wait_for_socket(run_fd, run_path, deadline, o.timeout);
 	pid_t init;
 	int init_pidfd = find_init(&o, run_fd, deadline, &init);
-	if (o.nsysctls > 0)
-		apply_sysctls(&o, init, init_pidfd);
 
 	int from_bridge[2], from_keeper[2], to_keeper[2];
 	if (pipe2(from_bridge, O_CLOEXEC) != 0 || pipe2(from_keeper, O_CLOEXEC) != 0 || pipe2(to_keeper, O_CLOEXEC) != 0)
@@ -492,8 +553,10 @@ int cmd_keeper(int argc, char **argv)
 		close(from_bridge[0]);
 		close(from_keeper[0]);
 		close(to_keeper[1]);
-		bridge(&o, init, init_pidfd, state_fd, from_bridge[1], from_keeper[1], to_keeper[0]);
+		bridge(&o, init, init_pidfd, state_fd, from_bridge[1], from_keeper[1], to_keeper[0], ns_fds);
 	}
+	for (int i = 0; i < o.njoins; i++)
+		close(ns_fds[i]);
 	close(from_bridge[1]);
 	close(from_keeper[1]);
 	close(to_keeper[0]);
@@ -539,6 +602,10 @@ int cmd_keeper(int argc, char **argv)
 			write_all(to_keeper[1], "1", 1);
 		} else if (sscanf(line, "ready %d", &in_ct) == 1) {
 			pid_t process = process_host_pid(init, in_ct);
+			/* Now, not before: the init has joined the namespaces the config names, and these
+			 * sysctls belong to those. */
+			if (o.nsysctls > 0)
+				apply_sysctls(&o, init, init_pidfd);
 			unmount_run_dir(init_pidfd);
 			if (pidfd_alive(keeper_pidfd) != 0)
 				fail("the keeper ended before the container was ready");

@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CriClient } from './helpers/cri.js';
+import { CriClient, type PodSandboxConfig } from './helpers/cri.js';
 import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
 import { dockerArchive } from './helpers/images.js';
 import { ctConfigs, pctList, processesMentioning } from './helpers/node-checks.js';
@@ -190,24 +190,42 @@ interface PodFacts {
 
 /** The pod flow on runtime handler `runtime`; returns what the CRI reported, which must not depend on the
  *  runtime. `during` looks at the running pod from outside (pxoci's CTs). */
-async function podFlow(t: Test, runtime: 'runc' | 'pxoci', during?: (ids: { pod: string; server: string; client: string }, sandboxConfig: object) => void): Promise<PodFacts> {
+async function podFlow(t: Test, runtime: 'runc' | 'pxoci', during?: (ids: { pod: string; server: string; client: string }) => void): Promise<PodFacts> {
   const version = await cri.version();
-  const sandboxConfig = {
+  const sandboxConfig: PodSandboxConfig = {
     metadata: { name: `web-${runtime}`, uid: `uid-${runtime}-${process.pid}`, namespace: 'pxoci-test', attempt: 0 },
     hostname: `web-${runtime}`,
     logDirectory: join(work, 'logs', runtime),
     labels: { app: 'web' },
     // What the kubelet asks for a pod without shareProcessNamespace.
-    linux: { cgroupParent, securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
+    linux: { cgroupParent, securityContext: { namespaceOptions: { ...KUBELET_NAMESPACES } } },
   };
   const pod = await cri.runPodSandbox(sandboxConfig, runtime);
+  try {
+    return await podInside(t, runtime, pod, sandboxConfig, version, during);
+  } catch (e) {
+    // A failed step still takes the pod down, so the leftovers check below judges pxoci, not this test.
+    await cri.stopPodSandbox(pod).catch(() => {});
+    await cri.removePodSandbox(pod).catch(() => {});
+    throw e;
+  }
+}
+
+async function podInside(
+  t: Test,
+  runtime: string,
+  pod: string,
+  sandboxConfig: PodSandboxConfig,
+  version: { runtimeName: string; runtimeApiVersion: string },
+  during?: (ids: { pod: string; server: string; client: string }) => void,
+): Promise<PodFacts> {
   const container = (name: string, script: string, env: Record<string, string> = {}) => ({
     metadata: { name, attempt: 0 },
     image: { image: BUSYBOX_IMAGE },
     command: ['sh', '-c', script],
     env,
     logPath: `${name}.log`,
-    linux: { securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
+    linux: { securityContext: { namespaceOptions: { ...KUBELET_NAMESPACES } } },
   });
   const server = await cri.createContainer(pod, container('server', SERVER, { GREETING }), sandboxConfig);
   const client = await cri.createContainer(pod, container('client', CLIENT_LOOP), sandboxConfig);
@@ -241,7 +259,7 @@ async function podFlow(t: Test, runtime: 'runc' | 'pxoci', during?: (ids: { pod:
 
   const status = (await cri.containerStatus(server)).status;
   const listed = await cri.listContainers({ podSandboxId: pod });
-  during?.({ pod, server, client }, sandboxConfig);
+  during?.({ pod, server, client });
 
   // httpd ignores SIGTERM as pid 1: StopContainer kills it after the timeout. The client's loop leaves.
   await cri.stopContainer(server, 1);
@@ -296,6 +314,42 @@ t.test('the images are there for the CRI', async (t) => {
 
 t.test('a pod on runc: sandbox, two containers over 127.0.0.1, exec, status, stop, remove', async (t) => {
   t.same(await podFlow(t, 'runc'), expectedFor('runc'));
+});
+
+/** What an admin sees of the pod's CTs on the node: pct list, and the notes of each CT. */
+function podCts(t: Test, ids: { pod: string; server: string; client: string }): void {
+  const pct = (args: string[]) => spawnSync(join(node.root, 'usr/sbin/pct'), args, { env: node.env, encoding: 'utf8' });
+  const vmids = ctConfigs(node);
+  t.equal(vmids.length, 3, `three CTs: the sandbox and two containers (${vmids.join(', ')})`);
+  const list = pctList(node);
+  for (const vmid of vmids) t.match(list, new RegExp(`^${vmid}\\s+running\\s`, 'm'), `pct list shows CT ${vmid} running`);
+  const notes = new Map<string, string[]>();
+  for (const vmid of vmids) {
+    const description = /^description: (.*)$/m.exec(pct(['config', String(vmid)]).stdout)?.[1] ?? '';
+    const lines = decodeText(description).split('\n');
+    const id = lines.find((l) => l.startsWith('pxoci container '))?.slice('pxoci container '.length) ?? `CT ${vmid}`;
+    notes.set(id, lines);
+  }
+  const pod = 'Kubernetes pod pxoci-test/web-pxoci';
+  const podLine = (id: string) => notes.get(id)?.find((l) => l.startsWith('Kubernetes pod '));
+  t.equal(podLine(ids.pod), `${pod}: its sandbox ${ids.pod}`, "the sandbox CT's notes name the pod");
+  t.equal(podLine(ids.server), `${pod}: container server of sandbox ${ids.pod}`, "the server's");
+  t.equal(podLine(ids.client), `${pod}: container client of sandbox ${ids.pod}`, "the client's");
+}
+
+t.test('the same pod on pxoci: the same answers, and pct list and the CT notes show the pod', async (t) => {
+  let facts: PodFacts;
+  try {
+    facts = await podFlow(t, 'pxoci', (ids) => podCts(t, ids));
+  } catch (e) {
+    // Until pxoci joins namespaces by path, the sandbox (a network namespace path) is refused at create.
+    const refusal = /linux\.namespaces\[\d+\]\.path[^\n]*/.exec((e as Error).message);
+    if (!refusal) throw e;
+    t.pass('a pod on pxoci', { skip: `pxoci cannot run a pod yet: it cannot join the namespaces the CRI names by path (linux.namespaces[].path, issue 13 item 1); RunPodSandbox failed with pxoci's "${refusal[0]}"` });
+    return;
+  }
+  t.same(facts, expectedFor('pxoci'), "what the CRI reports is runc's");
+  t.equal(pctList(node), '', 'no CT once the pod is removed');
 });
 
 t.test('nothing left behind: containerd and its shims, the network namespaces, the bridge, cgroups, CTs', async (t) => {

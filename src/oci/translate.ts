@@ -13,7 +13,7 @@ import { translateHooks } from './translate/hooks.js';
 import { hostnameFor, rejectDomainname } from './translate/hostname.js';
 import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked-readonly-paths.js';
 import { translateMounts } from './translate/mounts.js';
-import { translateNamespaces } from './translate/namespaces.js';
+import { namespaceJoins, translateNamespaces, type NamespaceJoin } from './translate/namespaces.js';
 import { podLine } from './translate/pod.js';
 import { translateProcess } from './translate/process.js';
 import { translateResources } from './translate/resources.js';
@@ -49,6 +49,9 @@ export interface Translation {
    *  no key; LXC writes lxc.sysctl.kernel.* after proc:mixed made /proc/sys read-only, and the CT fails
    *  to start): the keeper sets them from the host, inside those namespaces, before the process starts. */
   namespacedSysctls: Array<[string, string]>;
+  /** The network, IPC and UTS namespaces the container runs in instead of the CT's own: the launcher
+   *  opens them on the host, pxoci's init joins them. */
+  namespaceJoins: NamespaceJoin[];
   /** Host uid/gid of the CT's root when it has a user namespace. */
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
@@ -62,28 +65,35 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const ct = new CtConfig();
 
   rejectDomainname(spec.domainname);
+  const joins = namespaceJoins(linux);
+  const hostUts = joins.some((j) => j.type === 'uts' && !j.path);
+  if (hostUts && spec.hostname) throw new ConfigError('hostname', 'needs a private UTS namespace, and linux.namespaces has no "uts" (the host\'s hostname is not the container\'s to set)');
   const startHooks = translateHooks(spec, ctx);
   ct.option('arch', ctx.arch, "the host's architecture");
   // PVE must leave the guest's files alone: an OCI rootfs is not a distribution it knows how to set up.
   ct.option('ostype', 'unmanaged', 'ostype');
   ct.option('hostname', hostnameFor(spec, ctx.id), spec.hostname ? 'hostname' : 'hostname (from the container id)');
   ct.option('rootfs', rootfsOption(spec.root, ctx.rootfs), 'root.path');
-  const init = translateProcess(spec.process, ct);
+  const init = translateProcess(spec.process, ct, joins.length > 0);
+  if (joins.length) init.joinNamespaces = joins.map((j) => j.type);
+  // Like runc, the hostname is set in a UTS namespace joined by path (where it differs from it).
+  const utsPath = joins.some((j) => j.type === 'uts' && j.path);
+  if (utsPath && spec.hostname) init.hostname = spec.hostname;
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
   translateMounts(spec.mounts ?? [], ct, pathKind);
   const ctRoot = translateNamespaces(linux, ct);
   if (linux.resources) translateResources(linux.resources, ct);
   translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);
-  const sysctls = namespacedSysctls(linux.sysctl ?? {});
+  const sysctls = namespacedSysctls(linux.sysctl ?? {}, joins);
   translateMaskedPaths(linux.maskedPaths ?? [], ct, pathKind);
   translateReadonlyPaths(linux.readonlyPaths ?? [], ct, pathKind);
-  const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir) : undefined;
+  const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir, joins.map((j) => j.type)) : undefined;
   rejectUnsupportedLinuxFields(linux);
   const annotations = spec.annotations as Record<string, string> | undefined;
   // annotationLines checks every annotation first: only checked values reach the pod line.
   const notes = annotationLines(annotations);
   const pod = podLine(annotations);
   const config = ct.pveConfig(pod ? [pod, ...notes] : notes);
-  return { config, init, namespacedSysctls: sysctls, ctRoot, seccomp };
+  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp };
 }

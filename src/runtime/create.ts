@@ -78,7 +78,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     record.vmid = vmid;
 
     const ctDir = store.ctDir(id);
-    const { config, init, namespacedSysctls, ctRoot, seccomp } = translate(spec, {
+    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -132,6 +132,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       lxcInfo: paths.lxcBin('lxc-info'),
       preserveFds,
       namespacedSysctls,
+      namespaceJoins,
       ctRoot: ctOwner,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
     }).then((k) => {

@@ -4,6 +4,7 @@ import type { StdioOptions } from 'node:child_process';
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { helperPath } from '../lib/native-paths.js';
+import type { NamespaceJoin } from '../oci/translate/namespaces.js';
 import { RuntimeError } from './errors.js';
 
 export interface KeeperOptions {
@@ -21,9 +22,15 @@ export interface KeeperOptions {
   consoleSocket?: string;
   timeoutSeconds?: number;
   namespacedSysctls?: Array<[string, string]>;
+  /** Namespaces the container runs in instead of the CT's own; the launcher opens them (a join
+   *  without a path: its own, which are those of `pxoci create`, the host's). */
+  namespaceJoins?: NamespaceJoin[];
   /** Host uid/gid of a user-namespaced CT's root: its init must reach the socket's folder and the fifo. */
   ctRoot?: { uid: number; gid: number };
 }
+
+/** /proc/<pid>/ns/ names, which the launcher also takes as the namespace types. */
+const PROC_NS_NAME: Record<NamespaceJoin['type'], string> = { network: 'net', ipc: 'ipc', uts: 'uts' };
 
 export interface Keeper {
   /** The launcher, on the host: what a rollback or recovery ends until the keeper exists. */
@@ -48,6 +55,7 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   if (o.consoleSocket) args.push('--console-socket', o.consoleSocket);
   if (o.startResultFile) args.push('--start-result', stateFile(o.startResultFile));
   for (const [k, v] of o.namespacedSysctls ?? []) args.push('--sysctl', `${k}=${v}`);
+  for (const j of o.namespaceJoins ?? []) args.push('--join', `${PROC_NS_NAME[j.type]}:${j.field}:${j.path ?? `/proc/self/ns/${PROC_NS_NAME[j.type]}`}`);
   if (o.ctRoot) args.push('--owner', `${o.ctRoot.uid}:${o.ctRoot.gid}`);
   // The keeper gets exactly the caller's fds 0..2 (+ --preserve-fds), nothing else we hold:
   // a leaked fd (containerd's shim socket is fd 3) must not reach the container.
@@ -90,6 +98,8 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   const first = await Promise.race([nextLine(), spawnError]);
   if (first instanceof Error) throw new RuntimeError(`cannot start pxoci-helper: ${first.message}`);
   const pidMatch = first === undefined ? null : /^pid (\d+)$/.exec(first);
+  // A namespace the config names that is none is the launcher's first word.
+  if (first?.startsWith('error ')) throw new RuntimeError(first.slice(6));
   if (!pidMatch) throw new RuntimeError(`pxoci keeper failed: ${first ?? 'no report'}`);
   const launcherPid = Number(pidMatch[1]);
 
