@@ -338,18 +338,44 @@ function podCts(t: Test, ids: { pod: string; server: string; client: string }): 
 }
 
 t.test('the same pod on pxoci: the same answers, and pct list and the CT notes show the pod', async (t) => {
-  let facts: PodFacts;
-  try {
-    facts = await podFlow(t, 'pxoci', (ids) => podCts(t, ids));
-  } catch (e) {
-    // Until pxoci joins namespaces by path, the sandbox (a network namespace path) is refused at create.
-    const refusal = /linux\.namespaces\[\d+\]\.path[^\n]*/.exec((e as Error).message);
-    if (!refusal) throw e;
-    t.pass('a pod on pxoci', { skip: `pxoci cannot run a pod yet: it cannot join the namespaces the CRI names by path (linux.namespaces[].path, issue 13 item 1); RunPodSandbox failed with pxoci's "${refusal[0]}"` });
-    return;
-  }
+  const facts = await podFlow(t, 'pxoci', (ids) => podCts(t, ids));
   t.same(facts, expectedFor('pxoci'), "what the CRI reports is runc's");
   t.equal(pctList(node), '', 'no CT once the pod is removed');
+});
+
+t.test("shareProcessNamespace: runc puts the containers in the sandbox's pid namespace, pxoci refuses it by name", async (t) => {
+  for (const runtime of ['runc', 'pxoci'] as const) {
+    const sandboxConfig: PodSandboxConfig = {
+      metadata: { name: `shared-pid-${runtime}`, uid: `uid-shared-${runtime}-${process.pid}`, namespace: 'pxoci-test', attempt: 0 },
+      hostname: `shared-pid-${runtime}`,
+      logDirectory: join(work, 'logs', `shared-${runtime}`),
+      linux: { cgroupParent, securityContext: { namespaceOptions: { ...KUBELET_NAMESPACES, pid: 'POD' } } },
+    };
+    const pod = await cri.runPodSandbox(sandboxConfig, runtime);
+    try {
+      const config = {
+        metadata: { name: 'app', attempt: 0 },
+        image: { image: BUSYBOX_IMAGE },
+        command: ['sh', '-c', CLIENT_LOOP],
+        logPath: 'app.log',
+        linux: { securityContext: { namespaceOptions: { ...KUBELET_NAMESPACES, pid: 'POD' as const } } },
+      };
+      if (runtime === 'runc') {
+        const app = await cri.createContainer(pod, config, sandboxConfig);
+        await cri.startContainer(app);
+        const sandboxPid = (JSON.parse((await cri.podSandboxStatus(pod, true)).info.info ?? '{}') as SandboxInfo).pid;
+        const inside = (await cri.execSync(app, ['readlink', '/proc/self/ns/pid'])).stdout.trim();
+        t.equal(inside, readlinkSync(`/proc/${sandboxPid}/ns/pid`), "runc: the container is in the sandbox's pid namespace");
+      } else {
+        await t.rejects(cri.createContainer(pod, config, sandboxConfig), /linux\.namespaces\[\d+\]\.path: pid: pxoci joins only network, IPC and UTS namespaces/, 'pxoci: CreateContainer fails, naming the field and why');
+        t.equal(ctConfigs(node).length, 1, "pxoci: the sandbox's CT only, the refused container left none");
+      }
+    } finally {
+      await cri.stopPodSandbox(pod);
+      await cri.removePodSandbox(pod);
+    }
+  }
+  t.equal(pctList(node), '', 'no CT once the pods are removed');
 });
 
 t.test('nothing left behind: containerd and its shims, the network namespaces, the bridge, cgroups, CTs', async (t) => {
