@@ -36,12 +36,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -434,16 +436,26 @@ static int parse_join(struct launcher *o, char *v)
 }
 
 /* Opens each --join namespace on the host, now, before anything else is made: a path that is no
- * namespace of that type fails create at once. nsfs answers NS_GET_NSTYPE; any other file does not.
- * The path is followed (/proc/<pid>/ns/net is a link by design): what counts is what was opened. */
+ * namespace of that type fails create at once. The path is followed (/proc/<pid>/ns/net is a link by
+ * design): what counts is what it leads to. That is first only looked at (O_PATH: opening a device or
+ * a fifo the config names could do something on the host) and opened for real only when it is on
+ * nsfs; then nsfs says which type of namespace it is (NS_GET_NSTYPE). */
 static void open_joins(const struct launcher *o, int *fds)
 {
 	for (int i = 0; i < o->njoins; i++) {
-		fds[i] = open(o->joins[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		int where = open(o->joins[i].path, O_PATH | O_CLOEXEC);
+		if (where < 0)
+			fail("%s: cannot open %s: %s", o->joins[i].field, o->joins[i].path, strerror(errno));
+		struct statfs fs;
+		if (fstatfs(where, &fs) != 0 || fs.f_type != NSFS_MAGIC)
+			fail("%s: %s is not a %s namespace", o->joins[i].field, o->joins[i].path, o->joins[i].name);
+		char reopen[64];
+		snprintf(reopen, sizeof reopen, "/proc/self/fd/%d", where);
+		fds[i] = open(reopen, O_RDONLY | O_CLOEXEC);
+		close(where);
 		if (fds[i] < 0)
 			fail("%s: cannot open %s: %s", o->joins[i].field, o->joins[i].path, strerror(errno));
-		int type = ioctl(fds[i], NS_GET_NSTYPE);
-		if (type != o->joins[i].type)
+		if (ioctl(fds[i], NS_GET_NSTYPE) != o->joins[i].type)
 			fail("%s: %s is not a %s namespace", o->joins[i].field, o->joins[i].path, o->joins[i].name);
 	}
 }
