@@ -396,6 +396,9 @@ t.test('nothing left behind: containerd and its shims, the network namespaces, t
   t.same(readdirSync(boundOver['/run/containerd/s']!), [], 'no shim socket');
   t.same(readdirSync(boundOver['/var/lib/cni/results']!), [], 'no CNI result');
   t.same(readdirSync(join(work, 'state')).flatMap((d) => findNetns(join(work, 'state', d))), [], 'no network namespace file');
+  t.same(readdirSync(join(work, 'state/io.containerd.runtime.v2.task/k8s.io')), [], 'no task bundle');
+  t.same(readdirSync(join(work, 'runc-root/k8s.io')), [], "no runc state");
+  t.same(readdirSync(join(work, 'pxoci-root/k8s.io')).filter((e) => e !== '@owner-key'), [], "no pxoci state (its owner key stays)");
   // CNI's DEL leaves the bridge, as on a node: the test takes it away.
   t.equal(spawnSync('ip', ['link', 'del', bridge]).status, 0, `the CNI bridge ${bridge} was made, and is deleted`);
   removeCgroupParent();
