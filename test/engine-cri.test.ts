@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CriClient, type PodSandboxConfig } from './helpers/cri.js';
 import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
 import { dockerArchive } from './helpers/images.js';
@@ -40,7 +40,12 @@ const PAUSE_IMAGE = 'docker.io/library/pxoci-pause:cri-test';
 const BUSYBOX_IMAGE = 'docker.io/library/pxoci-busybox:cri-test';
 /** The host paths containerd 1.6 uses whatever its config says, and the private dirs bound over them. */
 const boundOver: Record<string, string> = { '/run/containerd/s': join(work, 'shim-sockets'), '/var/lib/cni/results': join(work, 'cni-results') };
-const madeOnHost = Object.keys(boundOver).filter((p) => !existsSync(p));
+/** The directories the bind mounts need that the host lacks (deepest first): the test removes them. */
+const madeOnHost = Object.keys(boundOver).flatMap((p) => {
+  const missing: string[] = [];
+  for (let d = p; !existsSync(d); d = dirname(d)) missing.push(d);
+  return missing;
+});
 
 function writeConfigs(): string {
   const cniConf = join(work, 'cni-conf');
@@ -182,6 +187,7 @@ interface PodFacts {
   page: string;
   hostnames: string[];
   shared: Record<string, boolean>;
+  network: Record<string, boolean>;
   running: string[];
   runningStatus: { state: string; name: string; image: string; started: boolean };
   stopped: Array<{ name: string; state: string; exitCode: number; reason: string }>;
@@ -249,6 +255,16 @@ async function podInside(
   const netns = sandboxInfo.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path ?? '';
   t.match(netns, new RegExp(`^${join(work, 'state')}/.*/cni-[-0-9a-f]+$`), `${runtime}: the sandbox joins a network namespace under containerd's state dir`);
   const nsSandbox = Object.fromEntries(NAMESPACES.map((n) => [n, readlinkSync(`/proc/${sandboxPid}/ns/${n}`)]));
+  // The namespace file is a mount in containerd's mount namespace: its inode is read there.
+  const netnsInode = spawnSync('nsenter', [`--mount=/proc/${daemon!.pid}/ns/mnt`, 'stat', '-L', '-c', '%i', netns], { encoding: 'utf8' }).stdout.trim();
+  // The address CNI gave the pod, on the containers' eth0.
+  const podIp = (await cri.podSandboxStatus(pod)).status.network?.ip ?? '';
+  const eth0 = (await cri.execSync(client, ['ip', '-o', '-4', 'addr', 'show', 'eth0'])).stdout;
+  const network = {
+    'the sandbox is in the network namespace CNI set up': nsSandbox.net === `net:[${netnsInode}]`,
+    [`the pod's address is in ${SUBNET}`]: podIp.startsWith(SUBNET.replace(/0\/24$/, '')),
+    "the client's eth0 has the pod's address": eth0.includes(` ${podIp}/24 `),
+  };
   const shared: Record<string, boolean> = {};
   for (const n of NAMESPACES) {
     shared[`${n}: server = client`] = nsServer[n] === nsClient[n];
@@ -279,6 +295,7 @@ async function podInside(
     page: fetch.stdout,
     hostnames,
     shared,
+    network,
     running: listed.map((c) => `${c.metadata.name} ${c.state}`).sort(),
     runningStatus: { state: status.state, name: status.metadata.name, image: status.image.image, started: status.startedAt > 0 },
     stopped,
@@ -298,6 +315,11 @@ const expected: PodFacts = {
       return [[`${n}: server = client`, pod], [`${n}: server = sandbox`, pod], [`${n}: client = sandbox`, pod], [`${n}: server = host`, false]];
     }),
   ),
+  network: {
+    'the sandbox is in the network namespace CNI set up': true,
+    [`the pod's address is in ${SUBNET}`]: true,
+    "the client's eth0 has the pod's address": true,
+  },
   running: ['client CONTAINER_RUNNING', 'server CONTAINER_RUNNING'],
   runningStatus: { state: 'CONTAINER_RUNNING', name: 'server', image: BUSYBOX_IMAGE, started: true },
   stopped: [
