@@ -17,7 +17,9 @@ int main(int argc, char **argv)
 			return cmd_run(argc - 1, argv + 1);
 		if (strcmp(argv[1], "nsexec") == 0)
 			return cmd_nsexec(argc - 1, argv + 1);
+		if (strcmp(argv[1], "reaper") == 0)
+			return cmd_reaper(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "usage: pxoci-helper lock|keeper|run|nsexec ...\n");
+	fprintf(stderr, "usage: pxoci-helper lock|keeper|run|nsexec|reaper ...\n");
 	return 2;
 }
