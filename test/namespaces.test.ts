@@ -4,7 +4,7 @@
 // fails create by name and leaves nothing.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWithPipes, makeBundle, pxoci, startSimNode, type SimNode } from './helpers/env.js';
@@ -40,8 +40,12 @@ const RUNTIMES = [
   {
     name: 'runc',
     create: async (id: string, bundle: string, pidFile: string) => {
-      const r = spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'create', '--bundle', bundle, '--pid-file', pidFile, id], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-      return { code: r.status, err: r.stderr };
+      // The container process inherits create's stdio: a pipe would keep spawnSync waiting for it.
+      const errFile = join(work, `${id}.runc-err`);
+      const errFd = openSync(errFile, 'w');
+      const r = spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'create', '--bundle', bundle, '--pid-file', pidFile, id], { stdio: ['ignore', 'ignore', errFd], timeout: 60_000 });
+      closeSync(errFd);
+      return { code: r.status, err: readFileSync(errFile, 'utf8') };
     },
     run: (args: string[]) => spawnSync('/usr/sbin/runc', ['--root', runcRoot, ...args], { encoding: 'utf8', timeout: 60_000 }),
   },
@@ -116,7 +120,7 @@ t.test('a namespace path that is no namespace of that type fails create by name 
     const id = `bad-${what.replace(/\W+/g, '-')}`;
     const bundle = makeBundle(work, id, { patch: (s) => (s.linux.namespaces[4].path = path) });
     if (what !== 'a fifo') {
-      const runc = spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'create', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000 });
+      const runc = spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'create', '--bundle', bundle, id], { stdio: 'ignore', timeout: 60_000 });
       t.not(runc.status, 0, `runc refuses ${what} too`);
       spawnSync('/usr/sbin/runc', ['--root', runcRoot, 'delete', '--force', id]);
     }
