@@ -2,7 +2,7 @@
  *
  *   pxoci-helper keeper --ct-dir DIR --report-fd N --nfds K --vmid V --lxcpath P --lxc-info PATH
  *                       --exit-file NAME [--start-result NAME] [--console-socket PATH]
- *                       [--timeout SECONDS] [--sysctl KEY=VALUE]... [--owner UID:GID]
+ *                       [--timeout SECONDS] [--started-fd N] [--sysctl KEY=VALUE]... [--owner UID:GID]
  *                       [--join TYPE:FIELD:PATH]...
  *
  * This process, the launcher, runs on the host as a child of `pxoci create`, holding the caller's
@@ -53,6 +53,9 @@ struct launcher {
 	const char *lxcpath, *lxc_info, *vmid;
 	int nfds;
 	double timeout;
+	/* Where create says that pct start has returned (a byte; EOF if create gives up): the timeout
+	 * counts from there, since a loaded node may take long to start the CT but not its init after. */
+	int started_fd;
 	const char *sysctls[64];
 	int nsysctls;
 	/* --join: the namespace type (CLONE_NEW*), the field that asked, its path on the host. */
@@ -94,9 +97,11 @@ static int remaining_ms(long long deadline)
 }
 
 /* Waits for the init to listen: it binds init.sock under another name and renames it into place once
- * listening, so the name appearing means connect() will be accepted. */
-static void wait_for_socket(int run_fd, const char *run_path, long long deadline, double timeout)
+ * listening, so the name appearing means connect() will be accepted. Until create says the CT has
+ * started (o->started_fd), there is no deadline; from then on, the timeout. Returns the deadline. */
+static long long wait_for_socket(struct launcher *o, int run_fd, const char *run_path)
 {
+	long long deadline = o->started_fd < 0 ? now_ms() + (long long)(o->timeout * 1000) : -1;
 	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	char watched[64];
 	snprintf(watched, sizeof watched, "/proc/self/fd/%d", run_fd);
@@ -106,15 +111,28 @@ static void wait_for_socket(int run_fd, const char *run_path, long long deadline
 		struct stat st;
 		if (fstatat(run_fd, "init.sock", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
 			break;
-		struct pollfd p = {in, POLLIN, 0};
-		int left = remaining_ms(deadline);
-		if (left == 0 || poll(&p, 1, left) == 0)
-			fail("the CT's init did not listen on %s/init.sock within %.0f s", run_path, timeout);
+		struct pollfd p[2] = {{in, POLLIN, 0}, {o->started_fd, POLLIN, 0}};
+		int left = deadline < 0 ? -1 : remaining_ms(deadline);
+		if (left == 0 || poll(p, deadline < 0 ? 2 : 1, left) == 0)
+			fail("the CT's init did not listen on %s/init.sock within %.0f s of the CT's start", run_path, o->timeout);
+		if (deadline < 0 && p[1].revents) {
+			char byte;
+			if (read(o->started_fd, &byte, 1) != 1)
+				fail("create ended before the CT started");
+			close(o->started_fd);
+			o->started_fd = -1;
+			deadline = now_ms() + (long long)(o->timeout * 1000);
+		}
 		char events[4096];
 		while (read(in, events, sizeof events) > 0)
 			;
 	}
 	close(in);
+	if (o->started_fd >= 0) {
+		close(o->started_fd);
+		o->started_fd = -1;
+	}
+	return deadline < 0 ? now_ms() + (long long)(o->timeout * 1000) : deadline;
 }
 
 /* The CT's PID 1 as a host pid, the way PVE asks for it (`lxc-info -p`), or 0 if LXC cannot say yet. */
@@ -462,7 +480,7 @@ static void open_joins(const struct launcher *o, int *fds)
 
 static void parse_args(struct launcher *o, int argc, char **argv)
 {
-	*o = (struct launcher){.nfds = 3, .timeout = 30};
+	*o = (struct launcher){.nfds = 3, .timeout = 30, .started_fd = -1};
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long uid, gid;
@@ -484,6 +502,8 @@ static void parse_args(struct launcher *o, int argc, char **argv)
 			o->console_socket = v;
 		else if (strcmp(a, "--timeout") == 0)
 			o->timeout = atof(v);
+		else if (strcmp(a, "--started-fd") == 0)
+			o->started_fd = atoi(v);
 		else if (strcmp(a, "--vmid") == 0)
 			o->vmid = v;
 		else if (strcmp(a, "--lxcpath") == 0)
@@ -550,8 +570,7 @@ int cmd_keeper(int argc, char **argv)
 	snprintf(run_path, sizeof run_path, "%s/run", o.ct_dir);
 	write_line(report_fd, "pid %d", (int)getpid());
 
-	long long deadline = now_ms() + (long long)(o.timeout * 1000);
-	wait_for_socket(run_fd, run_path, deadline, o.timeout);
+	long long deadline = wait_for_socket(&o, run_fd, run_path);
 	pid_t init;
 	int init_pidfd = find_init(&o, run_fd, deadline, &init);
 

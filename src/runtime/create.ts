@@ -163,6 +163,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
     }
     crashPoint('create:ct-started');
+    keeper.ctStarted();
     const { initPid, pid, keeperPid } = await keeper.ready;
     Object.assign(record, { initPid, pid, pidStart: processStartTime(pid), keeperPid, keeperStart: processStartTime(keeperPid) });
     store.save(record);

@@ -2,7 +2,7 @@
 // its init runs) and following the launcher's progress reports.
 import type { StdioOptions } from 'node:child_process';
 import { basename, dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { helperPath } from '../lib/native-paths.js';
 import type { NamespaceJoin } from '../oci/translate/namespaces.js';
 import { RuntimeError } from './errors.js';
@@ -37,6 +37,9 @@ export interface Keeper {
   launcherPid: number;
   /** Ends the launcher if it still runs (a failed create). */
   stopLauncher(): void;
+  /** Tells the launcher that pct start has returned: its wait for the CT's init is timed from now,
+   *  since on a loaded node the CT itself may take long to start. */
+  ctStarted(): void;
   /** Resolves once the CT's init holds the stdio and the container process waits for start, with
    *  host pids: the CT's init, the container process and the keeper in the CT (the pid-file pid). */
   ready: Promise<{ initPid: number; pid: number; keeperPid: number }>;
@@ -49,8 +52,9 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
     if (dirname(path) !== dirname(o.ctDir)) throw new RuntimeError(`internal error: ${path} is not in the state dir`);
     return basename(path);
   };
+  const startedFd = nfds + 1;
   const args = ['keeper', '--ct-dir', o.ctDir, '--exit-file', stateFile(o.exitFile), '--report-fd', String(nfds)];
-  args.push('--nfds', String(nfds), '--timeout', String(o.timeoutSeconds ?? 30));
+  args.push('--nfds', String(nfds), '--timeout', String(o.timeoutSeconds ?? 30), '--started-fd', String(startedFd));
   args.push('--vmid', String(o.vmid), '--lxcpath', o.lxcPath, '--lxc-info', o.lxcInfo);
   if (o.consoleSocket) args.push('--console-socket', o.consoleSocket);
   if (o.startResultFile) args.push('--start-result', stateFile(o.startResultFile));
@@ -59,7 +63,7 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   if (o.ctRoot) args.push('--owner', `${o.ctRoot.uid}:${o.ctRoot.gid}`);
   // The keeper gets exactly the caller's fds 0..2 (+ --preserve-fds), nothing else we hold:
   // a leaked fd (containerd's shim socket is fd 3) must not reach the container.
-  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'];
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', 'pipe'];
   // Loaded on first use: this module shares a chunk with the commands that never spawn.
   const { spawn } = await import('node:child_process');
   const child = spawn(helperPath('pxoci-helper'), args, { stdio });
@@ -114,5 +118,9 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   const stopLauncher = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  return { launcherPid, stopLauncher, ready };
+  const started = child.stdio[startedFd] as Writable;
+  // Once the launcher has taken the byte (or is gone) nothing more goes either way.
+  started.on('error', () => undefined);
+  const ctStarted = () => started.end('s');
+  return { launcherPid, stopLauncher, ctStarted, ready };
 }
