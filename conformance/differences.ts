@@ -26,12 +26,6 @@ export const DIFFERENCES = {
       '(io.*, hugetlb.*): pvesim warns and does not enforce it (docs/simulator.md). A real PVE node is pure ' +
       'cgroup v2 and does.',
   },
-  'pvesim-device-mode': {
-    runtimes: ['pxoci'],
-    text:
-      "pvesim bind-mounts the host's node for devN and does not apply its mode=/uid=/gid= (docs/simulator.md); " +
-      'the container sees the host node with its host mode.',
-  },
   'lxc-bind-flags-only-with-ro': {
     runtimes: ['pxoci'],
     text:

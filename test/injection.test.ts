@@ -87,7 +87,7 @@ function context(g: Generated): TranslateContext {
     arch: 'amd64',
     rootfs: g.rootfs,
     pathKind: (p) => (p.includes('file') ? 'file' : 'dir'),
-    deviceNumbers: () => ({ major: 10, minor: 229 }),
+    deviceNodes: { dir: '/run/pxoci/x/dev', script: '/run/pxoci/x/dev.sh' },
   };
 }
 

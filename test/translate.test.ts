@@ -21,7 +21,7 @@ const ctx: TranslateContext = {
   arch: 'amd64',
   rootfs: '/b/rootfs',
   pathKind: (p) => (p.endsWith('.file') || p === '/proc/kcore' ? 'file' : p.includes('missing') ? 'missing' : 'dir'),
-  deviceNumbers: (p) => (p === '/dev/fuse' ? { major: 10, minor: 229 } : undefined),
+  deviceNodes: { dir: '/run/pxoci/test/dev', script: '/run/pxoci/test/dev.sh' },
 };
 
 function spec(patch: (s: any) => void = () => {}): any {
@@ -128,6 +128,47 @@ t.test('mounts: directory binds become mpN, the rest mount entries', async (t) =
   ]);
 });
 
+t.test("mounts keep config.json's order across mpN (PVE's hook, first) and mount entries (LXC, after)", async (t) => {
+  const s = spec((s) => {
+    s.mounts = [
+      { destination: '/mnt/x', type: 'tmpfs', source: 'tmpfs' },
+      { destination: '/mnt/x/y', type: 'bind', source: '/host/y', options: ['rbind'] },
+      { destination: '/mnt/x/y/z', type: 'bind', source: '/host/z', options: ['rbind'] },
+      { destination: '/other', type: 'bind', source: '/host/other', options: ['rbind'] },
+      { destination: '/a/b', type: 'bind', source: '/host/ab', options: ['rbind'] },
+      { destination: '/a', type: 'bind', source: '/host/a', options: ['rbind'] },
+    ];
+  });
+  const { config } = translate(s, ctx);
+  t.same(
+    Object.keys(config.options).filter((k) => /^mp\d+$/.test(k)).map((k) => config.options[k]),
+    ['/host/other,mp=/other', '/host/ab,mp=/a/b', '/host/a,mp=/a'],
+    'binds no earlier entry overlaps stay mpN, in config order (PVE mounts them in key order)',
+  );
+  t.same(pastPlumbing(s), [
+    'lxc.mount.entry: tmpfs mnt/x tmpfs create=dir 0 0',
+    'lxc.mount.entry: /host/y mnt/x/y none rbind,create=dir 0 0',
+    'lxc.mount.entry: /host/z mnt/x/y/z none rbind,create=dir 0 0',
+  ], 'a bind below an earlier tmpfs entry is mounted after it, by LXC, as is one below that bind');
+});
+
+t.test('bind sources go into the config as real paths: PVE refuses symlinks in them', async (t) => {
+  const real: Record<string, string> = { '/link/data': '/disk2/data', '/link/f.file': '/disk2/f.file' };
+  const linked: TranslateContext = { ...ctx, realPath: (p) => real[p] ?? p };
+  const s = spec((s) => {
+    s.mounts = [
+      { destination: '/data', type: 'bind', source: '/link/data', options: ['rbind'] },
+      { destination: '/f', type: 'bind', source: '/link/f.file', options: ['bind'] },
+    ];
+  });
+  const { config } = translate(s, linked);
+  t.equal(config.options.mp0, '/disk2/data,mp=/data');
+  t.same(pastPlumbing(s).length, 1);
+  t.equal(config.lxc.find(([k, v]) => k === 'lxc.mount.entry' && v.endsWith(' f none bind,create=file 0 0'))?.[1], '/disk2/f.file f none bind,create=file 0 0');
+  const gone = { ...ctx, realPath: () => undefined };
+  t.throws(() => translate(s, gone), { field: 'mounts[0].source', message: /^mounts\[0\]\.source: \/link\/data: no such file or directory$/ });
+});
+
 t.test('process fields', async (t) => {
   const s = spec((s) => {
     s.process = {
@@ -193,7 +234,7 @@ t.test('rejections name the field', async (t) => {
     ['unlimited swap', (s) => (s.linux = { resources: { memory: { limit: 1 << 30, swap: -1 } } }), /^linux\.resources\.memory\.swap: /],
     ['mount type', (s) => (s.mounts = [{ destination: '/x', type: 'nfs', source: 'srv:/x' }]), /^mounts\[0\]\.type: mount type "nfs"/],
     ['missing bind source', (s) => (s.mounts = [{ destination: '/x', type: 'bind', source: '/missing' }]), /^mounts\[0\]\.source: \/missing: no such file or directory$/],
-    ['device not on the host', (s) => (s.linux = { devices: [{ type: 'c', path: '/dev/nvidia0', major: 195, minor: 0 }] }), /^linux\.devices\[0\]: PVE passes through host device nodes/],
+    ['device owner outside the user namespace', (s) => (s.linux = { namespaces: [...privateNs, { type: 'user' }], devices: [{ type: 'c', path: '/dev/x', major: 1, minor: 1, uid: 70000 }] }), /^linux\.devices\[0\]\.uid: 70000 is not mapped in linux\.uidMappings$/],
     ['domainname', (s) => (s.domainname = 'x'), /^domainname: /],
   ];
   for (const [name, patch, pattern] of cases) {
@@ -236,8 +277,7 @@ t.test('values PVE would refuse never reach the file: checked against its option
 
   const fuse = { type: 'c', path: '/dev/fuse', major: 10, minor: 229 };
   const devices = (n: number) => spec((s) => (s.linux = { devices: Array.from({ length: n }, () => fuse) }));
-  t.equal(translate(devices(256), ctx).config.options.dev255, '/dev/fuse');
-  t.throws(() => translate(devices(300), ctx), { field: 'linux.devices[256]', message: /^linux\.devices\[256\]: a PVE CT has dev0…dev255 only, so no dev256 for this one$/ });
+  t.equal(translate(devices(300), ctx).config.lxc.filter(([k]) => k === 'lxc.cgroup2.devices.allow').length, 300, 'not bounded by dev0…dev255');
 });
 
 t.test('property: whatever linux.resources come in, every option written passes PVE\'s schema', async (t) => {
@@ -292,9 +332,35 @@ t.test('the field table: one row per path, and rejection reasons looked up by a 
   t.throws(() => rejectionReason('hostname'), /no rejected row "hostname"/);
 });
 
-t.test('linux.devices that exist on the host become devN', async (t) => {
-  const s = spec((s) => (s.linux = { devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 }] }));
-  t.equal(translate(s, ctx).config.options.dev0, '/dev/fuse,gid=0,mode=0666,uid=0');
+t.test('linux.devices: nodes a pre-start hook makes, bound in and allowed, never devN (PVE 8.1 … 9.x refuse it in a privileged CT)', async (t) => {
+  const s = spec((s) => {
+    s.linux = {
+      devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o640, uid: 5, gid: 6 }, { type: 'b', path: '/dev/not-on-the-host', major: 250, minor: 7 }, { type: 'p', path: '/dev/fifo' }],
+      resources: { devices: [{ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] },
+    };
+  });
+  const { config, deviceHook } = translate(s, ctx);
+  t.notOk(Object.keys(config.options).some((k) => /^dev\d+$/.test(k)), 'no devN');
+  t.same(pastPlumbing(s), [
+    'lxc.mount.entry: /run/pxoci/test/dev/0 dev/fuse none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 10:229 rwm',
+    'lxc.mount.entry: /run/pxoci/test/dev/1 dev/not-on-the-host none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: b 250:7 rwm',
+    'lxc.mount.entry: /run/pxoci/test/dev/2 dev/fifo none bind,create=file 0 0',
+    'lxc.hook.pre-start: /bin/sh /run/pxoci/test/dev.sh',
+    'lxc.cgroup2.devices.deny: c 10:229 rwm',
+  ], "the devices' allow rules first: linux.resources.devices can still deny them");
+  t.same(deviceHook!.split('\n').filter((l) => /^(mount|mknod|chown|chmod) /.test(l)), [
+    "mount -t tmpfs -o mode=0711,size=64k pxoci-devices '/run/pxoci/test/dev'",
+    "mknod '/run/pxoci/test/dev/0' c 10 229", "chown 5:6 '/run/pxoci/test/dev/0'", "chmod 0640 '/run/pxoci/test/dev/0'",
+    "mknod '/run/pxoci/test/dev/1' b 250 7", "chown 0:0 '/run/pxoci/test/dev/1'", "chmod 0666 '/run/pxoci/test/dev/1'",
+    "mknod '/run/pxoci/test/dev/2' p", "chown 0:0 '/run/pxoci/test/dev/2'", "chmod 0666 '/run/pxoci/test/dev/2'",
+  ], "the config's type, numbers, mode (runc's 0666 by default) and owner; no host node needed");
+  const userns = spec((s) => {
+    s.linux = { namespaces: [...privateNs, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 300000, size: 65536 }], devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, uid: 5, gid: 6 }] };
+  });
+  t.match(translate(userns, ctx).deviceHook, /^chown 200005:300006 '\/run\/pxoci\/test\/dev\/0'$/m, "owned by the container ids' host ids");
+  t.equal(translate(spec(), ctx).deviceHook, undefined, 'no hook without devices');
 });
 
 t.test('property: whatever strings come in, the written config parses back to the same and has only allowed keys', async (t) => {
@@ -341,7 +407,6 @@ t.test('docs/fields.md is generated from the field table and current', async (t)
 const GPU_CTX: TranslateContext = {
   ...ctx,
   pathKind: (p) => (p.startsWith('/proc/') && !/\/(acpi|asound|scsi|bus|fs|irq)$/.test(p) ? 'file' : 'dir'),
-  deviceNumbers: (p) => ({ '/dev/nvidia0': { major: 195, minor: 0 }, '/dev/nvidiactl': { major: 195, minor: 255 }, '/dev/dri/renderD128': { major: 226, minor: 128 } })[p],
 };
 
 t.test('a ZLayer-like full config: exact PVE config', async (t) => {
@@ -379,7 +444,6 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     arch: 'amd64', ostype: 'unmanaged', hostname: 'zl-web', rootfs: '/b/rootfs',
     mp0: '/var/lib/zlayer/vol/data,mp=/data', mp1: '/var/lib/zlayer/vol/config,mp=/config,ro=1',
     memory: '512', cpulimit: '0.5',
-    dev0: '/dev/nvidia0', dev1: '/dev/nvidiactl', dev2: '/dev/dri/renderD128,gid=44,mode=0660',
   });
   t.same(config.lxc.map(([k, v]) => `${k}: ${v}`), [
     'lxc.prlimit.nofile: 65536:65536',
@@ -391,6 +455,13 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0',
     'lxc.mount.entry: mqueue dev/mqueue mqueue nosuid,noexec,nodev,create=dir 0 0',
     'lxc.mount.auto: cgroup:ro:force',
+    'lxc.mount.entry: /run/pxoci/test/dev/0 dev/nvidia0 none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 195:0 rwm',
+    'lxc.mount.entry: /run/pxoci/test/dev/1 dev/nvidiactl none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 195:255 rwm',
+    'lxc.mount.entry: /run/pxoci/test/dev/2 dev/dri/renderD128 none bind,create=file 0 0',
+    'lxc.cgroup2.devices.allow: c 226:128 rwm',
+    'lxc.hook.pre-start: /bin/sh /run/pxoci/test/dev.sh',
     ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '195:*', '226:*'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
     'lxc.mount.entry: tmpfs proc/acpi tmpfs ro,optional 0 0',
     'lxc.mount.entry: tmpfs proc/asound tmpfs ro,optional 0 0',

@@ -80,7 +80,7 @@ const TABLE = [
   { path: 'linux.resources.blockIO (leafWeight, weightDevice)', handling: 'rejected', pve: '-', why: 'no cgroup v2 equivalent' },
   { path: 'linux.resources.unified', handling: 'applied', pve: 'lxc.cgroup2.<key> (cgroup.* core files rejected: LXC and PVE manage them)' },
   { path: 'linux.resources.network, rdma', handling: 'rejected', pve: '-', why: 'cgroup v1 net_cls/net_prio and rdma are not set by PVE' },
-  { path: 'linux.devices', handling: 'applied', pve: 'devN: <path>[,mode=][,uid=][,gid=] (the host device with the same major:minor; PVE has dev0…dev255)' },
+  { path: 'linux.devices', handling: 'applied', pve: "a node of the config's type, numbers, mode and owner, made by pxoci's lxc.hook.pre-start in a tmpfs of the CT monitor's mount namespace, bound in with lxc.mount.entry, + lxc.cgroup2.devices.allow: <c|b> <maj:min> rwm (no host node needed; not devN, which PVE 8.1 … 9.x refuse in a privileged CT)" },
   { path: 'linux.cgroupsPath', handling: 'recorded', pve: 'PVE places every CT in lxc/<vmid>' },
   { path: 'linux.sysctl (IPC keys)', handling: 'applied', pve: "kernel.{msgmax,msgmnb,msgmni,sem,shmall,shmmax,shmmni,shm_rmid_forced}: pxoci's keeper writes them from inside the CT's own IPC namespace (setns) before start (LXC's lxc.sysctl.* fails once proc:mixed made /proc/sys read-only)" },
   { path: 'linux.sysctl (net.*)', handling: 'applied', pve: "pxoci's keeper writes /proc/sys/net/… from inside the CT's own network namespace (setns) before start" },

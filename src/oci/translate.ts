@@ -2,13 +2,13 @@
 // One function per section of the spec, in src/oci/translate/, each writing its part of the CT config
 // through CtConfig, which checks every value: nothing from the bundle may add a line, a key or a
 // property. translate() calls them in a fixed order, which is also the order errors are found in.
-import type { PveConfig } from '../pve/config.js';
+import type { PveConfig, PveRelease } from '../pve/config.js';
 import type { OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import type { InitSpec } from './initspec.js';
 import { annotationLines } from './translate/annotations.js';
 import { CtConfig } from './translate/ct-config.js';
-import { translateDevices } from './translate/devices.js';
+import { translateDevices, type DeviceNodesPlace } from './translate/devices.js';
 import { translateHooks } from './translate/hooks.js';
 import { hostnameFor, rejectDomainname } from './translate/hostname.js';
 import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked-readonly-paths.js';
@@ -37,9 +37,14 @@ export interface TranslateContext {
   arch: string;
   /** What a host path is; mounts of files and directories need different PVE mechanisms. */
   pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
-  /** major:minor of a host device node, for linux.devices. */
-  deviceNumbers?: (path: string) => { major: number; minor: number } | undefined;
+  /** A host path with its symlinks resolved (undefined when missing): PVE refuses symlinks in bind
+   *  paths. The path as given when not set. */
+  realPath?: (path: string) => string | undefined;
+  /** Where linux.devices' nodes and the hook that makes them go (needed only when there are some). */
+  deviceNodes?: DeviceNodesPlace;
   rootfs: string;
+  /** The node's PVE release (asked only when a key depends on it); the latest when not given. */
+  pveRelease?: () => PveRelease;
 }
 
 export interface Translation {
@@ -56,13 +61,15 @@ export interface Translation {
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
   seccomp?: string;
+  /** The pre-start hook that makes linux.devices' nodes, to be written at `deviceNodes.script`. */
+  deviceHook?: string;
 }
 
 export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (!spec.process) throw new ConfigError('process', 'is required to create a container');
   const pathKind = ctx.pathKind ?? (() => 'dir' as const);
   const linux = spec.linux ?? {};
-  const ct = new CtConfig();
+  const ct = new CtConfig(ctx.pveRelease);
 
   rejectDomainname(spec.domainname);
   const joins = namespaceJoins(linux);
@@ -81,10 +88,11 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (utsPath && spec.hostname) init.hostname = spec.hostname;
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
-  translateMounts(spec.mounts ?? [], ct, pathKind);
+  translateMounts(spec.mounts ?? [], ct, pathKind, ctx.realPath ?? ((p) => (pathKind(p) === 'missing' ? undefined : p)));
   const ctRoot = translateNamespaces(linux, ct);
+  // The devices' allow rules before linux.resources.devices, whose deny rules must win over them.
+  const deviceHook = translateDevices(linux, ct, ctx.deviceNodes);
   if (linux.resources) translateResources(linux.resources, ct);
-  translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);
   const sysctls = namespacedSysctls(linux.sysctl ?? {}, joins);
   translateMaskedPaths(linux.maskedPaths ?? [], ct, pathKind);
   translateReadonlyPaths(linux.readonlyPaths ?? [], ct, pathKind);
@@ -95,5 +103,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const notes = annotationLines(annotations);
   const pod = podLine(annotations);
   const config = ct.pveConfig(pod ? [pod, ...notes] : notes);
-  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp };
+  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, deviceHook };
 }

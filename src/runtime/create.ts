@@ -1,7 +1,7 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { chownSync, copyFile, statSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { chownSync, copyFile, mkdirSync, realpathSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
 import { validateSpec, resolveRootfs } from '../oci/bundle.js';
 import { translate } from '../oci/translate.js';
@@ -9,7 +9,8 @@ import { encodeInitSpec } from '../oci/initspec.js';
 import { ConfigError } from '../oci/errors.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { helperPath } from '../lib/native-paths.js';
-import { deviceNumbers, firstClosedDir, pathKind } from './hostfs.js';
+import { firstClosedDir, pathKind, realPath } from './hostfs.js';
+import { pveVersions } from '../pve/node-facts.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
 import { readJsonFile } from './caller-files.js';
@@ -37,11 +38,15 @@ const PVE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '
 export async function createContainer(ctx: Context, id: string, o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle || process.cwd());
   const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'));
-  const rootfs = resolveRootfs(bundle, spec);
+  const givenRootfs = resolveRootfs(bundle, spec);
+  let rootfs: string;
   try {
-    if (!statSync(rootfs).isDirectory()) throw new Error();
+    if (!statSync(givenRootfs).isDirectory()) throw new Error();
+    // PVE's pre-start hook refuses a symlink anywhere in the rootfs path ("symlink encountered at"),
+    // and a bundle below a symlinked directory is common (/var/lib/containers moved to another disk).
+    rootfs = realpathSync(givenRootfs);
   } catch {
-    throw rootfsMissing(rootfs);
+    throw rootfsMissing(givenRootfs);
   }
   const terminal = spec.process?.terminal === true;
   if (terminal && !o.consoleSocket) {
@@ -59,7 +64,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   const record: ContainerRecord = {
     id,
     bundle,
-    rootfs,
+    // The state shows the path as the bundle names it, as runc's does; PVE gets the real one.
+    rootfs: givenRootfs,
     created: new Date().toISOString(),
     owner: '',
     annotations: (spec.annotations as Record<string, string> | undefined) ?? undefined,
@@ -78,7 +84,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     record.vmid = vmid;
 
     const ctDir = store.ctDir(id);
-    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp } = translate(spec, {
+    const deviceNodes = { dir: join(store.dir(id), 'dev'), script: join(store.dir(id), 'dev.sh') };
+    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp, deviceHook } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -86,7 +93,10 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       arch: PVE_ARCH[hostArch()] ?? 'amd64',
       rootfs,
       pathKind,
-      deviceNumbers,
+      realPath,
+      deviceNodes,
+      // A node whose release cannot be read gets the oldest release's rules.
+      pveRelease: () => pveVersions(paths)?.release ?? 8,
     });
     config.options.tags = PXOCI_TAG;
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
@@ -113,6 +123,11 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     // not tmp + fsync + rename.
     privateCtFile('process', encodeInitSpec(init));
     if (seccomp !== undefined) privateCtFile('seccomp', seccomp);
+    if (deviceHook !== undefined) {
+      // Run by LXC as the host's root: root's alone, outside ct/, which the CT's root owns.
+      writeFileSync(deviceNodes.script, deviceHook, { mode: 0o700, flag: 'wx' });
+      mkdirSync(deviceNodes.dir, { mode: 0o711 });
+    }
     crashPoint('create:runtime-written');
     // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
     // start below; pct start waits for it. A failed copy settles before the rollback removes ct/.

@@ -1,5 +1,8 @@
 // mounts → directory binds as mpN volumes (PVE applies their options), other binds and filesystems as
-// lxc.mount.entry lines; mounts LXC makes for every CT anyway are left to it.
+// lxc.mount.entry lines; mounts LXC makes for every CT anyway are left to it. PVE's pre-start hook
+// mounts every mpN (in key order) before LXC mounts any lxc.mount.entry (in file order): a directory
+// bind that an earlier entry's mount overlaps goes as an entry too, so the CT shows config.json's
+// order, as runc does.
 import type { OciSpec } from '../bundle.js';
 import { printPropertyString } from '../../pve/config.js';
 import { ConfigError } from '../errors.js';
@@ -33,9 +36,18 @@ function entryOptions(field: string, options: string[], allowed: RegExp): string
   return out;
 }
 
-export function translateMounts(mounts: NonNullable<OciSpec['mounts']>, ct: CtConfig, pathKind: NonNullable<TranslateContext['pathKind']>): void {
+/** One mount point is the other or below it: the later mount hides or lands on the earlier one. */
+const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+
+export function translateMounts(
+  mounts: NonNullable<OciSpec['mounts']>,
+  ct: CtConfig,
+  pathKind: NonNullable<TranslateContext['pathKind']>,
+  realPath: NonNullable<TranslateContext['realPath']>,
+): void {
   let mp = 0;
   let cgroupMount: 'ro' | 'mixed' | undefined;
+  const entryDestinations: string[] = [];
   mounts.forEach((m, i) => {
     const field = `mounts[${i}]`;
     const dest = checkPath(`${field}.destination`, m.destination);
@@ -49,12 +61,15 @@ export function translateMounts(mounts: NonNullable<OciSpec['mounts']>, ct: CtCo
     }
     const target = mountEntryTarget(`${field}.destination`, dest);
     if (isBind) {
-      const src = checkPath(`${field}.source`, m.source ?? '');
+      const given = checkPath(`${field}.source`, m.source ?? '');
+      // PVE's pre-start hook refuses a symlink anywhere in an mpN source ("symlink encountered at").
+      const real = realPath(given);
+      if (real === undefined) throw new ConfigError(`${field}.source`, `${given}: no such file or directory`);
+      const src = checkPath(`${field}.source`, real);
       const kind = pathKind(src);
-      if (kind === 'missing') throw new ConfigError(`${field}.source`, `${src}: no such file or directory`);
       const flags = entryOptions(field, opts, BIND_OPTION);
       const ro = flags.includes('ro');
-      if (kind === 'dir' && !dest.startsWith('/dev/') && dest !== '/dev') {
+      if (kind === 'dir' && !dest.startsWith('/dev/') && dest !== '/dev' && !entryDestinations.some((e) => overlaps(e, dest))) {
         const mountoptions = flags.filter((f) => ['nosuid', 'nodev', 'noexec', 'noatime'].includes(f) && (!ro || f !== 'noatime'));
         const props: Record<string, string> = { volume: src, mp: dest };
         if (ro) props.ro = '1';
@@ -65,6 +80,7 @@ export function translateMounts(mounts: NonNullable<OciSpec['mounts']>, ct: CtCo
       const bind = flags.includes('rbind') ? 'rbind' : 'bind';
       const rest = flags.filter((f) => f !== 'bind' && f !== 'rbind');
       ct.raw('lxc.mount.entry', `${src} ${target} none ${[bind, ...rest, kind === 'dir' ? 'create=dir' : 'create=file'].join(',')} 0 0`);
+      entryDestinations.push(dest);
       return;
     }
     const type = m.type ?? '';
@@ -72,6 +88,7 @@ export function translateMounts(mounts: NonNullable<OciSpec['mounts']>, ct: CtCo
     const source = m.source && /^[\w-]+$/.test(m.source) ? m.source : type;
     const flags = entryOptions(field, opts, FS_OPTION);
     ct.raw('lxc.mount.entry', `${source} ${target} ${type} ${[...flags, 'create=dir'].join(',')} 0 0`);
+    entryDestinations.push(dest);
   });
 
   // LXC leaves /sys/fs/cgroup empty when the CT keeps CAP_SYS_ADMIN (it expects the CT's init to

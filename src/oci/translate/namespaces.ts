@@ -31,6 +31,15 @@ const PVE_DEFAULT_IDMAP: IdMap = { containerID: 0, hostID: 100000, size: 65536 }
 const isPveDefault = (maps?: IdMap[]) =>
   maps?.length === 1 && maps[0]!.containerID === PVE_DEFAULT_IDMAP.containerID && maps[0]!.hostID === PVE_DEFAULT_IDMAP.hostID && maps[0]!.size === PVE_DEFAULT_IDMAP.size;
 
+/** The host id of a container uid or gid: itself without a user namespace, undefined when the CT's
+ *  maps leave it out. */
+export function hostIdOf(linux: Linux, kind: 'uid' | 'gid', id: number): number | undefined {
+  if (!(linux.namespaces ?? []).some((n) => n.type === 'user')) return id;
+  const maps = (kind === 'uid' ? linux.uidMappings : linux.gidMappings) ?? [PVE_DEFAULT_IDMAP];
+  const m = maps.find((m) => id >= m.containerID && id < m.containerID + m.size);
+  return m === undefined ? undefined : m.hostID + (id - m.containerID);
+}
+
 const isJoinable = (type: string): type is JoinableNamespace => (JOINABLE_NAMESPACES as readonly string[]).includes(type);
 
 /** Checks linux.namespaces and returns the namespaces to join, in the list's order (absent ones last). */
