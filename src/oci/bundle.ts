@@ -7,27 +7,60 @@ import { ConfigError } from './errors.js';
 
 export type { OciSpec, OciProcess };
 
-function describe(prefix: string, errors: ErrorObject[] | null | undefined): ConfigError {
-  const e = errors?.[0];
+/** Called with the path of each property the schema does not know (`linux.bogus`), which is then ignored. */
+export type UnknownProperty = (field: string) => void;
+
+const jsonPath = (instancePath: string) => instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+
+function describe(prefix: string, e: ErrorObject | undefined): ConfigError {
   if (!e) return new ConfigError(prefix, 'invalid');
-  const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
+  const path = jsonPath(e.instancePath);
   let msg = e.message ?? 'invalid';
-  if (e.keyword === 'additionalProperties') {
-    const extra = (e.params as { additionalProperty: string }).additionalProperty;
-    return new ConfigError(`${prefix}: ${path ? path + '.' : ''}${extra}`, 'unknown field (not in the OCI runtime spec)');
-  }
   if (e.keyword === 'enum') msg += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return new ConfigError(`${prefix}: ${path || '(top level)'}`, msg);
 }
 
-export function validateSpec(json: unknown): OciSpec {
-  if (!validateConfig(json)) throw describe('config.json', validateConfig.errors);
+/** The object a JSON pointer from ajv names ('' is the document itself). */
+function at(doc: unknown, instancePath: string): Record<string, unknown> {
+  let node = doc as Record<string, unknown>;
+  for (const part of instancePath.split('/').slice(1)) node = node[part.replace(/~1/g, '/').replace(/~0/g, '~')] as Record<string, unknown>;
+  return node;
+}
+
+/**
+ * The spec's "Extensibility": a runtime that meets a property it does not know MUST NOT fail on it
+ * (config.md). The schema still says additionalProperties: false, so the committed validators stay
+ * strict and every shape error keeps its message; each unknown property they stop at is reported,
+ * removed from this parsed copy, and validation goes on. The schema has no oneOf/anyOf, so such an
+ * error always means the property is unknown where it stands, never a branch that did not match.
+ */
+function validate(prefix: string, validator: typeof validateConfig, json: unknown, onUnknown?: UnknownProperty): void {
+  while (!validator(json)) {
+    const e = validator.errors?.[0];
+    if (e?.keyword !== 'additionalProperties') throw describe(prefix, e);
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    const path = jsonPath(e.instancePath);
+    const field = `${prefix}: ${path ? path + '.' : ''}${extra}`;
+    if (!onUnknown) throw new ConfigError(field, 'unknown field (not in the OCI runtime spec)');
+    onUnknown(field);
+    delete at(json, e.instancePath)[extra];
+  }
+}
+
+/** Without onUnknown an unknown property is an error (the schema alone); pxoci's commands pass one. */
+export function validateSpec(json: unknown, onUnknown?: UnknownProperty): OciSpec {
+  validate('config.json', validateConfig, json, onUnknown);
   return json as OciSpec;
 }
 
-export function validateProcess(json: unknown): OciProcess {
-  if (!validateProcessSchema(json)) throw describe('process', validateProcessSchema.errors);
+export function validateProcess(json: unknown, onUnknown?: UnknownProperty): OciProcess {
+  validate('process', validateProcessSchema, json, onUnknown);
   return json as OciProcess;
+}
+
+/** The warning for a property validateSpec/validateProcess ignored. */
+export function unknownPropertyWarning(field: string): string {
+  return `${field}: unknown property (not in the OCI runtime spec pxoci implements): ignored`;
 }
 
 export function resolveRootfs(bundle: string, spec: OciSpec): string {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { validateProcess } from '../oci/bundle.js';
+import { unknownPropertyWarning, validateProcess } from '../oci/bundle.js';
 import { processToInitSpec } from '../oci/translate.js';
 import { encodeInitSpec } from '../oci/initspec.js';
 import { helperPath } from '../lib/native-paths.js';
@@ -12,6 +12,7 @@ import { atomicWrite } from '../lib/atomic-files.js';
 import type { Context } from './context.js';
 import { RuntimeError, ttyNeedsConsoleSocket } from './errors.js';
 import { readJsonFile } from './caller-files.js';
+import { warn } from './log.js';
 import { checkPreserveFds } from './preserve-fds.js';
 import { checkAllowed } from './lifecycle.js';
 import { containerStatus } from './status.js';
@@ -55,7 +56,7 @@ export async function execProcess(ctx: Context, id: string, o: ExecOptions): Pro
   checkAllowed('exec', containerStatus(ctx.store, rec), id);
   const preserveFds = checkPreserveFds(o.preserveFds);
   checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.token(id));
-  const proc = validateProcess(readProcess(o));
+  const proc = validateProcess(readProcess(o), (field) => warn(unknownPropertyWarning(field)));
   const init = processToInitSpec(proc);
   if (init.terminal && !o.consoleSocket && o.detach) {
     throw ttyNeedsConsoleSocket();

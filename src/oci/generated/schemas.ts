@@ -947,6 +947,12 @@ export const configSchema = {
         },
         "personality": {
           "type": "object"
+        },
+        "memoryPolicy": {
+          "type": "object"
+        },
+        "netDevices": {
+          "type": "object"
         }
       },
       "additionalProperties": false
