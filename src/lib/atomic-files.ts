@@ -7,16 +7,17 @@ import { basename, dirname, join } from 'node:path';
 /** pmxcfs refuses files over 1 MiB. */
 export const PMXCFS_MAX_FILE = 1024 * 1024;
 
-function checkSize(path: string, data: string | Buffer): void {
-  if (Buffer.byteLength(data) > PMXCFS_MAX_FILE) throw new Error(`unable to write '${path}' - File too large`);
+function checkSize(path: string, data: string | Buffer, maxSize = PMXCFS_MAX_FILE): void {
+  if (Buffer.byteLength(data) > maxSize) throw new Error(`unable to write '${path}' - File too large`);
 }
 
 /**
  * tmp file + rename(), like PVE's file_set_contents. `durable: false` skips the fsync, for a file that
- * may be lost in a power cut as long as no reader ever sees half of it.
+ * may be lost in a power cut as long as no reader ever sees half of it. `maxSize` is pmxcfs' limit
+ * unless the file is not one of /etc/pve's.
  */
-export function atomicWrite(path: string, data: string | Buffer, mode = 0o640, { durable = true } = {}): void {
-  checkSize(path, data);
+export function atomicWrite(path: string, data: string | Buffer, mode = 0o640, { durable = true, maxSize = PMXCFS_MAX_FILE } = {}): void {
+  checkSize(path, data, maxSize);
   const tmp = join(dirname(path), `.${basename(path)}.tmp.${process.pid}`);
   const fd = openSync(tmp, 'w', mode);
   try {

@@ -1,11 +1,11 @@
 // Updating a container's resources (runc update --resources F|-): the LinuxResources PVE can change on
 // a running CT (memory, swap, cpulimit, cpuunits) go through `pct set`, which PVE applies live;
 // anything else is refused by name.
-import { readFileSync } from 'node:fs';
 import { resourcesToOptions } from '../oci/translate.js';
 import { ConfigError } from '../oci/errors.js';
 import type { Context } from './context.js';
 import { RuntimeError } from './errors.js';
+import { readJsonFile } from './caller-files.js';
 import { checkAllowed } from './lifecycle.js';
 import { containerStatus } from './status.js';
 import { toolError } from './node-driver.js';
@@ -18,11 +18,9 @@ export async function updateContainer(ctx: Context, id: string, o: { resources?:
   const rec = ctx.store.load(id);
   checkAllowed('update', containerStatus(ctx.store, rec), id);
   if (!o.resources) throw new RuntimeError('update: --resources FILE (or - for stdin) is required');
-  let resources: Record<string, unknown>;
-  try {
-    resources = JSON.parse(readFileSync(o.resources === '-' ? 0 : o.resources, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new RuntimeError(`update: cannot read resources from ${o.resources}: ${(e as Error).message}`);
+  const resources = readJsonFile(o.resources);
+  if (resources === null || typeof resources !== 'object' || Array.isArray(resources)) {
+    throw new RuntimeError(`update: ${o.resources}: not a JSON object (LinuxResources)`);
   }
   for (const [group, value] of Object.entries(resources)) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
