@@ -65,6 +65,7 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	int fifo = open(RUNTIME_DIR "/start.fifo", O_RDWR | O_CLOEXEC);
 	if (fifo < 0)
 		fail("open start fifo: %s", strerror(errno));
+	make_cwd(p->cwd);
 	assume_process(p);
 	char *exe = resolve_executable(p);
 

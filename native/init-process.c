@@ -209,8 +209,7 @@ static void apply_capabilities(struct process_spec *p)
 			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
 }
 
-/* runc makes the cwd (MkdirAll, as root, inside the container's root) before it changes to it. */
-static void make_cwd(const char *cwd)
+void make_cwd(const char *cwd)
 {
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof path, "%s", cwd) >= (int)sizeof path)
@@ -242,7 +241,6 @@ void assume_process(struct process_spec *p)
 	if (p->have_umask)
 		umask(p->umask_value);
 	/* As root first, as runc does: a cwd only root may enter still works for a process of another uid. */
-	make_cwd(p->cwd);
 	int in_cwd = chdir(p->cwd) == 0;
 	prepare_capabilities(p);
 	if (setgroups((size_t)p->ngroups, p->groups) != 0 && p->have_groups)

@@ -13,8 +13,11 @@ char *resolve_executable(struct process_spec *p);
 /* While still root: oom_score_adj and the rlimits, which only root may raise. */
 void apply_limits(struct process_spec *p);
 
-/* Everything runc's init does before it waits for `start`: umask, the cwd (made if missing, as runc
- * does), the capability sets (checked against the bounding set first, so a set the CT cannot grant is
+/* The container process's cwd, made if missing, as runc's init makes it (MkdirAll, as root, inside the
+ * container's root) before it changes to it; `runc exec` makes none. */
+void make_cwd(const char *cwd);
+
+/* Everything runc's init does before it waits for `start`: umask, the cwd, the capability sets (checked against the bounding set first, so a set the CT cannot grant is
  * named), groups, gid, uid, no_new_privs. Every failure goes to fail(): for the container process
  * that fails `create` with the reason. */
 void assume_process(struct process_spec *p);
