@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Reads what scripts/oci-validation.sh left in WORK (tap/<runtime>/<program>.{tap,stderr,exit,seconds}
+// and versions), prints one table per program (each check: ok / not ok / skip for runc and pxoci), and
+// writes it to RESULTS_FILE (.txt) with the same data as JSON beside it (.json), which
+// scripts/gen-fields-doc.mjs shows in docs/fields.md.
+//   node scripts/oci-validation-report.mjs WORK RESULTS_FILE.txt
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [work, resultsFile] = process.argv.slice(2);
+if (!work || !resultsFile?.endsWith('.txt')) {
+  console.error('usage: oci-validation-report.mjs WORK RESULTS_FILE.txt');
+  process.exit(2);
+}
+const RUNTIMES = ['runc', 'pxoci'];
+const read = (path, fallback = '') => (existsSync(path) ? readFileSync(path, 'utf8') : fallback);
+
+/** The top-level test points of a TAP stream: YAML blocks and nested output are indented. */
+function parseTap(text) {
+  const points = [];
+  for (const line of text.split('\n')) {
+    const m = /^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    let description = m[3];
+    let result = m[1];
+    const directive = /^(.*?)\s*#\s*(skip|todo)\b\s*(.*)$/i.exec(description);
+    if (directive) {
+      if (directive[2].toLowerCase() === 'skip') result = 'skip';
+      description = directive[1] || directive[3];
+    }
+    points.push({ n: Number(m[2] ?? points.length + 1), description, result });
+  }
+  return points;
+}
+
+const programs = [...new Set(RUNTIMES.flatMap((rt) => (existsSync(join(work, 'tap', rt)) ? readdirSync(join(work, 'tap', rt)) : [])))]
+  .filter((f) => f.endsWith('.tap'))
+  .map((f) => f.slice(0, -4))
+  .sort();
+
+const data = { versions: read(join(work, 'versions')).trim().split('\n').filter(Boolean), programs: {} };
+for (const program of programs) {
+  const runs = {};
+  for (const rt of RUNTIMES) {
+    const base = join(work, 'tap', rt, program);
+    const points = parseTap(read(`${base}.tap`));
+    const stderr = read(`${base}.stderr`).trim().split('\n').filter(Boolean);
+    runs[rt] = {
+      exit: Number(read(`${base}.exit`, 'NaN')),
+      seconds: Number(read(`${base}.seconds`, 'NaN')),
+      points,
+      // A program that ends without test points said why on stderr.
+      error: points.length === 0 ? (stderr.at(-1) ?? 'no output') : undefined,
+    };
+  }
+  // One row per test point, matched by number and description (a program that stops early has fewer).
+  const rows = new Map();
+  for (const rt of RUNTIMES) {
+    for (const p of runs[rt].points) {
+      const key = `${p.n}\u0000${p.description}`;
+      const row = rows.get(key) ?? { n: p.n, description: p.description, results: {} };
+      row.results[rt] = p.result;
+      rows.set(key, row);
+    }
+  }
+  data.programs[program] = {
+    runs: Object.fromEntries(RUNTIMES.map((rt) => [rt, { exit: runs[rt].exit, seconds: runs[rt].seconds, error: runs[rt].error, ...count(runs[rt].points) }])),
+    checks: [...rows.values()].sort((a, b) => a.n - b.n),
+  };
+}
+
+function count(points) {
+  return {
+    ok: points.filter((p) => p.result === 'ok').length,
+    notOk: points.filter((p) => p.result === 'not ok').length,
+    skip: points.filter((p) => p.result === 'skip').length,
+  };
+}
+
+const summary = (r) => (r.error ? `no test points (exit ${r.exit}): ${r.error}` : `${r.ok} ok, ${r.notOk} not ok, ${r.skip} skip (exit ${r.exit}, ${r.seconds} s)`);
+const clean = (r) => !r.error && r.notOk === 0 && r.exit === 0;
+const lines = [
+  '# OCI runtime-tools validation: runc and pxoci (on a simulated PVE node) on the same host',
+  '# written by scripts/oci-validation.sh; docs/fields.md shows the checks runc passes and pxoci does not',
+  ...data.versions.map((v) => `# ${v}`),
+  `# programs clean (no "not ok", exit 0): ${RUNTIMES.map((rt) => `${rt} ${Object.values(data.programs).filter((p) => clean(p.runs[rt])).length}/${programs.length}`).join(', ')}`,
+  `# test points: ${RUNTIMES.map((rt) => {
+    const all = Object.values(data.programs).map((p) => p.runs[rt]);
+    const sum = (k) => all.reduce((s, r) => s + r[k], 0);
+    return `${rt} ${sum('ok')} ok / ${sum('notOk')} not ok / ${sum('skip')} skip`;
+  }).join('; ')}`,
+  '',
+];
+for (const [program, p] of Object.entries(data.programs)) {
+  lines.push(`## ${program}`);
+  for (const rt of RUNTIMES) lines.push(`${rt.padEnd(6)} ${summary(p.runs[rt])}`);
+  lines.push(`${'#'.padStart(4)}  ${'runc'.padEnd(7)} ${'pxoci'.padEnd(7)} check`);
+  for (const c of p.checks) lines.push(`${String(c.n).padStart(4)}  ${(c.results.runc ?? '-').padEnd(7)} ${(c.results.pxoci ?? '-').padEnd(7)} ${c.description}`);
+  lines.push('');
+}
+const text = lines.join('\n');
+process.stdout.write(text);
+writeFileSync(resultsFile, text);
+writeFileSync(resultsFile.replace(/\.txt$/, '.json'), JSON.stringify(data, null, 1) + '\n');
