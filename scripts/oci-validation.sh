@@ -82,9 +82,10 @@ for prog in $programs; do
   for rt in runc pxoci; do
     t0=$(date +%s)
     # A program reads runtimetest and the rootfs tarball from the current directory.
+    status=0
     (cd "$tools" && RUNTIME="$work/bin/$rt" timeout -k 10 "$per_program_timeout" "./$prog") \
-      > "$work/tap/$rt/$name.tap" 2> "$work/tap/$rt/$name.stderr" </dev/null
-    echo $? > "$work/tap/$rt/$name.exit"
+      > "$work/tap/$rt/$name.tap" 2> "$work/tap/$rt/$name.stderr" </dev/null || status=$?
+    echo "$status" > "$work/tap/$rt/$name.exit"
     echo $(( $(date +%s) - t0 )) > "$work/tap/$rt/$name.seconds"
     leftovers "$rt"
     echo "$name $rt: exit $(cat "$work/tap/$rt/$name.exit"), $(cat "$work/tap/$rt/$name.seconds") s" >&2
