@@ -11,8 +11,9 @@
 # set to each runtime in turn; its TAP output goes to $OCI_VALIDATION_WORK (default: a temporary
 # directory, kept), and scripts/oci-validation-report.mjs prints one table per program and writes
 # RESULTS_FILE (default conformance/results/oci-validation.txt), which scripts/gen-fields-doc.mjs shows
-# in docs/fields.md. As root, after `npm run build`. It takes about an hour here (2 cores): every
-# pxoci container is a PVE CT start. OCI_VALIDATION_ONLY="prog1 prog2" runs only those programs.
+# in docs/fields.md. As root, after `npm run build`. The programs take about 4 minutes on runc and 16 on
+# pxoci here (2 cores; every pxoci container is a PVE CT start), more on a loaded machine.
+# OCI_VALIDATION_ONLY="prog1 prog2" runs only those programs.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
