@@ -178,6 +178,31 @@ t.test('a failed create leaves no CT config, no state entry, no mount, and logs 
     cases.push(['capnode', capOutsideNode, new RegExp(`^unable to apply caps: process\\.capabilities\\.permitted: ${gap} is outside the capabilities the node gives this CT: operation not permitted\n$`)]);
   }
 
+  // What the node cannot grant is named at create, not left to LXC's "ABORTING".
+  const userns = (s: Record<string, any>, uid: Array<Record<string, number>>) => {
+    s.linux.namespaces.push({ type: 'user' });
+    s.linux.uidMappings = uid;
+    s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  };
+  const notSubordinate = makeBundle(work, 'subuid', { patch: (s) => userns(s, [{ containerID: 0, hostID: 900000, size: 65536 }]) });
+  cases.push(['subuid', notSubordinate, /^linux\.uidMappings\[0\]: host ids 900000-965535 are not root's subordinate ids in \/etc\/subuid \(.*\), which LXC's newuidmap requires\n$/]);
+  const overlapping = makeBundle(work, 'overlap', {
+    patch: (s) => userns(s, [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 500, hostID: 110000, size: 10 }]),
+  });
+  cases.push(['overlap', overlapping, /^linux\.uidMappings\[1\]: its containerID range overlaps linux\.uidMappings\[0\]'s/]);
+  const offlineCpu = makeBundle(work, 'offlinecpu', { patch: (s) => (s.linux.resources = { cpu: { cpus: '4095' } }) });
+  cases.push(['offlinecpu', offlineCpu, /^linux\.resources\.cpu\.cpus: CPU 4095 not online on this node/]);
+  const onePid = makeBundle(work, 'onepid', { patch: (s) => (s.linux.resources = { pids: { limit: 1 } }) });
+  cases.push(['onepid', onePid, /^linux\.resources\.pids\.limit: 1 leaves no room/]);
+  const tooManyFiles = makeBundle(work, 'nropen', { patch: (s) => (s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2 ** 31 }]) });
+  cases.push(['nropen', tooManyFiles, /^process\.rlimits\[0\]: RLIMIT_NOFILE 2147483648 is above this node's fs\.nr_open/]);
+  if (hostBoundingGap() === 'CAP_SYS_RESOURCE') {
+    // Our VMs: LXC cannot raise a hard limit above its own. The cause is LXC's own line, not ABORTING.
+    const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout) + 1;
+    const aboveOwn = makeBundle(work, 'aboveown', { patch: (s) => (s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: hard, hard }]) });
+    cases.push(['aboveown', aboveOwn, /^pct start \d+ failed: setup_resource_limits: \d+ Operation not permitted - Failed to set limit nofile; lxc_spawn: \d+ Failed to setup resource limits\n$/]);
+  }
+
   for (const [id, bundle, pattern] of cases) {
     const r = pxoci(node, ['--log', log, '--log-format', 'json', 'create', '--bundle', bundle, id]);
     t.equal(r.status, 1, `${id}: exit 1`);
