@@ -2,7 +2,7 @@
 // caller pipes as stdio, a child subreaper reaping the pid-file process.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -219,6 +219,15 @@ t.test('a failed create leaves no CT config, no state entry, no mount, and logs 
   }
 });
 
+/** A create whose container keeps its stdio until start: on a file, not a pipe spawnSync would wait on. */
+function createHoldingNoPipe(args: string[]) {
+  const errFile = join(work, `create-${args.at(-1)}.stderr`);
+  const errFd = openSync(errFile, 'w');
+  const r = spawnSync(pxociBin, ['--root', node.stateRoot, ...args], { env: node.env, stdio: ['ignore', 'ignore', errFd], timeout: 120_000 });
+  closeSync(errFd);
+  return { status: r.status, stderr: readFileSync(errFile, 'utf8') };
+}
+
 t.test("unknown properties are ignored with a warning each (the spec's Extensibility), as runc runs them", async (t) => {
   const extend = (s: Record<string, any>) => {
     s['org.example.extension'] = { on: true };
@@ -239,7 +248,7 @@ t.test("unknown properties are ignored with a warning each (the spec's Extensibi
 
   for (const format of ['json', 'text'] as const) {
     const log = join(work, `unknown-props.${format}.log`);
-    const r = pxoci(node, ['--log', log, '--log-format', format, 'create', '--bundle', bundle, `unknown-${format}`]);
+    const r = createHoldingNoPipe(['--log', log, '--log-format', format, 'create', '--bundle', bundle, `unknown-${format}`]);
     t.equal(r.status, 0, `${format}: create succeeds: ${r.stderr}`);
     t.same(r.stderr.trim().split('\n').sort(), warnings, `${format}: one stderr line per property`);
     const records = readFileSync(log, 'utf8').trim().split('\n');
@@ -251,16 +260,17 @@ t.test("unknown properties are ignored with a warning each (the spec's Extensibi
   }
 
   // podman reads a failed create's JSON log as ONE object: a warning record before the error would hide it.
-  const failing = makeBundle(work, 'unknown-props-failing', { args: ['no-such-binary'], patch: extend });
+  // One refused before any CT exists: the warnings come first, during validation, either way.
+  const failing = makeBundle(work, 'unknown-props-failing', { patch: (s) => (extend(s), (s.linux.resources = { pids: { limit: 1 } })) });
   const log = join(work, 'unknown-props-failing.log');
   const r = pxoci(node, ['--log', log, '--log-format', 'json', 'create', '--bundle', failing, 'unknown-failing']);
   t.equal(r.status, 1);
   const lines = r.stderr.trim().split('\n');
   t.same(lines.slice(0, -1).sort(), warnings, 'the warnings still reach stderr');
-  t.equal(lines.at(-1), 'exec: "no-such-binary": executable file not found in $PATH');
+  t.match(lines.at(-1), /^linux\.resources\.pids\.limit: 1 leaves no room/);
   const parsed = JSON.parse(readFileSync(log, 'utf8')) as { level: string; msg: string };
   t.equal(parsed.level, 'error');
-  t.equal(parsed.msg, 'exec: "no-such-binary": executable file not found in $PATH');
+  t.equal(parsed.msg, lines.at(-1));
 });
 
 t.test('annotations beyond pmxcfs\' 1 MiB file limit in the state files are kept, as runc keeps them', async (t) => {
@@ -274,7 +284,7 @@ t.test('annotations beyond pmxcfs\' 1 MiB file limit in the state files are kept
   t.equal(runc.status, 0, 'runc creates it');
   t.same(JSON.parse(runcState.stdout).annotations, annotations, 'and shows them');
 
-  const r = pxoci(node, ['create', '--bundle', bundle, 'big-annotations']);
+  const r = createHoldingNoPipe(['create', '--bundle', bundle, 'big-annotations']);
   t.equal(r.status, 0, r.stderr);
   const s = pxoci(node, ['state', 'big-annotations']);
   t.same(JSON.parse(s.stdout).annotations, annotations);
