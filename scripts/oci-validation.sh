@@ -4,8 +4,8 @@
 #
 #   scripts/oci-validation.sh RUNTIME_TOOLS_DIR [RESULTS_FILE]
 #
-# RUNTIME_TOOLS_DIR is the user's own checkout, with its programs already built there by its own
-# Makefile (`runtimetest` and `validation-executables`): this project neither ships nor builds them.
+# RUNTIME_TOOLS_DIR is the user's own checkout, with its programs already built there as its own
+# Makefile builds them: this project neither ships nor builds them.
 # Debian 12's Go (1.19) builds runtime-tools up to commit 260e151 (March 2025); later commits need Go
 # 1.21. Each program runs from that directory (it unpacks rootfs-<arch>.tar.gz from there) with RUNTIME
 # set to each runtime in turn; its TAP output goes to $OCI_VALIDATION_WORK (default: a temporary
@@ -32,9 +32,9 @@ fail() {
 [ -x "$runc" ] || fail "no runc at $runc (set RUNC=)"
 arch=$(go env GOARCH 2>/dev/null || dpkg --print-architecture)
 [ -f "$tools/rootfs-$arch.tar.gz" ] || fail "$tools has no rootfs-$arch.tar.gz: not a runtime-tools checkout?"
-[ -x "$tools/runtimetest" ] || fail "$tools/runtimetest is missing: build the checkout's programs first (its Makefile: runtimetest validation-executables)"
+[ -x "$tools/runtimetest" ] || fail "$tools/runtimetest is missing: build the checkout's programs first (see its Makefile)"
 programs=$(cd "$tools" && ls validation/*/*.t 2>/dev/null | sort) || true
-[ -n "$programs" ] || fail "no validation/*/*.t in $tools: build the checkout's programs first (its Makefile: validation-executables)"
+[ -n "$programs" ] || fail "no validation/*/*.t in $tools: build the checkout's programs first (see its Makefile)"
 if [ -n "${OCI_VALIDATION_ONLY:-}" ]; then
   wanted=""
   for p in $OCI_VALIDATION_ONLY; do wanted="$wanted validation/$p/$p.t"; done
