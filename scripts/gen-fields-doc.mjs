@@ -82,7 +82,10 @@ const lines = [
 function validationSection() {
   const file = join(resultsDir, VALIDATION_RESULTS);
   if (!existsSync(file)) return [];
-  const { versions, programs } = JSON.parse(readFileSync(file, 'utf8'));
+  const { versions, programs: stored } = JSON.parse(readFileSync(file, 'utf8'));
+  const programs = Object.fromEntries(
+    Object.entries(stored).map(([name, p]) => [name, { ...p, checks: p.checks.map(([n, description, runc, pxoci]) => ({ n, description, results: { runc, pxoci } })) }]),
+  );
   const counts = (r) => (r.error ? `no checks: ${esc(r.error)}` : `${r.ok} / ${r.notOk} / ${r.skip}`) + (r.exit !== 0 ? ` (exit ${r.exit})` : '');
   const gaps = [];
   // Matched against the check, or against what pxoci said when the program's create failed.

@@ -118,4 +118,17 @@ for (const [program, p] of Object.entries(data.programs)) {
 const text = lines.join('\n');
 process.stdout.write(text);
 writeFileSync(resultsFile, text);
-writeFileSync(resultsFile.replace(/\.txt$/, '.json'), JSON.stringify(data, null, 1) + '\n');
+// One line per program and per check ([n, description, runc, pxoci]; null where a runtime did not get
+// there), so that a new run's diff shows what changed.
+const json = [
+  `{"versions": ${JSON.stringify(data.versions)}, "programs": {`,
+  Object.entries(data.programs)
+    .map(([program, p]) => {
+      const checks = p.checks.map((c) => `  ${JSON.stringify([c.n, c.description, c.results.runc ?? null, c.results.pxoci ?? null])}`).join(',\n');
+      return `${JSON.stringify(program)}: {"runs": ${JSON.stringify(p.runs)}, "checks": [\n${checks}\n]}`;
+    })
+    .join(',\n'),
+  '}}',
+].join('\n');
+JSON.parse(json);
+writeFileSync(resultsFile.replace(/\.txt$/, '.json'), json + '\n');
