@@ -51,6 +51,27 @@ export const DIFFERENCES = {
       'PVE places every CT in lxc/<vmid> and LXC gives it a private cgroup namespace: linux.cgroupsPath is ' +
       'recorded, and the container sees its cgroup as "/".',
   },
+  'lxc-api-filesystems': {
+    runtimes: ['pxoci'],
+    text:
+      'LXC mounts /proc, /sys, /dev (its own tmpfs, source "none") and /dev/pts for every CT, before the ' +
+      "config's mounts: the config's entries for them are left to LXC, so the mount table shows LXC's /dev " +
+      "source and LXC's order, not the config's.",
+  },
+  'pxoci-rejects-field': {
+    runtimes: ['pxoci'],
+    text:
+      'The program uses a field that pxoci refuses by name, as the table above documents (e.g. ' +
+      'linux.resources.memory.kernel, cgroup v1 only): create fails naming it, so the program\'s checks fail.',
+  },
+  'pve-subordinate-ids': {
+    runtimes: ['pxoci'],
+    text:
+      "LXC maps a CT's ids through shadow's newuidmap/newgidmap (installed on PVE), which allow only root's " +
+      'subordinate ids in /etc/subuid and /etc/subgid (100000-165535 on a new node); runc, as root, writes any ' +
+      "map itself. pxoci refuses a map outside them at create by name; an admin who adds root's ranges there " +
+      '(as PVE documents for custom idmaps) can use them.',
+  },
   'host-cgroup-v1': {
     runtimes: ['runc'],
     text: 'The test host runs its controllers on cgroup v1 (hybrid layout): runc refuses linux.resources.unified there.',
@@ -91,3 +112,28 @@ export const DIFFERENCES = {
 } satisfies Record<string, Difference>;
 
 export type DifferenceName = keyof typeof DIFFERENCES;
+
+/**
+ * The OCI runtime-tools validation suite (scripts/oci-validation.sh, conformance/results/oci-validation.*):
+ * each of its checks that runc passes and pxoci does not, by program and the start of the check's
+ * description, with the documented difference that explains it. One that matches none is listed in
+ * docs/fields.md as a pxoci bug.
+ */
+export const VALIDATION_DIFFERENCES: Array<{ program: string; check: string; difference: DifferenceName }> = [
+  // runtimetest's mount checks, run inside the container by every program that starts one.
+  ...[
+    'default', 'hostname', 'linux_process_apparmor_profile', 'linux_sysctl', 'process', 'process_oom_score_adj',
+    'process_rlimits', 'process_user', 'root_readonly_true',
+  ].map((program) => ({ program, check: 'mounts[', difference: 'lxc-api-filesystems' as const })),
+  // They read the cgroup at linux.cgroupsPath from the host.
+  ...['delete_resources', 'linux_cgroups_cpus', 'linux_cgroups_devices', 'linux_cgroups_pids', 'linux_cgroups_relative_cpus', 'linux_cgroups_relative_devices', 'linux_cgroups_relative_pids'].flatMap(
+    (program) => ['get ', 'find ', 'pids ', 'cpu ', 'cpus '].map((check) => ({ program, check, difference: 'pve-cgroup-placement' as const })),
+  ),
+  // Their config sets linux.resources.memory.kernel (cgroup v1 only).
+  { program: 'linux_cgroups_memory', check: 'linux.resources.memory.kernel', difference: 'pxoci-rejects-field' },
+  { program: 'linux_cgroups_relative_memory', check: 'linux.resources.memory.kernel', difference: 'pxoci-rejects-field' },
+  { program: 'linux_ns_path', check: 'set ', difference: 'pxoci-rejects-field' },
+  { program: 'linux_ns_itype', check: 'inherit namespace', difference: 'pve-ct-private-namespaces' },
+  { program: 'linux_ns_nopath', check: 'linux.uidMappings', difference: 'pve-subordinate-ids' },
+  { program: 'linux_uid_mappings', check: 'linux.uidMappings', difference: 'pve-subordinate-ids' },
+];

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBundle } from '../test/helpers/env.js';
+import { hostBoundingGap } from '../test/helpers/node-checks.js';
 import { sleep } from '../test/helpers/wait.js';
 import { argv0, env, isPxoci, runInside, runtime, runtimeArgs, runtimeName, work, check, type Run } from './harness.js';
 
@@ -95,6 +96,15 @@ check('stdout and stderr reach the caller separately', ['process.args'], async (
 });
 
 // ---- process ------------------------------------------------------------------------------------
+check('process.args: an executable the process may not run fails create (as runc, exec: permission denied)', ['process.args'], async (t) => {
+  const r = await runInside({ args: ['/etc/passwd'] });
+  t.match(r.createError ?? 'create succeeded', /exec: \\?"\/etc\/passwd\\?": permission denied/);
+});
+
+check('process.cwd: a cwd missing from the image is made', ['process.cwd'], async (t) => {
+  const r = await runInside({ args: ['pwd'], cwd: '/made/by/the/runtime' });
+  t.equal(r.stdout, '/made/by/the/runtime\n', why(r));
+});
 
 check('process: args, env, cwd, user are applied', ['process.args', 'process.env', 'process.cwd', 'process.user.uid, gid, additionalGids'], async (t) => {
   const r = await runInside({
@@ -623,6 +633,8 @@ if (isPxoci) {
     ['linux.intelRdt', 'linux.intelRdt', (s) => (s.linux.intelRdt = { closID: 'x' })],
     ['linux.personality', 'linux.personality', (s) => (s.linux.personality = { domain: 'LINUX32' })],
     ['linux.timeOffsets', 'linux.timeOffsets', (s) => (s.linux.timeOffsets = { monotonic: { secs: 1, nanosecs: 0 } })],
+    ['linux.memoryPolicy', 'linux.memoryPolicy', (s) => (s.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0' })],
+    ['linux.netDevices', 'linux.netDevices', (s) => (s.linux.netDevices = { lo: { name: 'lo1' } })],
   ];
   for (const [row, field, patch] of refused) {
     check(`refused by name: ${field}`, [row], async (t, c) => {
@@ -648,6 +660,37 @@ check('capabilities: a non-root process gets exactly the sets asked, ambient sur
     'CapInh:\t0000000000000400\nCapPrm:\t0000000000000400\nCapEff:\t0000000000000400\nCapBnd:\t0000000000000420\nCapAmb:\t0000000000000400\n',
     why(r),
   );
+});
+
+check("capabilities: an ambient capability that is not also inheritable is left out (runc spec's own config)", ['process.capabilities.effective, permitted, inheritable, ambient'], async (t) => {
+  // `runc spec` (1.1) lists its capabilities in ambient but not in inheritable; the kernel raises none of
+  // them, and runc skips each failed raise.
+  const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+  const r = await runInside({
+    args: ['sh', '-c', 'grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)" /proc/self/status'],
+    patch: (s) => (s.process.capabilities = { bounding: caps, effective: caps, permitted: caps, ambient: caps }),
+  });
+  // AUDIT_WRITE = 29, KILL = 5, NET_BIND_SERVICE = 10
+  t.equal(r.stdout, 'CapInh:\t0000000000000000\nCapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\nCapAmb:\t0000000000000000\n', why(r));
+});
+
+check('capabilities: a set the process cannot hold fails create, not the process after start; permitted beyond bounding is dropped', ['process.capabilities.effective, permitted, inheritable, ambient'], async (t) => {
+  const inheritable = await runInside({
+    patch: (s) => (s.process.capabilities = { bounding: ['CAP_KILL'], inheritable: ['CAP_CHOWN'] }),
+  });
+  t.match(inheritable.createError ?? 'create succeeded', /unable to apply caps: .*operation not permitted/, 'inheritable beyond its own bounding set');
+  // runc sets permitted/effective beyond the bounding set and exec drops them: the process runs with its bounding set.
+  const beyond = await runInside({
+    args: ['sh', '-c', 'grep -E "^Cap(Prm|Bnd)" /proc/self/status'],
+    patch: (s) => (s.process.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL', 'CAP_CHOWN'] }),
+  });
+  t.equal(beyond.stdout, 'CapPrm:\t0000000000000020\nCapBnd:\t0000000000000020\n', why(beyond));
+  const gap = hostBoundingGap();
+  if (!gap) return;
+  const outsideNode = await runInside({
+    patch: (s) => (s.process.capabilities = { bounding: [gap], effective: [gap], permitted: [gap] }),
+  });
+  t.match(outsideNode.createError ?? 'create succeeded', /unable to apply caps: .*operation not permitted/, `${gap}, which this node's bounding set lacks`);
 });
 
 check('capabilities: without ambient, a non-root process ends with none after exec', ['process.capabilities.effective, permitted, inheritable, ambient'], async (t) => {

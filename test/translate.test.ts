@@ -502,6 +502,8 @@ t.test('no config.json field is silently ignored: each is applied, accepted as p
     'linux.readonlyPaths': [(s) => (s.linux.readonlyPaths = ['/proc/bus']), 'applied'],
     'linux.mountLabel': [(s) => (s.linux.mountLabel = 'x'), /^linux\.mountLabel$/],
     'linux.personality': [(s) => (s.linux.personality = { domain: 'LINUX' }), /^linux\.personality$/],
+    'linux.memoryPolicy': [(s) => (s.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }), /^linux\.memoryPolicy$/],
+    'linux.netDevices': [(s) => (s.linux.netDevices = { eth1: {} }), /^linux\.netDevices$/],
   };
   // Hooks run at create, start and delete (src/runtime/hooks.ts); only startContainer's go into the CT.
   for (const hook of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']) {

@@ -95,6 +95,8 @@ const TABLE = [
   { path: 'linux.intelRdt', handling: 'rejected', pve: '-', why: 'no PVE key for resctrl' },
   { path: 'linux.personality', handling: 'rejected', pve: '-', why: 'lxc.arch is set from the node; no other personality' },
   { path: 'linux.timeOffsets', handling: 'rejected', pve: '-', why: 'no time namespace on PVE' },
+  { path: 'linux.memoryPolicy', handling: 'rejected', pve: '-', why: 'no PVE key sets a NUMA memory policy' },
+  { path: 'linux.netDevices', handling: 'rejected', pve: '-', why: "a PVE CT's network devices are its netN veths; no key moves a host interface into it" },
 ] as const satisfies readonly FieldRule[];
 
 export type FieldPath = (typeof TABLE)[number]['path'];

@@ -1,6 +1,6 @@
 // pct for the simulated PVE node: PVE's syntax, output, error texts and exit codes (255 on failure),
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
-import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -162,6 +162,28 @@ function ctStderrLog(vmid: number): string[] {
   return log.replace(/\n$/, '').split('\n').map((l) => prefix.exec(l)![2]!);
 }
 
+/**
+ * The unit runs `lxc-start -F`, whose stderr (the file PVE prints from) gets every ERROR line of the
+ * start, the cause included; our detached `lxc-start -d` leaves those of the CT's own setup in its log
+ * only. So a failed start's ERROR lines are copied from the log, in the form LXC prints them on stderr.
+ */
+function foregroundStderr(logFile: string, from: number, stderrFile: string): void {
+  let log: Buffer;
+  try {
+    log = readFileSync(logFile);
+  } catch {
+    return;
+  }
+  const lines = log
+    .subarray(from)
+    .toString('utf8')
+    .split('\n')
+    .map((l) => /^(\S+) (\S+) \S+ ERROR\s+\S+ - ([^:]+):([^:]+):(\d+) - (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map(([, prog, name, file, func, line, msg]) => `${prog}: ${name}: ${file}: ${func}: ${line} ${msg}\n`);
+  if (lines.length) writeFileSync(stderrFile, lines.join(''));
+}
+
 function warn(msg: string): void {
   process.stderr.write(msg + '\n');
 }
@@ -206,7 +228,9 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     // Like the pve-container@ unit: detached from us (lxc-start -d double-forks, the CT's monitor and
     // init are not our children), stdout discarded, stderr to run/pve/ct-<vmid>.stderr.
     const errFd = openSync(stderrFile, 'a');
-    const child = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-d', '-o', join(p.root, 'run/pve', `ct-${vmid}.log`), '-l', 'NOTICE'], {
+    const logFile = join(p.root, 'run/pve', `ct-${vmid}.log`);
+    const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+    const child = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-d', '-o', logFile, '-l', 'NOTICE'], {
       stdio: ['ignore', 'ignore', errFd],
       detached: true,
     });
@@ -217,6 +241,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     const running = code === 0 && (isRunning(vmid) || spawnSync(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
     if (!running || !isRunning(vmid)) {
       unmountVolumes(p, vmid);
+      foregroundStderr(logFile, logStart, stderrFile);
       throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
     }
   });

@@ -3,7 +3,7 @@
 import { chownSync, copyFile, statSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
-import { validateSpec, resolveRootfs } from '../oci/bundle.js';
+import { validateSpec, resolveRootfs, unknownPropertyWarning } from '../oci/bundle.js';
 import { translate } from '../oci/translate.js';
 import { encodeInitSpec } from '../oci/initspec.js';
 import { ConfigError } from '../oci/errors.js';
@@ -13,9 +13,11 @@ import { deviceNumbers, firstClosedDir, pathKind } from './hostfs.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
 import { readJsonFile } from './caller-files.js';
+import { warn } from './log.js';
+import { checkNodeLimits } from './node-limits.js';
 import { checkPreserveFds } from './preserve-fds.js';
 import { startKeeper, type Keeper } from './keeper.js';
-import { toolError } from './node-driver.js';
+import { startError } from './node-driver.js';
 import { removeConfLocked, reserveVmid, writeConfLocked } from './ct-configs.js';
 import { PXOCI_TAG, ownerDescription, type OwnerKey } from './ownership.js';
 import { crashPoint } from './crash.js';
@@ -36,7 +38,8 @@ const PVE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '
 
 export async function createContainer(ctx: Context, id: string, o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle || process.cwd());
-  const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'));
+  const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'), (field) => warn(unknownPropertyWarning(field)));
+  checkNodeLimits(spec);
   const rootfs = resolveRootfs(bundle, spec);
   try {
     if (!statSync(rootfs).isDirectory()) throw new Error();
@@ -159,7 +162,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
         keeper.ready.then(() => undefined, (e: Error) => e),
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000)),
       ]);
-      throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
+      throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${startError(result)}`);
     }
     crashPoint('create:ct-started');
     const { initPid, pid, keeperPid } = await keeper.ready;
