@@ -26,19 +26,6 @@ export const DIFFERENCES = {
       '(io.*, hugetlb.*): pvesim warns and does not enforce it (docs/simulator.md). A real PVE node is pure ' +
       'cgroup v2 and does.',
   },
-  'pvesim-device-mode': {
-    runtimes: ['pxoci'],
-    text:
-      "pvesim bind-mounts the host's node for devN and does not apply its mode=/uid=/gid= (docs/simulator.md); " +
-      'the container sees the host node with its host mode.',
-  },
-  'lxc-bind-flags-only-with-ro': {
-    runtimes: ['pxoci'],
-    text:
-      'A bind of a file, or of a directory below /dev, is an lxc.mount.entry, and LXC remounts such a bind ' +
-      '(which is what applies per-mount flags) only to make it read-only: nosuid/nodev/noexec on a writable ' +
-      'one are not applied. Directory binds elsewhere are mpN volumes, whose mountoptions are.',
-  },
   'pve-ct-private-namespaces': {
     runtimes: ['pxoci'],
     text:
