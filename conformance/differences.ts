@@ -61,6 +61,13 @@ export const DIFFERENCES = {
       "mount namespace: LXC has pivoted before pxoci gets control, and only there do the hook's binary and " +
       'root.path resolve as in runc\'s pre-pivot hooks; mounts LXC made inside the CT are not seen.',
   },
+  'runc-1.1-rootfs-propagation': {
+    runtimes: ['runc'],
+    text:
+      'runc 1.1 applies linux.rootfsPropagation only before its pivot_root: with "shared" the root it pivots to ' +
+      'is private (a new mount does not reach a bind of /), and with "unbindable" create fails (EINVAL binding ' +
+      'the rootfs onto itself).',
+  },
   'runc-1.1-poststart-in-create': {
     runtimes: ['runc'],
     text: 'runc 1.1 runs poststart hooks inside create (status created), fixed in runc 1.2.',

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -133,6 +134,10 @@ int cmd_ct_setup(int argc, char **argv)
 		return 1;
 	}
 	close(mntns);
+	/* What we make in the CT is its root's: a file system of a user-namespaced CT refuses owners it
+	 * cannot map (EOVERFLOW), and its root owns what PVE and LXC made there too. */
+	setfsgid((gid_t)root_gid);
+	setfsuid((uid_t)root_uid);
 	/* setns made the CT's root our root and working directory. */
 	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
@@ -174,8 +179,7 @@ int cmd_ct_setup(int argc, char **argv)
 				fprintf(stderr, "cannot remove LXC's /dev/ptmx: %s\n", strerror(errno));
 				return 1;
 			}
-			if (dev < 0 || (unlinkat(dev, "ptmx", 0) != 0 && errno != ENOENT) || symlinkat("pts/ptmx", dev, "ptmx") != 0 ||
-			    fchownat(dev, "ptmx", (uid_t)root_uid, (gid_t)root_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (dev < 0 || (unlinkat(dev, "ptmx", 0) != 0 && errno != ENOENT) || symlinkat("pts/ptmx", dev, "ptmx") != 0) {
 				fprintf(stderr, "cannot make /dev/ptmx a symlink to pts/ptmx: %s\n", strerror(errno));
 				return 1;
 			}
