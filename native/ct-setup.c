@@ -100,8 +100,13 @@ int cmd_ct_setup(int argc, char **argv)
 		if (split(copy, f, 10) != 9 || strcmp(f[0], "device") != 0)
 			continue;
 		if (devices < 0) {
+			/* Its top belongs to the CT's root, as whom the nodes are reached once in the CT. */
+			char uid[24], gid[24];
+			snprintf(uid, sizeof uid, "%lld", root_uid);
+			snprintf(gid, sizeof gid, "%lld", root_gid);
 			int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-			if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) != 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0 ||
+			if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) != 0 || fsconfig(fs, FSCONFIG_SET_STRING, "uid", uid, 0) != 0 ||
+			    fsconfig(fs, FSCONFIG_SET_STRING, "gid", gid, 0) != 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0 ||
 			    (devices = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID)) < 0) {
 				fprintf(stderr, "cannot make a tmpfs for device nodes: %s\n", strerror(errno));
 				return 1;

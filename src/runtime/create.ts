@@ -153,13 +153,13 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     started = true;
     const result = await driver.pct('start', String(vmid));
     if (result.code !== 0) {
-      // An init that failed at once (e.g. no such executable) stops the CT before pct sees it
-      // running: its own message is the one the caller needs.
+      // A mount hook that failed, or an init that failed at once (e.g. no such executable), stops the
+      // CT before pct sees it running: its own message is the one the caller needs.
       const initError = await Promise.race([
         keeper.ready.then(() => undefined, (e: Error) => e),
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000)),
       ]);
-      throw initError ?? mountHookError(ctDir) ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
+      throw mountHookError(ctDir) ?? initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
     }
     crashPoint('create:ct-started');
     const { initPid, pid } = await keeper.ready;
