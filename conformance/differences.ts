@@ -66,7 +66,7 @@ export const DIFFERENCES = {
     text:
       'runc 1.1 applies linux.rootfsPropagation only before its pivot_root: with "shared" the root it pivots to ' +
       'is private (a new mount does not reach a bind of /), and with "unbindable" create fails (EINVAL binding ' +
-      'the rootfs onto itself).',
+      'the rootfs onto itself). runc 1.4 applies it after its pivot_root as well.',
   },
   'runc-1.1-poststart-in-create': {
     runtimes: ['runc'],

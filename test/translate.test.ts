@@ -185,14 +185,15 @@ t.test('mount options: every runc option is applied or refused by name, none dro
   }
 });
 
-t.test('linux.rootfsPropagation: applied after the mounts, and (unless private) again after them, as runc', async (t) => {
+t.test('linux.rootfsPropagation: applied before the mounts, and (unless private or slave) again after them, as runc', async (t) => {
   const setup = (p: string) => translate(spec((s) => ((s.linux = { rootfsPropagation: p }), (s.mounts = [{ destination: '/m', type: 'tmpfs', options: ['rprivate'] }]))), ctx).setupPlan;
-  t.same(setup('slave'), [
+  t.same(setup('rshared'), [
     { op: 'ptmx' },
-    { op: 'root-propagation', flags: MS.SLAVE },
+    { op: 'root-propagation', flags: MS.SHARED | MS.REC },
     { op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.PRIVATE | MS.REC },
-    { op: 'root-propagation', flags: MS.SLAVE },
+    { op: 'root-propagation', flags: MS.SHARED | MS.REC },
   ]);
+  t.same(setup('slave'), [{ op: 'ptmx' }, { op: 'root-propagation', flags: MS.SLAVE }, { op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.PRIVATE | MS.REC }]);
   t.same(setup('private'), [{ op: 'ptmx' }, { op: 'root-propagation', flags: MS.PRIVATE }, { op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.PRIVATE | MS.REC }]);
   t.equal(encodeSetupPlan(setup('unbindable')), `ptmx\nroot-propagation ${MS.UNBINDABLE}\npropagation mounts[0] /m ${MS.PRIVATE | MS.REC}\nroot-propagation ${MS.UNBINDABLE}\n`);
 });

@@ -95,7 +95,7 @@ const TABLE = [
   { path: 'linux.seccomp.flags (LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV)', handling: 'rejected', pve: '-', why: 'LXC loads the policy without them; TSYNC is accepted (the init is single-threaded when LXC loads it)' },
   { path: 'linux.maskedPaths', handling: 'applied', pve: `${MOUNT_HOOK}, after the mounts, on the container's own path: the null device over a file, an empty read-only tmpfs over a directory; a path the container lacks is left alone, as runc` },
   { path: 'linux.readonlyPaths', handling: 'applied', pve: `${MOUNT_HOOK}, after the mounts: the container's own path bound onto itself and remounted read-only; a path the container lacks is left alone, as runc` },
-  { path: 'linux.rootfsPropagation', handling: 'applied', pve: `${CT_SETUP} sets the root's propagation before the mounts' and, unless private, again after them, as runc (without it the root stays LXC's: shared, in a peer group of its own)` },
+  { path: 'linux.rootfsPropagation', handling: 'applied', pve: `${CT_SETUP} sets the root's propagation before the mounts' and, unless private or slave, again after them, as runc 1.4 (without it the root stays LXC's: shared, in a peer group of its own)` },
   { path: 'linux.mountLabel', handling: 'rejected', pve: '-', why: 'PVE hosts run AppArmor, not SELinux' },
   { path: 'linux.intelRdt', handling: 'rejected', pve: '-', why: 'no PVE key for resctrl' },
   { path: 'linux.personality', handling: 'rejected', pve: '-', why: 'lxc.arch is set from the node; no other personality' },

@@ -9,12 +9,13 @@ export class MountPlans {
   readonly mountPropagation: SetupOp[] = [];
   rootPropagation?: number;
 
-  /** ct-setup's instructions: devices, /dev/ptmx, then propagation as runc sets it: the root's before
-   *  the mounts' (its prepareRoot) and, unless private, again after them (after its pivot_root). */
+  /** ct-setup's instructions: devices, /dev/ptmx, then propagation as runc (1.4) sets it: the root's
+   *  before the mounts' (its prepareRoot) and, unless private or slave, again after them (after its
+   *  pivot_root). */
   setup(): SetupOp[] {
     const root = this.rootPropagation;
     const before: SetupOp[] = root === undefined ? [] : [{ op: 'root-propagation', flags: root }];
-    const after: SetupOp[] = root === undefined || root & MS.PRIVATE ? [] : [{ op: 'root-propagation', flags: root }];
+    const after: SetupOp[] = root === undefined || root & (MS.PRIVATE | MS.SLAVE) ? [] : [{ op: 'root-propagation', flags: root }];
     return [...this.devices, { op: 'ptmx' }, ...before, ...this.mountPropagation, ...after];
   }
 }
