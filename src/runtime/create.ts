@@ -63,7 +63,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   const record: ContainerRecord = {
     id,
     bundle,
-    rootfs,
+    // The state shows the path as the bundle names it, as runc's does; PVE gets the real one.
+    rootfs: givenRootfs,
     created: new Date().toISOString(),
     owner: '',
     annotations: (spec.annotations as Record<string, string> | undefined) ?? undefined,
