@@ -26,19 +26,6 @@ export const DIFFERENCES = {
       '(io.*, hugetlb.*): pvesim warns and does not enforce it (docs/simulator.md). A real PVE node is pure ' +
       'cgroup v2 and does.',
   },
-  'pvesim-device-mode': {
-    runtimes: ['pxoci'],
-    text:
-      "pvesim bind-mounts the host's node for devN and does not apply its mode=/uid=/gid= (docs/simulator.md); " +
-      'the container sees the host node with its host mode.',
-  },
-  'lxc-bind-flags-only-with-ro': {
-    runtimes: ['pxoci'],
-    text:
-      'A bind of a file, or of a directory below /dev, is an lxc.mount.entry, and LXC remounts such a bind ' +
-      '(which is what applies per-mount flags) only to make it read-only: nosuid/nodev/noexec on a writable ' +
-      'one are not applied. Directory binds elsewhere are mpN volumes, whose mountoptions are.',
-  },
   'pve-ct-private-namespaces': {
     runtimes: ['pxoci'],
     text:
@@ -94,6 +81,13 @@ export const DIFFERENCES = {
       "createContainer hooks run in the CT's user, cgroup, ipc, uts, net and pid namespaces but the host's " +
       "mount namespace: LXC has pivoted before pxoci gets control, and only there do the hook's binary and " +
       'root.path resolve as in runc\'s pre-pivot hooks; mounts LXC made inside the CT are not seen.',
+  },
+  'runc-1.1-rootfs-propagation': {
+    runtimes: ['runc'],
+    text:
+      'runc 1.1 applies linux.rootfsPropagation only before its pivot_root: with "shared" the root it pivots to ' +
+      'is private (a new mount does not reach a bind of /), and with "unbindable" create fails (EINVAL binding ' +
+      'the rootfs onto itself). runc 1.4 applies it after its pivot_root as well.',
   },
   'runc-1.1-poststart-in-create': {
     runtimes: ['runc'],

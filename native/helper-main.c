@@ -17,7 +17,11 @@ int main(int argc, char **argv)
 			return cmd_run(argc - 1, argv + 1);
 		if (strcmp(argv[1], "nsexec") == 0)
 			return cmd_nsexec(argc - 1, argv + 1);
+		if (strcmp(argv[1], "mount-hook") == 0)
+			return cmd_mount_hook(argc - 1, argv + 1);
+		if (strcmp(argv[1], "ct-setup") == 0)
+			return cmd_ct_setup(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "usage: pxoci-helper lock|keeper|run|nsexec ...\n");
+	fprintf(stderr, "usage: pxoci-helper lock|keeper|run|nsexec|mount-hook|ct-setup ...\n");
 	return 2;
 }

@@ -59,7 +59,7 @@ const lines = [
   'fails when it is stale. Every field is applied, provided by LXC/PVE, recorded, or rejected by name — none',
   'is silently ignored.',
   '',
-  'The **pxoci** and **runc** columns are what `conformance/oci.test.ts` saw from inside the container',
+  'The **pxoci** and **runc** columns are what `conformance/*.test.ts` saw from inside the container',
   '(pxoci on a simulated PVE node, runc from Debian on the same host): `pass`, `fail`, `rejected` (create',
   'fails naming the field, as documented), a named documented difference (below), or `not checked`.',
   '',

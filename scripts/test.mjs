@@ -17,7 +17,7 @@ const steps = [
   { name: 'build', argv: [process.execPath, join(top, 'scripts/build.mjs')] },
   { name: 'typecheck', argv: [tsc, '--noEmit', '-p', '.'], counted: 'one' },
   { name: 'tap', argv: [tap], counted: 'tap' },
-  { name: 'conformance vs runc', argv: [tap, 'conformance/oci.test.ts', 'conformance/hooks-seccomp.test.ts'], env: { RUNTIME: '/usr/sbin/runc' }, counted: 'tap' },
+  { name: 'conformance vs runc', argv: [tap, 'conformance/oci.test.ts', 'conformance/mounts.test.ts', 'conformance/hooks-seccomp.test.ts'], env: { RUNTIME: '/usr/sbin/runc' }, counted: 'tap' },
   { name: 'docs/fields.md', argv: [process.execPath, join(top, 'scripts/gen-fields-doc.mjs'), '--check'] },
 ];
 

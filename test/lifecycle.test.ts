@@ -2,7 +2,7 @@
 // caller pipes as stdio, a child subreaper reaping the pid-file process.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,12 +14,14 @@ import {
   subreaper,
   type SimNode,
 } from './helpers/env.js';
-import { ctConfigs, hostBoundingGap, mountsUnder } from './helpers/node-checks.js';
+import { confText, ctConfigs, hostBoundingGap, mountsUnder } from './helpers/node-checks.js';
 import { waitUntil } from './helpers/wait.js';
 
 const node: SimNode = startSimNode('lifecycle');
 t.teardown(() => node.down());
 const work = mkdtempSync(join(tmpdir(), 'pxoci-lifecycle-'));
+// A user-namespaced container's root (host uid 100000) must be able to reach its bundle.
+chmodSync(work, 0o755);
 
 function state(id: string) {
   const r = pxoci(node, ['state', id]);
@@ -202,6 +204,10 @@ t.test('a failed create leaves no CT config, no state entry, no mount, and logs 
     const aboveOwn = makeBundle(work, 'aboveown', { patch: (s) => (s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: hard, hard }]) });
     cases.push(['aboveown', aboveOwn, /^pct start \d+ failed: setup_resource_limits: \d+ Operation not permitted - Failed to set limit nofile; lxc_spawn: \d+ Failed to setup resource limits\n$/]);
   }
+  // A mount the kernel refuses fails in pxoci's mount hook, inside LXC's start: its message still
+  // names the field.
+  const badMount = makeBundle(work, 'badmount', { patch: (s) => s.mounts.push({ destination: '/bad', type: 'tmpfs', source: 'tmpfs', options: ['size=lots'] }) });
+  cases.push(['badmount', badMount, /^mounts\[\d+\]: cannot mount tmpfs on \/bad: Invalid argument\n$/]);
 
   for (const [id, bundle, pattern] of cases) {
     const r = pxoci(node, ['--log', log, '--log-format', 'json', 'create', '--bundle', bundle, id]);
@@ -289,4 +295,43 @@ t.test('annotations beyond pmxcfs\' 1 MiB file limit in the state files are kept
   const s = pxoci(node, ['state', 'big-annotations']);
   t.same(JSON.parse(s.stdout).annotations, annotations);
   pxoci(node, ['delete', '--force', 'big-annotations']);
+});
+
+// PVE's prestart hook refuses a symlink anywhere in the rootfs path ("symlink encountered at"); a
+// bundle below a symlinked directory (/var/lib/containers moved to another disk) is common.
+t.test('a bundle below a symlinked directory: the CT config names the rootfs by its real path', async (t) => {
+  const realDir = join(work, 'moved-storage');
+  mkdirSync(realDir, { mode: 0o755 });
+  const bundle = makeBundle(realDir, 'symlinked', { args: ['sh', '-c', 'echo ran; sleep 30'] });
+  const link = join(work, 'storage-link');
+  symlinkSync(realDir, link);
+  const id = 'symlinked';
+  const c = createWithPipes(node, id, join(link, 'symlinked'));
+  t.equal(await c.exited, 0, c.err());
+  const vmid = ctConfigs(node).find((v) => confText(node, v).includes(`pxoci container ${id}`))!;
+  t.match(confText(node, vmid), new RegExp(`^rootfs: ${realpathSync(join(bundle, 'rootfs'))}$`, 'm'));
+  t.notMatch(confText(node, vmid), /storage-link\/symlinked\/rootfs/);
+  t.equal(pxoci(node, ['delete', '--force', id]).status, 0);
+});
+
+// runc (and PVE's devN) bind the host's node into a user-namespaced container: the host must have it,
+// and it keeps the host's mode and owner (nobody inside). pxoci makes the node asked for.
+t.test('a device in a user-namespaced CT: the node asked for, owned and usable by its root, absent from the host', async (t) => {
+  const path = `/dev/pxoci-zero-${process.pid}`;
+  t.notOk(existsSync(path));
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const bundle = makeBundle(work, 'userns-device', {
+    args: ['sh', '-c', `stat -c '%t:%T %a %u:%g' ${path}; head -c 4 ${path} | wc -c | tr -d ' '`],
+    patch: (s) => {
+      s.linux.namespaces.push({ type: 'user' });
+      s.linux.uidMappings = map;
+      s.linux.gidMappings = map;
+      s.linux.devices = [{ path, type: 'c', major: 1, minor: 5, fileMode: 0o600 }];
+    },
+  });
+  // Files of a user-namespaced container belong to the mapped ids (PVE's pct create chowns them too).
+  spawnSync('chown', ['-hR', '100000:100000', join(bundle, 'rootfs')]);
+  const r = await runToExit('userns-device', bundle);
+  t.equal(r.stdout, '1:5 600 0:0\n4\n', r.stderr);
+  t.equal(r.status, '0');
 });

@@ -6,17 +6,19 @@ import type { PveConfig } from '../pve/config.js';
 import type { OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import type { InitSpec } from './initspec.js';
+import type { HookOp, SetupOp } from './mount-plan.js';
 import { annotationLines } from './translate/annotations.js';
-import { CtConfig } from './translate/ct-config.js';
+import { CtConfig, shellWord } from './translate/ct-config.js';
 import { translateDevices } from './translate/devices.js';
 import { translateHooks } from './translate/hooks.js';
 import { hostnameFor, rejectDomainname } from './translate/hostname.js';
 import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked-readonly-paths.js';
+import { MountPlans } from './translate/mount-plans.js';
 import { translateMounts } from './translate/mounts.js';
 import { translateNamespaces } from './translate/namespaces.js';
 import { translateProcess } from './translate/process.js';
 import { translateResources } from './translate/resources.js';
-import { rootfsOption } from './translate/root.js';
+import { rootfsOption, translateRootMounts } from './translate/root.js';
 import { mountRuntimeDir } from './translate/runtime-dir.js';
 import { translateSeccomp } from './translate/seccomp.js';
 import { namespacedSysctls } from './translate/sysctl.js';
@@ -34,10 +36,13 @@ export interface TranslateContext {
   /** Host directory bind-mounted read-only at /.pxoci (init, process spec, socket, fifo). */
   runtimeDir: string;
   arch: string;
-  /** What a host path is; mounts of files and directories need different PVE mechanisms. */
+  /** pxoci-helper's absolute path: LXC runs it as the CT's mount hook (needed when there is one). */
+  helper?: string;
+  /** What a host path is: a bind's mount point is a directory or a file like its source. */
   pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
-  /** major:minor of a host device node, for linux.devices. */
-  deviceNumbers?: (path: string) => { major: number; minor: number } | undefined;
+  /** A host path without symlinks, or undefined when it does not exist. */
+  realPath?: (path: string) => string | undefined;
+  /** The bundle's rootfs, resolved to its real path (PVE refuses a symlink in it). */
   rootfs: string;
 }
 
@@ -52,13 +57,19 @@ export interface Translation {
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
   seccomp?: string;
+  /** The mount hook's work (`<runtimeDir>/mounts`), when lxc.hook.mount is set. */
+  hookPlan: HookOp[];
+  /** ct-setup's work, once the CT's init runs. */
+  setupPlan: SetupOp[];
 }
 
 export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (!spec.process) throw new ConfigError('process', 'is required to create a container');
   const pathKind = ctx.pathKind ?? (() => 'dir' as const);
+  const realPath = ctx.realPath ?? ((p: string) => p);
   const linux = spec.linux ?? {};
   const ct = new CtConfig();
+  const plans = new MountPlans();
 
   rejectDomainname(spec.domainname);
   const startHooks = translateHooks(spec, ctx);
@@ -66,19 +77,27 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   // PVE must leave the guest's files alone: an OCI rootfs is not a distribution it knows how to set up.
   ct.option('ostype', 'unmanaged', 'ostype');
   ct.option('hostname', hostnameFor(spec, ctx.id), spec.hostname ? 'hostname' : 'hostname (from the container id)');
-  ct.option('rootfs', rootfsOption(spec.root, ctx.rootfs), 'root.path');
+  ct.option('rootfs', rootfsOption(ctx.rootfs), 'root.path');
   const init = translateProcess(spec.process, ct);
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
-  translateMounts(spec.mounts ?? [], ct, pathKind);
+  translateMounts(spec.mounts ?? [], ct, plans, { pathKind, realPath });
   const ctRoot = translateNamespaces(linux, ct);
+  // The device nodes' cgroup rules first, so that linux.resources.devices can still deny them.
+  translateDevices(linux.devices ?? [], ct, plans);
   if (linux.resources) translateResources(linux.resources, ct);
-  translateDevices(linux.devices ?? [], ct, ctx.deviceNumbers);
   const sysctls = namespacedSysctls(linux.sysctl ?? {});
-  translateMaskedPaths(linux.maskedPaths ?? [], ct, pathKind);
-  translateReadonlyPaths(linux.readonlyPaths ?? [], ct, pathKind);
+  // runc's order: read-only paths, then masks (a path in both ends up masked), then the root.
+  translateReadonlyPaths(linux.readonlyPaths ?? [], plans);
+  translateMaskedPaths(linux.maskedPaths ?? [], plans);
+  translateRootMounts(spec.root, linux.rootfsPropagation, plans);
+  // LXC runs a hook through `sh -c`: both paths must be plain words.
+  if (plans.hook.length) {
+    if (!ctx.helper) throw new Error('internal error: the translation needs the path of pxoci-helper');
+    ct.raw('lxc.hook.mount', `${shellWord('pxoci-helper', ctx.helper)} mount-hook ${shellWord('runtime directory', runtimeDir)}`);
+  }
   const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir) : undefined;
   rejectUnsupportedLinuxFields(linux);
   const config = ct.pveConfig(annotationLines(spec.annotations as Record<string, string> | undefined));
-  return { config, init, namespacedSysctls: sysctls, ctRoot, seccomp };
+  return { config, init, namespacedSysctls: sysctls, ctRoot, seccomp, hookPlan: plans.hook, setupPlan: plans.setup() };
 }

@@ -1,7 +1,6 @@
 // Host facts the pure translator asks for (src/oci/translate.ts TranslateContext).
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-export { deviceNumbers } from '../pve/node-facts.js';
 
 export function pathKind(path: string): 'dir' | 'file' | 'char' | 'block' | 'missing' {
   try {
@@ -12,6 +11,14 @@ export function pathKind(path: string): 'dir' | 'file' | 'char' | 'block' | 'mis
     return 'file';
   } catch {
     return 'missing';
+  }
+}
+
+export function realPath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }
 
