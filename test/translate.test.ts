@@ -62,7 +62,7 @@ t.test('runc-style default spec (pxoci spec) translates', async (t) => {
   t.ok(lxc.includes('lxc.cap.keep: audit_write kill net_bind_service setgid setuid setpcap'));
   t.ok(lxc.includes('lxc.prlimit.nofile: 1024:1024'));
   t.ok(lxc.includes(HOOK));
-  t.same(lxc.filter((l) => l.startsWith('lxc.mount.entry')), ['lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0'], 'no host path but the runtime dir');
+  t.same(lxc.filter((l) => l.startsWith('lxc.mount.entry')), ['lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0', 'lxc.mount.entry: /run/pxoci/test/ct/run .pxoci/run none bind,create=dir 0 0'], 'no host path but the runtime dir');
   t.match(hookPlan, [
     { op: 'mount', field: 'mounts[3]', destination: '/dev/shm', fstype: 'tmpfs', source: 'shm', data: ['mode=1777', 'size=65536k'] },
     { op: 'mount', field: 'mounts[4]', destination: '/dev/mqueue', fstype: 'mqueue' },
@@ -144,7 +144,7 @@ t.test('mounts: all of them, in their order, through the mount hook; none as mpN
   });
   const { config, hookPlan } = translate(s, ctx);
   t.notOk(Object.keys(config.options).some((k) => /^mp\d+$/.test(k)), 'PVE mounts mpN before anything else and without rbind, so order and recursion could not be kept');
-  t.same(lxcOf(s).slice(2), [HOOK]);
+  t.same(pastPlumbing(s), [HOOK]);
   t.same(hookPlan, [
     { op: 'mount', field: 'mounts[0]', destination: '/data', mountPoint: 'dir', source: '/host/data', flags: MS.BIND | MS.REC, remountFlags: MS.RDONLY | MS.NOSUID | MS.NODEV, data: [], tmpcopyup: false },
     { op: 'mount', field: 'mounts[1]', destination: '/rw', mountPoint: 'dir', source: '/host/rw', flags: MS.BIND, remountFlags: 0, data: [], tmpcopyup: false },
@@ -205,7 +205,7 @@ t.test('linux.rootfsPropagation: applied before the mounts, and (unless private 
 
 t.test("masked and read-only paths are the container's own, never a host path", async (t) => {
   const { config, hookPlan } = translate(spec((s) => (s.linux = { maskedPaths: ['/secret', '/proc/kcore', '/missing-on-host'], readonlyPaths: ['/root', '/proc/sys'] })), ctx);
-  t.notOk(config.lxc.some(([k, v]) => k === 'lxc.mount.entry' && !v.startsWith('/run/pxoci/test/ct ')), 'no lxc.mount.entry binds a host path');
+  t.notOk(config.lxc.some(([k, v]) => k === 'lxc.mount.entry' && !/^\/run\/pxoci\/test\/ct(\/run)? /.test(v)), 'no lxc.mount.entry binds a host path');
   t.same(hookPlan, [
     { op: 'readonly', field: 'linux.readonlyPaths[0]', path: '/root' },
     { op: 'readonly', field: 'linux.readonlyPaths[1]', path: '/proc/sys' },
@@ -352,7 +352,9 @@ t.test('property: whatever linux.resources come in, every option written passes 
     }),
     { numRuns: runs },
   );
-  t.ok(accepted >= runs / 10, `${accepted} of ${runs} random resources were accepted and checked`);
+  // About 1 in 10 is accepted (mean ~28 of 300, so runs / 10 failed about one run in three): the bar only
+  // proves the generator is not vacuous.
+  t.ok(accepted >= runs / 30, `${accepted} of ${runs} random resources were accepted and checked`);
 });
 
 t.test("pxoci's own /.pxoci is refused as a mount destination, masked or read-only path, by name", async (t) => {
