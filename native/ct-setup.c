@@ -1,8 +1,9 @@
-/* pxoci-helper ct-setup --pid P   (instructions on stdin)
+/* pxoci-helper ct-setup --pid P --ct-dir DIR   (instructions on stdin)
  *
  * What config.json asks of a CT that can only be done once LXC has finished it, run by pxoci create
- * while the container process waits for `start`: in the mount namespace of P (the CT's init), as the
- * host's root (as PVE's own mount hotplug does), one instruction per line:
+ * while the container process waits for `start`: in the mount namespace of P (the CT's init, proven
+ * this container's by DIR, its runtime dir, being what P has at /.pxoci), as the host's root (as PVE's
+ * own mount hotplug does), one instruction per line:
  *   device <field> <path> <c|b|p> <major> <minor> <mode> <uid> <gid>
  *       a node made here, in a tmpfs of our own (a user namespace cannot make usable nodes), and bound
  *       onto the placeholder the mount hook made; uid/gid are the container's, mapped through P's maps
@@ -11,6 +12,7 @@
  *                                        its pivot_root, after the mount hook)
  *   root-propagation <flags>      linux.rootfsPropagation, last, as runc applies it after its pivot
  * Paths are resolved inside the CT's root (in-root.c). Errors name the field; exit 1. */
+#include "ct-join.h"
 #include "helper-commands.h"
 #include "in-root.h"
 
@@ -61,13 +63,40 @@ static int split(char *line, char **f, int max)
 	return n;
 }
 
+/* A pidfd of P once P is shown to be this container's init: what it has at /.pxoci is ct_dir itself
+ * (another CT, or a process that took P's number after the CT ended, has something else there). -1
+ * with a message otherwise. Every later step acts on the pidfd, or checks it is still that process. */
+static int open_init(const char *pid, const char *ct_dir)
+{
+	char *end;
+	long n = strtol(pid, &end, 10);
+	int pidfd = *pid && !*end && n > 1 ? pidfd_open_pid((pid_t)n) : -1;
+	if (pidfd < 0) {
+		fprintf(stderr, "cannot open the container's init %s: %s\n", pid, strerror(errno));
+		return -1;
+	}
+	char mounted[64];
+	snprintf(mounted, sizeof mounted, "/proc/%ld/root/.pxoci", n);
+	struct stat want, have;
+	if (stat(ct_dir, &want) != 0 || stat(mounted, &have) != 0 || want.st_dev != have.st_dev || want.st_ino != have.st_ino ||
+	    pidfd_alive(pidfd) != 0) {
+		fprintf(stderr, "pid %s is not the init of the container whose runtime dir is %s\n", pid, ct_dir);
+		close(pidfd);
+		return -1;
+	}
+	return pidfd;
+}
+
 int cmd_ct_setup(int argc, char **argv)
 {
-	if (argc != 3 || strcmp(argv[1], "--pid") != 0) {
-		fprintf(stderr, "usage: pxoci-helper ct-setup --pid P < instructions\n");
+	if (argc != 5 || strcmp(argv[1], "--pid") != 0 || strcmp(argv[3], "--ct-dir") != 0) {
+		fprintf(stderr, "usage: pxoci-helper ct-setup --pid P --ct-dir DIR < instructions\n");
 		return 2;
 	}
 	const char *pid = argv[2];
+	int init = open_init(pid, argv[4]);
+	if (init < 0)
+		return 1;
 	static char *lines[MAX_LINES];
 	int nlines = 0;
 	char *line = NULL;
@@ -131,14 +160,12 @@ int cmd_ct_setup(int argc, char **argv)
 		}
 	}
 
-	char ns[64];
-	snprintf(ns, sizeof ns, "/proc/%s/ns/mnt", pid);
-	int mntns = open(ns, O_RDONLY | O_CLOEXEC);
-	if (mntns < 0 || setns(mntns, CLONE_NEWNS) != 0) {
-		fprintf(stderr, "cannot enter the container's mount namespace (%s): %s\n", ns, strerror(errno));
+	/* Still alive, so the maps read above were the init's: its pid cannot have been taken meanwhile. */
+	if (pidfd_alive(init) != 0 || setns(init, CLONE_NEWNS) != 0) {
+		fprintf(stderr, "cannot enter the mount namespace of the container's init %s: %s\n", pid, strerror(errno));
 		return 1;
 	}
-	close(mntns);
+	close(init);
 	/* What we make in the CT is its root's: a file system of a user-namespaced CT refuses owners it
 	 * cannot map (EOVERFLOW), and its root owns what PVE and LXC made there too. */
 	setfsgid((gid_t)root_gid);

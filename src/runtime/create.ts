@@ -181,7 +181,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     crashPoint('create:ct-started');
     const { initPid, pid, keeperPid } = await keeper.ready;
     // What only the host can do in the CT, once LXC is done with it (src/oci/mount-plan.ts).
-    const setup = await run(helper, ['ct-setup', '--pid', String(initPid)], encodeSetupPlan(setupPlan));
+    const setup = await run(helper, ['ct-setup', '--pid', String(initPid), '--ct-dir', ctDir], encodeSetupPlan(setupPlan));
     if (setup.code !== 0) throw new RuntimeError(setup.stderr.trim() || `pxoci-helper ct-setup failed: ${toolError(setup)}`);
     Object.assign(record, { initPid, pid, pidStart: processStartTime(pid), keeperPid, keeperStart: processStartTime(keeperPid) });
     store.save(record);
