@@ -265,6 +265,21 @@ t.test("unknown properties are ignored with a warning each (the spec's Extensibi
     pxoci(node, ['delete', '--force', `unknown-${format}`]);
   }
 
+  // exec starts from the same config.json (create warned already), or from --process, warned about here.
+  const created = createHoldingNoPipe(['create', '--bundle', bundle, 'unknown-exec']);
+  t.equal(created.status, 0, created.stderr);
+  const fromBundle = pxoci(node, ['exec', 'unknown-exec', 'echo', 'from-bundle']);
+  t.same([fromBundle.status, fromBundle.stdout, fromBundle.stderr], [0, 'from-bundle\n', ''], "exec with the bundle's process");
+  const processFile = join(work, 'unknown-exec-process.json');
+  writeFileSync(processFile, JSON.stringify({ args: ['echo', 'from-process'], cwd: '/', user: { uid: 0, gid: 0 }, futureField: 1 }));
+  const fromProcess = pxoci(node, ['exec', '--process', processFile, 'unknown-exec']);
+  t.same(
+    [fromProcess.status, fromProcess.stdout, fromProcess.stderr],
+    [0, 'from-process\n', 'process: futureField: unknown property (not in the OCI runtime spec pxoci implements): ignored\n'],
+    'exec --process: the property is ignored, with a warning',
+  );
+  pxoci(node, ['delete', '--force', 'unknown-exec']);
+
   // podman reads a failed create's JSON log as ONE object: a warning record before the error would hide it.
   // One refused before any CT exists: the warnings come first, during validation, either way.
   const failing = makeBundle(work, 'unknown-props-failing', { patch: (s) => (extend(s), (s.linux.resources = { pids: { limit: 1 } })) });
