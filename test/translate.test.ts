@@ -338,8 +338,18 @@ t.test('property: whatever linux.resources come in, every option written passes 
   let accepted = 0;
   const number = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.integer(), fc.double({ min: -1e20, max: 1e20, noNaN: true }).map(Math.trunc), fc.constantFrom(2 ** 63, 1e300));
   const cpus = fc.oneof(fc.string(), fc.stringMatching(/^\d{1,6}(-\d{1,6})?(,\d{1,6}(-\d{1,6})?)?$/));
+  const wild = fc.record({ memory: fc.record({ limit: number, swap: number }, { requiredKeys: [] }), cpu: fc.record({ shares: number, quota: number, period: number, cpus }, { requiredKeys: [] }) }, { requiredKeys: [] });
+  // Half the records hold values a config plausibly has, so that a steady share is accepted and its options
+  // checked: from edge cases alone about one in ten was, and a run could fall short of the floor below.
+  const plausible = fc.record(
+    {
+      memory: fc.record({ limit: fc.integer({ min: 16 * 2 ** 20, max: 2 ** 40 }) }, { requiredKeys: [] }),
+      cpu: fc.record({ shares: fc.integer({ min: 2, max: 262_144 }), quota: fc.integer({ min: 1000, max: 1_000_000 }), period: fc.integer({ min: 1000, max: 1_000_000 }), cpus: fc.stringMatching(/^[0-3](-[4-7])?$/) }, { requiredKeys: [] }),
+    },
+    { requiredKeys: [] },
+  );
   fc.assert(
-    fc.property(fc.record({ memory: fc.record({ limit: number, swap: number }, { requiredKeys: [] }), cpu: fc.record({ shares: number, quota: number, period: number, cpus }, { requiredKeys: [] }) }, { requiredKeys: [] }), (resources) => {
+    fc.property(fc.oneof(wild, plausible), (resources) => {
       let out;
       try {
         out = translate(spec((s) => (s.linux = { resources })), ctx);
@@ -352,9 +362,7 @@ t.test('property: whatever linux.resources come in, every option written passes 
     }),
     { numRuns: runs },
   );
-  // About 1 in 10 is accepted (mean ~28 of 300, so runs / 10 failed about one run in three): the bar only
-  // proves the generator is not vacuous.
-  t.ok(accepted >= runs / 30, `${accepted} of ${runs} random resources were accepted and checked`);
+  t.ok(accepted >= runs / 4, `${accepted} of ${runs} random resources were accepted and checked`);
 });
 
 t.test("pxoci's own /.pxoci is refused as a mount destination, masked or read-only path, by name", async (t) => {
@@ -409,8 +417,12 @@ t.test('linux.devices: nodes pxoci makes (absent on the host too), no devN; the 
 t.test('property: whatever strings come in, the written config parses back to the same and has only allowed keys', async (t) => {
   const runs = 500;
   let accepted = 0;
+  const wildStrings = fc.tuple(fc.string(), fc.string(), fc.array(fc.string(), { maxLength: 3 }));
+  const plainStrings = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), fc.stringMatching(/^[a-z0-9._-]{1,20}$/), fc.array(fc.stringMatching(/^[ -~]{0,20}$/), { maxLength: 3 }));
   fc.assert(
-    fc.property(fc.string(), fc.string(), fc.array(fc.string(), { maxLength: 3 }), (hostname, source, env) => {
+    // Half the cases are plain names and printable values, so that a steady share is accepted and round-
+    // tripped; arbitrary strings alone were accepted about one time in four, and a run could fall short.
+    fc.property(fc.oneof(wildStrings, plainStrings), ([hostname, source, env]) => {
       let out;
       try {
         out = translate(
@@ -435,7 +447,7 @@ t.test('property: whatever strings come in, the written config parses back to th
     { numRuns: runs },
   );
   // Without enough accepted configs the round trip would go unchecked.
-  t.ok(accepted >= runs / 10, `${accepted} of ${runs} random configs were accepted and round-tripped`);
+  t.ok(accepted >= runs / 4, `${accepted} of ${runs} random configs were accepted and round-tripped`);
 });
 
 t.test('docs/fields.md is generated from the field table and current', async (t) => {
