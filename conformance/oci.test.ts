@@ -273,7 +273,7 @@ check('unified (cgroup v2) keys: pids.max', ['linux.resources.unified'], async (
   t.ok(n >= 3 && n <= 10, `processes in the container: ${n} (${why(r)})`);
 });
 
-/** /dev/loop-control (a host node, as PVE's devN needs) passed in, with one device cgroup rule for it
+/** /dev/loop-control passed in, with one device cgroup rule for it
  *  after a deny-all; says whether the container can open it. */
 async function openLoopControlWith(allow: boolean) {
   const dev = { path: '/dev/loop-control', type: 'c', ...hostDeviceNumbers('/dev/loop-control') };
@@ -291,7 +291,7 @@ check('device cgroup: an allow rule opens a device node', ['linux.resources.devi
   t.equal(r.stdout, '/dev/loop-control\nopen-ok\n', why(r));
 });
 
-// PVE's devN allows its node in the device cgroup by itself: the deny rule must win over that.
+// pxoci allows a listed device in the device cgroup by itself (as runc): the deny rule must win over that.
 check('device cgroup: a deny rule closes a device node', ['linux.resources.devices'], async (t) => {
   const r = await openLoopControlWith(false);
   t.equal(r.stdout, '/dev/loop-control\nopen-denied\n', why(r));
@@ -407,6 +407,54 @@ if (isPxoci) {
   });
 }
 
+// A holder process in namespaces of its own, which a container joins by path as pods do (podman's
+// container:X, a CRI sandbox's /proc/<pause>/ns/...): the container must be in exactly those.
+function namespaceHolder(): { pid: number; stop(): void } {
+  const holder = spawn('unshare', ['--net', '--ipc', '--uts', 'sleep', '600'], { stdio: 'ignore' });
+  return { pid: holder.pid!, stop: () => holder.kill('SIGKILL') };
+}
+const JOINED = ['net', 'ipc', 'uts'];
+const NOT_JOINED = ['pid', 'mnt'];
+const inodesInside = (r: Run, kinds: string[]) => Object.fromEntries(r.stdout.trim().split('\n').map((l, i) => [kinds[i], l]));
+
+check('network, IPC and UTS namespaces joined by path', ['linux.namespaces[].path network, ipc, uts'], async (t) => {
+  const holder = namespaceHolder();
+  try {
+    await sleep(200); // unshare has exec'd sleep in its namespaces
+    const kinds = [...JOINED, ...NOT_JOINED];
+    const r = await runInside({
+      args: ['sh', '-c', `for n in ${kinds.join(' ')}; do readlink /proc/self/ns/$n; done; hostname`],
+      patch: (s) => {
+        for (const n of s.linux.namespaces) {
+          const proc = n.type === 'network' ? 'net' : n.type;
+          if (JOINED.includes(proc)) n.path = `/proc/${holder.pid}/ns/${proc}`;
+        }
+      },
+    });
+    const inside = inodesInside(r, kinds);
+    for (const k of JOINED) t.equal(inside[k], readlinkSync(`/proc/${holder.pid}/ns/${k}`), `${k}: the namespace the path names (${why(r)})`);
+    for (const k of NOT_JOINED) t.not(inside[k], readlinkSync(`/proc/${holder.pid}/ns/${k}`), `${k}: not the holder's`);
+    for (const k of NOT_JOINED) t.not(inside[k], readlinkSync(`/proc/self/ns/${k}`), `${k}: not the host's`);
+    t.match(r.stdout, /\npxoci-test\n$/, 'the hostname is set in the joined UTS namespace');
+  } finally {
+    holder.stop();
+  }
+});
+
+check('network, IPC and UTS namespaces left out: the host\'s', ['linux.namespaces[] network, ipc, uts (absent from a given list)'], async (t) => {
+  const kinds = [...JOINED, ...NOT_JOINED];
+  const r = await runInside({
+    args: ['sh', '-c', `for n in ${kinds.join(' ')}; do readlink /proc/self/ns/$n; done`],
+    patch: (s) => {
+      s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => !['network', 'ipc', 'uts'].includes(n.type));
+      delete s.hostname; // a hostname needs a UTS namespace of the container's own
+    },
+  });
+  const inside = inodesInside(r, kinds);
+  for (const k of JOINED) t.equal(inside[k], readlinkSync(`/proc/self/ns/${k}`), `${k}: the host's (${why(r)})`);
+  for (const k of NOT_JOINED) t.not(inside[k], readlinkSync(`/proc/self/ns/${k}`), `${k}: the container's own`);
+});
+
 check('user namespace with the uid/gid mappings', ['linux.namespaces[] user + uid/gidMappings'], async (t) => {
   const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
   const r = await runInside({
@@ -451,8 +499,12 @@ if (isPxoci) {
     ['process.scheduler', 'process.scheduler', (s) => (s.process.scheduler = { policy: 'SCHED_BATCH' })],
     ['process.ioPriority', 'process.ioPriority', (s) => (s.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' })],
     ['process.execCPUAffinity', 'process.execCPUAffinity', (s) => (s.process.execCPUAffinity = { initial: '0' })],
-    ['linux.namespaces[] pid, ipc, uts, mount, network (absent from a given list)', 'linux.namespaces', (s) => (s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'network'))],
-    ['linux.namespaces[].path', 'linux.namespaces[4].path', (s) => (s.linux.namespaces[4].path = '/proc/1/ns/net')],
+    ['linux.namespaces[] pid, mount (absent from a given list)', 'linux.namespaces', (s) => (s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid'))],
+    ['linux.namespaces[].path pid, mount, user, cgroup', 'linux.namespaces[0].path', (s) => (s.linux.namespaces[0].path = '/proc/1/ns/pid')],
+    ['linux.namespaces[] user with a joined or host namespace', 'linux.namespaces[4]', (s) => {
+      s.linux.namespaces = [...s.linux.namespaces.filter((n: { type: string }) => n.type !== 'network'), { type: 'user' }];
+      s.linux.uidMappings = s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }],
     ['linux.namespaces[] time', 'linux.namespaces[5]', (s) => s.linux.namespaces.push({ type: 'time' })],
     ['linux.resources.memory.checkBeforeUpdate', 'linux.resources.memory.checkBeforeUpdate', (s) => (s.linux.resources = { memory: { limit: 64 * MiB, checkBeforeUpdate: true } })],
     ['linux.resources.memory (other)', 'linux.resources.memory.swappiness', (s) => (s.linux.resources = { memory: { swappiness: 10 } })],

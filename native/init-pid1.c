@@ -15,11 +15,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +91,42 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	exec_process(p, exe);
 }
 
+/* Moves this init, and so everything it forks and everything lxc-attach later puts beside it, into the
+ * namespaces the keeper sent (the config's paths, or the host's ones it left out; docs/DESIGN.md,
+ * "Joining namespaces"). Each fd is checked to be a namespace of the type the spec names before it is
+ * joined. Then CAP_SYS_ADMIN, which the CT's bounding set kept only for this, goes, unless the process
+ * itself is to have it. */
+static void join_namespaces(struct process_spec *p)
+{
+	static struct wire_frame frame;
+	if (wire_recv(keeper_sock, &frame) != 1 || frame.tag != FRAME_NAMESPACES || frame.nfds != p->njoins)
+		fail("the pxoci keeper sent no namespaces to join%s", "");
+	for (int i = 0; i < p->njoins; i++) {
+		int type = ioctl(frame.fds[i], NS_GET_NSTYPE);
+		if (type != p->joins[i])
+			fail("the pxoci keeper sent a namespace of the wrong type%s", "");
+		if (setns(frame.fds[i], type) != 0)
+			fail("cannot join the namespace linux.namespaces names: setns: %s", strerror(errno));
+		close(frame.fds[i]);
+	}
+	struct utsname now;
+	if (p->hostname && (uname(&now) != 0 || strcmp(now.nodename, p->hostname) != 0) && sethostname(p->hostname, strlen(p->hostname)) != 0)
+		fail("cannot set the hostname in the joined UTS namespace: %s", strerror(errno));
+	if (!p->have_caps || (p->cap_bounding & (1ULL << CAP_SYS_ADMIN)))
+		return;
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+	int word = CAP_SYS_ADMIN / 32;
+	uint32_t bit = 1U << (CAP_SYS_ADMIN % 32);
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0 || syscall(SYS_capget, &header, data) != 0)
+		fail("cannot drop CAP_SYS_ADMIN after joining namespaces: %s", strerror(errno));
+	data[word].effective &= ~bit;
+	data[word].permitted &= ~bit;
+	data[word].inheritable &= ~bit;
+	if (syscall(SYS_capset, &header, data) != 0)
+		fail("cannot drop CAP_SYS_ADMIN after joining namespaces: %s", strerror(errno));
+}
+
 int init_pid1(void)
 {
 	static struct process_spec spec;
@@ -94,6 +136,8 @@ int init_pid1(void)
 	static struct wire_frame frame;
 	if (wire_recv(keeper_sock, &frame) != 1 || frame.tag != FRAME_STDIO || frame.nfds < 3)
 		fail("the pxoci keeper sent no stdio%s", "");
+	if (spec.njoins > 0)
+		join_namespaces(&spec);
 
 	if (spec.terminal) {
 		/* The pty comes from the CT's own devpts, as with runc, so ttyname() works inside; its master

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,13 @@ void read_spec(struct process_spec *p, const char *path)
 			else if (strcmp(tag, "hooktimeout") == 0)
 				h->timeout = atoi(value);
 		}
+		else if (strcmp(tag, "join") == 0) {
+			int type = strcmp(value, "net") == 0 ? CLONE_NEWNET : strcmp(value, "ipc") == 0 ? CLONE_NEWIPC : strcmp(value, "uts") == 0 ? CLONE_NEWUTS : 0;
+			if (!type || p->njoins >= (int)(sizeof p->joins / sizeof p->joins[0]))
+				fail("bad join record %s", value);
+			p->joins[p->njoins++] = type;
+		} else if (strcmp(tag, "hostname") == 0)
+			p->hostname = value;
 		else if (strcmp(tag, "winsize") == 0 &&
 			 sscanf(value, "%hu:%hu", &p->winsize.ws_row, &p->winsize.ws_col) != 2)
 			fail("bad winsize record %s", value);

@@ -50,6 +50,11 @@ struct process_spec {
 	/* process.capabilities as masks by capability number; only applied when given. */
 	int have_caps;
 	uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+	/* The namespaces the container's PID 1 joins (CLONE_NEW* of each, in the keeper's fd order) and
+	 * the hostname to set in a joined UTS namespace (NULL: leave it). */
+	int joins[8];
+	int njoins;
+	const char *hostname;
 	const char *state_head, *state_tail;
 	struct hook hooks[MAX_HOOKS];
 	int nhooks;

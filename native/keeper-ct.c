@@ -91,6 +91,12 @@ void keeper_in_ct(const struct keeper_ct *k)
 		stdio[i] = i;
 	if (wire_send(conn, FRAME_STDIO, "s", 1, 0, stdio, k->nfds) != 0)
 		fail(k, "cannot pass stdio to the CT's init: %s", strerror(errno));
+	if (k->nns > 0) {
+		if (wire_send(conn, FRAME_NAMESPACES, "n", 1, 0, k->ns_fds, k->nns) != 0)
+			fail(k, "cannot pass the namespaces to join to the CT's init: %s", strerror(errno));
+		for (int i = 0; i < k->nns; i++)
+			close(k->ns_fds[i]);
+	}
 	/* From here on the container process owns the caller's stdio. */
 	for (int i = 3; i < k->nfds; i++)
 		close(i);

@@ -12,6 +12,8 @@ struct keeper_ct {
 	const char *start_result_name; /* where the startContainer hooks' outcome goes, or NULL */
 	int report_fd;                 /* pipe to the launcher: one line per event */
 	int ack_fd;                    /* pipe from the launcher: a byte, or EOF, once the console is passed on */
+	const int *ns_fds;             /* namespaces the CT's init is to join (the launcher opened and checked them) */
+	int nns;
 };
 
 /* Lines on report_fd: "console FD NAME" (the pty master is our fd FD; wait for the ack before closing

@@ -2,7 +2,8 @@
  *
  *   pxoci-helper keeper --ct-dir DIR --report-fd N --nfds K --vmid V --lxcpath P --lxc-info PATH
  *                       --exit-file NAME [--start-result NAME] [--console-socket PATH]
- *                       [--timeout SECONDS] [--sysctl KEY=VALUE]... [--owner UID:GID]
+ *                       [--timeout SECONDS] [--started-fd N] [--sysctl KEY=VALUE]... [--owner UID:GID]
+ *                       [--join TYPE:FIELD:PATH]...
  *
  * This process, the launcher, runs on the host as a child of `pxoci create`, holding the caller's
  * fds 0..K-1. DIR is <state>/<id>/ct; NAMEs are files of <state>/<id>. It makes ct/start.fifo and
@@ -35,10 +36,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,8 +53,17 @@ struct launcher {
 	const char *lxcpath, *lxc_info, *vmid;
 	int nfds;
 	double timeout;
+	/* Where create says that pct start has returned (a byte; EOF if create gives up): the timeout
+	 * counts from there, since a loaded node may take long to start the CT but not its init after. */
+	int started_fd;
 	const char *sysctls[64];
 	int nsysctls;
+	/* --join: the namespace type (CLONE_NEW*), the field that asked, its path on the host. */
+	struct {
+		int type;
+		const char *name, *field, *path;
+	} joins[8];
+	int njoins;
 	/* The host ids of the CT's root: it must open the socket's folder and the fifo. */
 	uid_t owner_uid;
 	gid_t owner_gid;
@@ -83,9 +97,11 @@ static int remaining_ms(long long deadline)
 }
 
 /* Waits for the init to listen: it binds init.sock under another name and renames it into place once
- * listening, so the name appearing means connect() will be accepted. */
-static void wait_for_socket(int run_fd, const char *run_path, long long deadline, double timeout)
+ * listening, so the name appearing means connect() will be accepted. Until create says the CT has
+ * started (o->started_fd), there is no deadline; from then on, the timeout. Returns the deadline. */
+static long long wait_for_socket(struct launcher *o, int run_fd, const char *run_path)
 {
+	long long deadline = o->started_fd < 0 ? now_ms() + (long long)(o->timeout * 1000) : -1;
 	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	char watched[64];
 	snprintf(watched, sizeof watched, "/proc/self/fd/%d", run_fd);
@@ -95,15 +111,28 @@ static void wait_for_socket(int run_fd, const char *run_path, long long deadline
 		struct stat st;
 		if (fstatat(run_fd, "init.sock", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
 			break;
-		struct pollfd p = {in, POLLIN, 0};
-		int left = remaining_ms(deadline);
-		if (left == 0 || poll(&p, 1, left) == 0)
-			fail("the CT's init did not listen on %s/init.sock within %.0f s", run_path, timeout);
+		struct pollfd p[2] = {{in, POLLIN, 0}, {o->started_fd, POLLIN, 0}};
+		int left = deadline < 0 ? -1 : remaining_ms(deadline);
+		if (left == 0 || poll(p, deadline < 0 ? 2 : 1, left) == 0)
+			fail("the CT's init did not listen on %s/init.sock within %.0f s of the CT's start", run_path, o->timeout);
+		if (deadline < 0 && p[1].revents) {
+			char byte;
+			if (read(o->started_fd, &byte, 1) != 1)
+				fail("create ended before the CT started");
+			close(o->started_fd);
+			o->started_fd = -1;
+			deadline = now_ms() + (long long)(o->timeout * 1000);
+		}
 		char events[4096];
 		while (read(in, events, sizeof events) > 0)
 			;
 	}
 	close(in);
+	if (o->started_fd >= 0) {
+		close(o->started_fd);
+		o->started_fd = -1;
+	}
+	return deadline < 0 ? now_ms() + (long long)(o->timeout * 1000) : deadline;
 }
 
 /* The CT's PID 1 as a host pid, the way PVE asks for it (`lxc-info -p`), or 0 if LXC cannot say yet. */
@@ -308,7 +337,7 @@ static void retitle_for_the_ct(void)
 /* The bridge: joins the init's cgroups while still host root, then its namespaces and label, forks the
  * keeper there, tells the launcher the keeper's host pid (what fork returns here) and exits. Orphaned,
  * the keeper goes to the first child subreaper above us at the host's pid-namespace level. */
-static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int state_fd, int to_launcher, int keeper_report, int keeper_ack)
+static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int state_fd, int to_launcher, int keeper_report, int keeper_ack, const int *ns_fds)
 {
 	char err[1024];
 	/* Not dumpable, from here on and in the keeper (mm flags survive fork): the CT's root may not
@@ -327,6 +356,14 @@ static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int sta
 		snprintf(err, sizeof err, "cannot enter the CT's namespaces: %s", strerror(errno));
 		goto failed;
 	}
+	/* The namespaces the container is to run in instead: the keeper, the pid an engine joins others
+	 * to by /proc/<pid>/ns, must be in them too. */
+	for (int i = 0; i < o->njoins; i++) {
+		if (setns(ns_fds[i], o->joins[i].type) != 0) {
+			snprintf(err, sizeof err, "%s: cannot join %s: %s", o->joins[i].field, o->joins[i].path, strerror(errno));
+			goto failed;
+		}
+	}
 	if (ct_label_apply(&label, err, sizeof err) != 0)
 		goto failed;
 	pid_t keeper = fork(); /* the first child in a pid namespace we joined is in it */
@@ -335,9 +372,11 @@ static void bridge(const struct launcher *o, pid_t init, int init_pidfd, int sta
 		goto failed;
 	}
 	if (keeper == 0) {
-		int keep[] = {state_fd, keeper_report, keeper_ack};
-		close_all_but(o->nfds, keep, 3);
-		struct keeper_ct k = {o->nfds, state_fd, exit_name, start_result_name[0] ? start_result_name : NULL, keeper_report, keeper_ack};
+		int keep[3 + sizeof o->joins / sizeof o->joins[0]] = {state_fd, keeper_report, keeper_ack};
+		for (int i = 0; i < o->njoins; i++)
+			keep[3 + i] = ns_fds[i];
+		close_all_but(o->nfds, keep, 3 + o->njoins);
+		struct keeper_ct k = {o->nfds, state_fd, exit_name, start_result_name[0] ? start_result_name : NULL, keeper_report, keeper_ack, ns_fds, o->njoins};
 		keeper_in_ct(&k);
 	}
 	write_line(to_launcher, "keeper %d", (int)keeper);
@@ -390,9 +429,58 @@ static pid_t process_host_pid(pid_t init, pid_t in_ct)
 	fail("the container process (pid %d in the CT) is no child of the CT's init", (int)in_ct);
 }
 
+/* TYPE:FIELD:PATH; the path, last, may hold colons. */
+static int parse_join(struct launcher *o, char *v)
+{
+	char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c2 || c2[1] != '/')
+		return -1;
+	*c1 = *c2 = '\0';
+	static const struct {
+		const char *name, *what;
+		int type;
+	} types[] = {{"net", "network", CLONE_NEWNET}, {"ipc", "IPC", CLONE_NEWIPC}, {"uts", "UTS", CLONE_NEWUTS}};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		if (strcmp(v, types[i].name) != 0)
+			continue;
+		o->joins[o->njoins].type = types[i].type;
+		o->joins[o->njoins].name = types[i].what;
+		o->joins[o->njoins].field = c1 + 1;
+		o->joins[o->njoins].path = c2 + 1;
+		o->njoins++;
+		return 0;
+	}
+	return -1;
+}
+
+/* Opens each --join namespace on the host, now, before anything else is made: a path that is no
+ * namespace of that type fails create at once. The path is followed (/proc/<pid>/ns/net is a link by
+ * design): what counts is what it leads to. That is first only looked at (O_PATH: opening a device or
+ * a fifo the config names could do something on the host) and opened for real only when it is on
+ * nsfs; then nsfs says which type of namespace it is (NS_GET_NSTYPE). */
+static void open_joins(const struct launcher *o, int *fds)
+{
+	for (int i = 0; i < o->njoins; i++) {
+		int where = open(o->joins[i].path, O_PATH | O_CLOEXEC);
+		if (where < 0)
+			fail("%s: cannot open %s: %s", o->joins[i].field, o->joins[i].path, strerror(errno));
+		struct statfs fs;
+		if (fstatfs(where, &fs) != 0 || fs.f_type != NSFS_MAGIC)
+			fail("%s: %s is not a %s namespace", o->joins[i].field, o->joins[i].path, o->joins[i].name);
+		char reopen[64];
+		snprintf(reopen, sizeof reopen, "/proc/self/fd/%d", where);
+		fds[i] = open(reopen, O_RDONLY | O_CLOEXEC);
+		close(where);
+		if (fds[i] < 0)
+			fail("%s: cannot open %s: %s", o->joins[i].field, o->joins[i].path, strerror(errno));
+		if (ioctl(fds[i], NS_GET_NSTYPE) != o->joins[i].type)
+			fail("%s: %s is not a %s namespace", o->joins[i].field, o->joins[i].path, o->joins[i].name);
+	}
+}
+
 static void parse_args(struct launcher *o, int argc, char **argv)
 {
-	*o = (struct launcher){.nfds = 3, .timeout = 30};
+	*o = (struct launcher){.nfds = 3, .timeout = 30, .started_fd = -1};
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long uid, gid;
@@ -414,12 +502,16 @@ static void parse_args(struct launcher *o, int argc, char **argv)
 			o->console_socket = v;
 		else if (strcmp(a, "--timeout") == 0)
 			o->timeout = atof(v);
+		else if (strcmp(a, "--started-fd") == 0)
+			o->started_fd = atoi(v);
 		else if (strcmp(a, "--vmid") == 0)
 			o->vmid = v;
 		else if (strcmp(a, "--lxcpath") == 0)
 			o->lxcpath = v;
 		else if (strcmp(a, "--lxc-info") == 0)
 			o->lxc_info = v;
+		else if (strcmp(a, "--join") == 0 && o->njoins < (int)(sizeof o->joins / sizeof o->joins[0]) && parse_join(o, argv[i + 1]) == 0)
+			;
 		else if (strcmp(a, "--sysctl") == 0 && o->nsysctls < 64)
 			o->sysctls[o->nsysctls++] = v;
 		else if (strcmp(a, "--owner") == 0 && sscanf(v, "%ld:%ld", &uid, &gid) == 2 && uid >= 0 && gid >= 0) {
@@ -450,6 +542,9 @@ int cmd_keeper(int argc, char **argv)
 	/* Modes below are meant exactly: the caller's umask must not widen or narrow them. */
 	umask(077);
 
+	int ns_fds[sizeof o.joins / sizeof o.joins[0]];
+	open_joins(&o, ns_fds);
+
 	/* The state dir as it is now: everything the keeper writes goes through this fd. */
 	char state_dir[PATH_MAX];
 	snprintf(state_dir, sizeof state_dir, "%s", o.ct_dir);
@@ -475,12 +570,9 @@ int cmd_keeper(int argc, char **argv)
 	snprintf(run_path, sizeof run_path, "%s/run", o.ct_dir);
 	write_line(report_fd, "pid %d", (int)getpid());
 
-	long long deadline = now_ms() + (long long)(o.timeout * 1000);
-	wait_for_socket(run_fd, run_path, deadline, o.timeout);
+	long long deadline = wait_for_socket(&o, run_fd, run_path);
 	pid_t init;
 	int init_pidfd = find_init(&o, run_fd, deadline, &init);
-	if (o.nsysctls > 0)
-		apply_sysctls(&o, init, init_pidfd);
 
 	int from_bridge[2], from_keeper[2], to_keeper[2];
 	if (pipe2(from_bridge, O_CLOEXEC) != 0 || pipe2(from_keeper, O_CLOEXEC) != 0 || pipe2(to_keeper, O_CLOEXEC) != 0)
@@ -492,8 +584,10 @@ int cmd_keeper(int argc, char **argv)
 		close(from_bridge[0]);
 		close(from_keeper[0]);
 		close(to_keeper[1]);
-		bridge(&o, init, init_pidfd, state_fd, from_bridge[1], from_keeper[1], to_keeper[0]);
+		bridge(&o, init, init_pidfd, state_fd, from_bridge[1], from_keeper[1], to_keeper[0], ns_fds);
 	}
+	for (int i = 0; i < o.njoins; i++)
+		close(ns_fds[i]);
 	close(from_bridge[1]);
 	close(from_keeper[1]);
 	close(to_keeper[0]);
@@ -545,6 +639,10 @@ int cmd_keeper(int argc, char **argv)
 			write_all(to_keeper[1], "1", 1);
 		} else if (sscanf(line, "ready %d", &in_ct) == 1) {
 			pid_t process = process_host_pid(init, in_ct);
+			/* Now, not before: the init has joined the namespaces the config names, and these
+			 * sysctls belong to those. */
+			if (o.nsysctls > 0)
+				apply_sysctls(&o, init, init_pidfd);
 			unmount_run_dir(init_pidfd);
 			if (pidfd_alive(keeper_pidfd) != 0)
 				fail("the keeper ended before the container was ready");

@@ -13,6 +13,8 @@
 
 enum {
 	FRAME_STDIO = 'F',        /* keeper -> init, first, with SCM_RIGHTS: fds 0..n-1 for the process */
+	FRAME_NAMESPACES = 'N',   /* keeper -> init, right after FRAME_STDIO when the init joins namespaces,
+	                           * with SCM_RIGHTS: one fd per namespace, in the order of the init spec */
 	FRAME_CONSOLE = 'T',      /* init -> keeper, with SCM_RIGHTS: the CT's pty master, payload its name */
 	FRAME_CHILD_READY = 'C',  /* init's child -> keeper, with creds: the container process exists and waits */
 	FRAME_ERROR = 'E',        /* init -> keeper: text, create must fail with it */

@@ -76,6 +76,7 @@ const tools = {
   pvesim: 'src/pvesim/pvesim.ts',
   pct: 'src/pvesim/pct.ts',
   pvesh: 'src/pvesim/pvesh.ts',
+  'lxc-hooks': 'src/pvesim/lxc-hooks.ts',
 };
 for (const [name, entry] of Object.entries(tools)) {
   if (!existsSync(join(top, entry))) continue;

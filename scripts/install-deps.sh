@@ -4,6 +4,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 packages="lxc busybox-static runc gcc libc6-dev util-linux podman conmon containerd uidmap procps criu"
+# podman's networks and pods (test/engine-podman-net.test.ts): its CNI bridge, port publishing and
+# firewall plugins need iptables; slirp4netns for --network slirp4netns; catatonit for the pause
+# image podman builds for a pod's infra container.
+packages="$packages iptables containernetworking-plugins slirp4netns catatonit"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -4,7 +4,7 @@
 // and a keeper writes only into its own container's state dir.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -285,4 +285,20 @@ t.test("the init takes one connection, from a process attached to its pid namesp
     if (init > 0 && alive(init)) process.kill(init, 'SIGKILL');
     await new Promise((r) => (ns.exitCode === null ? ns.on('exit', r) : r(undefined)));
   }
+});
+
+t.test("a CT slow to start (a loaded node, a held lock) is waited for: the init's 30 s count from pct start's return", async (t) => {
+  // Its own node, whose pct takes longer to start a CT than the launcher waits for the init.
+  const slow = startSimNode('keeper-slow');
+  t.teardown(() => slow.down());
+  const pctPath = join(slow.root, 'usr/sbin/pct');
+  renameSync(pctPath, `${pctPath}.real`);
+  writeFileSync(pctPath, `#!/bin/sh\n[ "$1" = start ] && sleep 32\nexec '${pctPath}.real' "$@"\n`, { mode: 0o755 });
+  const id = 'slow-start';
+  const c = createWithPipes(slow, id, makeBundle(work, id, { args: ['sh', '-c', 'echo started; exit 4'] }));
+  t.equal(await c.exited, 0, `create waits for the slow pct start: ${c.err()}`);
+  t.equal(pxoci(slow, ['start', id]).status, 0);
+  await c.closed;
+  t.equal(c.out(), 'started\n');
+  t.equal(pxoci(slow, ['delete', id]).status, 0);
 });

@@ -91,6 +91,19 @@ t.test('raw keys: forbidden and unknown are dropped with a warning, deprecated o
   for (const k of ['lxc.sysctl.kernel.shmmax', 'lxc.sysctl.fs.mqueue', 'lxc.prlimit.nofile', 'lxc.net.0.type', 'lxc.cgroup2.memory.high', 'lxc.init.cmd', 'lxc.init.uid', 'lxc.mount.entry', 'lxc.idmap', 'lxc.environment.runtime']) {
     t.same(checkRawLxcKey(k), { ok: true }, k);
   }
+  for (const k of ['lxc.init.cwd', 'lxc.init.uid', 'lxc.init.gid', 'lxc.init.groups', 'lxc.environment.runtime', 'lxc.environment.hooks']) {
+    t.same(checkRawLxcKey(k, 8), { ok: false, kind: 'unknown', msg: `unable to parse config: ${k}` }, `PVE 8: ${k}`);
+  }
+  t.same(checkRawLxcKey('lxc.init.cmd', 8), { ok: true });
+  const pve8 = parsePctConfig('entrypoint: /app\nenv: A=1\nlxc.init.cwd: /x\nlxc.environment.runtime: B=2\nlxc.environment: C=3\n', 103, 8);
+  t.same(pve8.warnings, [
+    "vm 103 - unable to parse value of 'entrypoint' - unknown setting 'entrypoint'",
+    "vm 103 - unable to parse value of 'env' - unknown setting 'env'",
+    'vm 103 - unable to parse config: lxc.init.cwd: /x',
+    'vm 103 - unable to parse config: lxc.environment.runtime: B=2',
+  ]);
+  t.same(pve8.config.lxc, [['lxc.environment', 'C=3']]);
+  t.equal(pve8.config.env, undefined);
 });
 
 t.test('normal keys: Config.pm check_type on read (types and formats only, values kept)', async (t) => {
@@ -140,6 +153,8 @@ t.test('description encoding', async (t) => {
   t.equal(encodeText('a: b%c\tä'), 'a%3A b%25c%09%C3%A4');
   t.equal(decodeText('a%3A b%25c%09%C3%A4'), 'a: b%c\tä');
   t.equal(parsePctConfig('description: a%3Ab\n#c\n', 100).config.description, 'a:bc\n', 'description: and # lines append');
+  t.equal(parsePctConfig('#Grüße, 雪 %C3%A4\n', 100).config.description, 'Grüße, 雪 ä\n', 'raw UTF-8 in a hand-edited # line is read as UTF-8, as PVE decodes it');
+  t.equal(decodeText('%FF'), '\uFFFD', 'bytes that are no UTF-8 stay replaced');
 });
 
 t.test('property strings: JSONSchema parse_property_string rules', async (t) => {
@@ -153,25 +168,38 @@ t.test('property strings: JSONSchema parse_property_string rules', async (t) => 
     ['mp', '/src,mp=/a,mp=/b', 'duplicate key in comma-separated list property: mp'],
     ['mp', '/src,/other,mp=/a', 'duplicate key in comma-separated list property: volume'],
     ['mp', '/src,mp=', 'missing key in comma-separated list property'],
-    ['mp', '/src', 'mp: property is missing and it is not optional'],
-    ['mp', 'mp=/a', 'volume: property is missing and it is not optional'],
-    ['mp', '/src,mp=/a/../etc', '/a/../etc contains illegal character sequences'],
-    ['mp', '/src,mp=/a/./b', '/a/./b contains illegal character sequences'],
-    ['mp', '/src,mp=/a/..', '/a/.. contains illegal character sequences'],
-    ['mp', '/src,mp=../a', '../a contains illegal character sequences'],
-    ['mp', '/s,mp=/d,mountoptions=exec', 'mountoptions: value does not match the regex pattern'],
-    ['mp', '/s,mp=/d,size=8X', 'size: value does not match the regex pattern'],
-    ['mp', '/s,mp=/d,ro=maybe', "ro: type check ('boolean') failed - got 'maybe'"],
+    ['mp', '/src', 'format error\nmp: property is missing and it is not optional'],
+    ['mp', 'mp=/a', 'format error\nvolume: property is missing and it is not optional'],
+    ['mp', '/src,mp=/a/../etc', 'format error\nmp: invalid format - /a/../etc contains illegal character sequences'],
+    ['mp', '/src,mp=/a/./b', 'format error\nmp: invalid format - /a/./b contains illegal character sequences'],
+    ['mp', '/src,mp=/a/..', 'format error\nmp: invalid format - /a/.. contains illegal character sequences'],
+    ['mp', '../src,mp=../a', 'format error\nmp: invalid format - ../a contains illegal character sequences\nvolume: invalid format - ../src contains illegal character sequences'],
+    ['mp', '/s,mp=/d,mountoptions=exec', 'format error\nmountoptions: value does not match the regex pattern'],
+    ['mp', '/s,mp=/d,size=8X', 'format error\nsize: value does not match the regex pattern'],
+    ['mp', '/s,mp=/d,ro=maybe', "format error\nro: type check ('boolean') failed - got 'maybe'"],
     ['rootfs', '/s,mp=/d', 'invalid key in comma-separated list property: mp'],
     ['rootfs', '/s,backup=1', 'invalid key in comma-separated list property: backup'],
     ['features', 'nesting', 'value without key, but schema does not define a default key'],
-    ['features', 'mount=nfs,fuse=2', "fuse: type check ('boolean') failed - got '2'"],
-    ['dev', '/dev/null,mode=666', 'mode: value does not match the regex pattern'],
-    ['net', 'bridge=vmbr0', 'name: property is missing and it is not optional'],
-    ['net', 'name=eth0,mtu=10', 'mtu: value must have a minimum value of 64'],
-    ['net', 'name=eth0,tag=5000', 'tag: value must have a maximum value of 4094'],
+    ['features', 'mount=nfs,fuse=2', "format error\nfuse: type check ('boolean') failed - got '2'"],
+    ['dev', '/dev/null,mode=666', 'format error\nmode: value does not match the regex pattern'],
+    ['dev', '/tmp/null,uid=x', "format error\npath: invalid format - /tmp/null is not a valid device path\nuid: type check ('integer') failed - got 'x'"],
+    ['dev', '/dev/../etc/x', 'format error\npath: invalid format - /dev/../etc/x is not a valid device path'],
+    ['net', 'bridge=vmbr0', 'format error\nname: property is missing and it is not optional'],
+    ['net', 'name=eth0,mtu=10', 'format error\nmtu: value must have a minimum value of 64'],
+    ['net', 'name=eth0,tag=5000', 'format error\ntag: value must have a maximum value of 4094'],
   ];
-  for (const [format, value, msg] of bad) t.throws(() => parsePropertyString(format, value), { message: msg }, `${format}: ${value}`);
+  for (const [format, value, msg] of bad) {
+    let message: string | undefined;
+    try {
+      parsePropertyString(format, value);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    t.equal(message, msg, `${format}: ${value}`);
+  }
+  t.throws(() => parsePropertyString('mp', '/s,mp=/d,keepattrs=1', { pve: 8 }), { message: 'invalid key in comma-separated list property: keepattrs' }, 'PVE 8 has no keepattrs');
+  t.same(parsePropertyString('mp', '/s,mp=/d,keepattrs=1'), { volume: '/s', mp: '/d', keepattrs: '1' });
+  t.throws(() => parsePropertyString('net', 'name=eth0,host-managed=1', { pve: 8 }), { message: 'invalid key in comma-separated list property: host-managed' });
   t.same(parsePropertyString('mp', '/src,mp=./a'), { volume: '/src', mp: './a' }, 'a leading ./ is not one of the rejected sequences');
   t.same(parsePropertyString('dev', '/dev/null,mode=0666'), { path: '/dev/null', mode: '0666' });
   t.same(parsePropertyString('features', 'nesting=1,keyctl=1,mount=nfs;cifs'), { nesting: '1', keyctl: '1', mount: 'nfs;cifs' });
@@ -199,7 +227,8 @@ t.test('option checks use PVE API texts (JSONSchema check_prop order)', async (t
     ['hostname', 'a'.repeat(64), undefined],
     ['tags', 'a;b c', undefined],
     ['tags', 'a;b$', 'invalid format - invalid characters in tag'],
-    ['mp0', '/a,mp=/x/../y', 'invalid format - /x/../y contains illegal character sequences'],
+    ['mp0', '/a,mp=/x/../y', 'invalid format - format error\nmp0.mp: invalid format - /x/../y contains illegal character sequences'],
+    ['mp0', '/a', 'invalid format - format error\nmp0.mp: property is missing and it is not optional'],
     ['entrypoint', '/bin/sh\n', 'value does not match the regex pattern'],
     ['env', 'A=1\0B=2', undefined],
     ['env', 'A B=1', 'value does not match the regex pattern'],

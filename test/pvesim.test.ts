@@ -1,32 +1,67 @@
 // The simulated PVE node: each pct command against real LXC containers, with PVE's texts and exit codes.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodePaths } from '../src/pve/paths.js';
+import { pveVersions } from '../src/pve/node-facts.js';
 import { adaptToThisHost } from '../src/pvesim/host-adapter.js';
 import { updateLxcConfig, type RenderFacts } from '../src/pvesim/update-lxc-config.js';
 import { busyboxRootfs, startSimNode, type SimNode } from './helpers/env.js';
 
-const node: SimNode = startSimNode('pvesim');
+// This file states PVE 9's rules unless a test says otherwise: its node does not follow PXOCI_TEST_PVE.
+const node: SimNode = startSimNode('pvesim', { pve: 9 });
 t.teardown(() => node.down());
 const work = mkdtempSync(join(tmpdir(), 'pxoci-pvesim-'));
+// Unprivileged CTs (uid 100000) reach their rootfs copies below it.
+chmodSync(work, 0o755);
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 function pct(...args: string[]) {
-  return spawnSync(join(node.root, 'usr/sbin/pct'), args, { env: node.env, encoding: 'utf8', timeout: 60_000 });
+  return pctOn(node, ...args);
+}
+function pctOn(n: SimNode, ...args: string[]) {
+  return spawnSync(join(n.root, 'usr/sbin/pct'), args, { env: n.env, encoding: 'utf8', timeout: 60_000 });
 }
 const lastLine = (r: { stderr: string }) => r.stderr.trim().split('\n').pop();
 const conf = (vmid: number) => join(node.root, 'etc/pve/lxc', `${vmid}.conf`);
+/** What LXC's debug log of the last start says a pre-start hook printed (PVE's pct shows only LXC's lines). */
+const hookOutput = (vmid: number) =>
+  readFileSync(join(node.root, 'run/pve', `ct-${vmid}.log`), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('produced output: '))
+    .map((l) => l.slice(l.indexOf('produced output: ') + 'produced output: '.length))
+    .join('\n') + '\n';
+/** A rootfs of its own (mount points get made in it), reachable by an unprivileged CT. */
+function rootfsCopy(name: string): string {
+  const dir = join(work, name);
+  cpSync(busyboxRootfs(), dir, { recursive: true, verbatimSymlinks: true });
+  chmodSync(dir, 0o755);
+  return dir;
+}
+/** Waits for a CT's monitor to have ended (its post-stop hook done): the config it rewrote is final. */
+async function whenStopped(n: SimNode, vmid: number, check: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (pctOn(n, 'status', String(vmid)).stdout === 'status: stopped\n' && check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
 
 t.test('pvesim env lays out a node and is idempotent', async (t) => {
-  for (const p of ['etc/pve/nodes/pvesim/lxc', 'etc/pve/.vmlist', 'run/lock/lxc', 'var/lib/lxc', 'usr/sbin/pct', 'usr/bin/pvesh']) {
+  for (const p of ['etc/pve/nodes/pvesim/lxc', 'etc/pve/.vmlist', 'run/lock/lxc', 'var/lib/lxc', 'usr/sbin/pct', 'usr/bin/pvesh', 'usr/share/lxc/hooks/pvesim-prestart-hook', 'var/lib/dpkg/status']) {
     t.ok(existsSync(join(node.root, p)), p);
   }
+  t.same(pveVersions(nodePaths(node.root)), { release: 9, manager: '9.1.19', container: '6.1.10' }, 'the versions a PVE 9 node has, where a real node keeps them');
   const again = spawnSync(process.execPath, [join(process.cwd(), 'dist/pvesim.js'), 'env', '--root', node.root], { encoding: 'utf8' });
   t.equal(again.status, 0);
   t.match(again.stdout, /^export PXOCI_PVE_ROOT='/m);
+  const dpkg = spawnSync('dpkg-query', [`--admindir=${join(node.root, 'var/lib/dpkg')}`, '-W', '-f=${Version}', 'pve-manager'], { encoding: 'utf8' });
+  t.equal(dpkg.stdout, '9.1.19', "dpkg-query reads the node's record as it reads a real node's");
+  t.equal(dpkg.stderr, '');
+  const bad = spawnSync(process.execPath, [join(process.cwd(), 'dist/pvesim.js'), 'env', '--root', node.root, '--pve', '7'], { encoding: 'utf8' });
+  t.equal(bad.status, 2, 'only PVE 8 and 9 are simulated');
   const nextid = spawnSync(join(node.root, 'usr/bin/pvesh'), ['get', '/cluster/nextid'], { encoding: 'utf8', env: {} });
   t.equal(nextid.stdout, '100\n', 'pvesh works with an empty environment');
 });
@@ -57,7 +92,8 @@ t.test('a hand-written CT: start, status with pid, exec exit code, stop, destroy
   t.match(verbose.stdout, /^name: hand\nnetin: 0\nnetout: 0\npid: \d+\nstatus: running\nswap: 0\ntype: lxc\nuptime: \d+\nvmid: 100\n$/m, 'vmstatus fields, sorted');
   const lxcConf = readFileSync(join(node.root, 'var/lib/lxc/100/config'), 'utf8');
   t.match(lxcConf, /^lxc\.cgroup\.memory\.limit_in_bytes = 134217728$/m, 'memory.max as its v1 equivalent');
-  t.match(lxcConf, /^lxc\.init\.cmd = \/bin\/sleep 1000\nlxc\.hook\.post-stop = /m, 'raw keys last, in file order');
+  t.match(lxcConf, /^lxc\.init\.cmd = \/bin\/sleep 1000\n$/m, 'raw keys last, in file order');
+  t.same(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(node.root)), [], "the volumes are mounted in the CT's monitor, not in the host's namespace");
   t.match(start.stderr, /WARN: pvesim: lxc\.cgroup2\.memory\.high = 133169152 not enforced on this host/);
   const again = pct('start', '100');
   t.equal(again.status, 255);
@@ -165,10 +201,172 @@ t.test('a CT that cannot start fails with PVE text and exit 255, leaving nothing
   t.equal(pct('destroy', '103').status, 0);
 });
 
+t.test("PVE's devN bug: a privileged CT with dev0 fails pct start, an unprivileged one gets the node PVE makes", async (t) => {
+  writeFileSync(conf(110), `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\ndev0: /dev/null\nlxc.init.cmd: /bin/sleep 1000\n`);
+  const privileged = pct('start', '110');
+  t.equal(privileged.status, 255);
+  t.equal(lastLine(privileged), 'Device /dev/null does not exist', "PVE 8.1 … 9.x: a stale ENOENT in get_device_mode_and_rdev");
+  t.equal(pct('status', '110').stdout, 'status: stopped\n');
+  t.equal(pct('destroy', '110').status, 0);
+
+  writeFileSync(conf(111), `arch: amd64\nostype: unmanaged\nunprivileged: 1\nrootfs: ${rootfsCopy('dev-unpriv')}\ndev0: /dev/null,mode=0640,uid=5,gid=6\nlxc.init.cmd: /bin/sleep 1000\n`);
+  const unprivileged = pct('start', '111');
+  t.equal(unprivileged.status, 0, unprivileged.stderr);
+  t.equal(pct('exec', '111', '--', 'stat', '-c', '%a %u %g %t:%T', '/dev/null').stdout, '640 5 6 1:3\n', "the node's mode and owner as devN sets them");
+  t.equal(pct('stop', '111').status, 0);
+  t.equal(pct('destroy', '111').status, 0);
+
+  // With its own seccomp profile an unprivileged CT skips the file writes that clear PVE's errno.
+  writeFileSync(conf(113), `arch: amd64\nostype: unmanaged\nunprivileged: 1\nrootfs: ${rootfsCopy('dev-seccomp')}\ndev0: /dev/null\nlxc.seccomp.profile: /usr/share/lxc/config/common.seccomp\nlxc.init.cmd: /bin/sleep 1000\n`);
+  const ownSeccomp = pct('start', '113');
+  t.equal(ownSeccomp.status, 255);
+  t.equal(lastLine(ownSeccomp), 'Device /dev/null does not exist', 'an unprivileged CT with a raw lxc.seccomp.profile fails as a privileged one');
+  t.equal(pct('destroy', '113').status, 0);
+
+  const notDev = pct('set', '112', '--dev0', '/tmp/x');
+  t.equal(notDev.status, 255);
+  t.match(notDev.stderr, /^dev0: invalid format - format error\ndev0\.path: invalid format - \/tmp\/x is not a valid device path$/m, 'devN paths start with /dev/');
+});
+
+t.test("symlinks in a bind path fail PVE's pre-start hook: rootfs and mpN sources", async (t) => {
+  const real = rootfsCopy('symlinked-real');
+  const link = join(work, 'symlinked-link');
+  symlinkSync(real, link);
+  writeFileSync(conf(113), `arch: amd64\nostype: unmanaged\nrootfs: ${link}\nlxc.init.cmd: /bin/sleep 1000\n`);
+  const viaLink = pct('start', '113');
+  t.equal(viaLink.status, 255);
+  t.match(viaLink.stderr, /Failed to run lxc\.hook\.pre-start for container "113"/, "LXC's lines, as pct shows them on PVE");
+  t.equal(lastLine(viaLink), "startup for container '113' failed");
+  t.equal(hookOutput(113), `symlink encountered at: /${link}\n`, 'the hook walked the path without following it');
+  t.equal(pct('status', '113').stdout, 'status: stopped\n');
+
+  const data = join(work, 'symlinked-data');
+  mkdirSync(join(data, 'sub'), { recursive: true });
+  symlinkSync(join(data, 'sub'), join(data, 'link'));
+  writeFileSync(conf(113), `arch: amd64\nostype: unmanaged\nrootfs: ${real}\nmp0: ${data}/link,mp=/data\nlxc.init.cmd: /bin/sleep 1000\n`);
+  t.equal(pct('start', '113').status, 255);
+  t.equal(hookOutput(113), `symlink encountered at: /${data}/link\n`);
+  writeFileSync(join(data, 'file'), '');
+  writeFileSync(conf(113), `arch: amd64\nostype: unmanaged\nrootfs: ${real}\nmp0: ${data}/file,mp=/data\nlxc.init.cmd: /bin/sleep 1000\n`);
+  t.equal(pct('start', '113').status, 255);
+  t.equal(hookOutput(113), `directory '${data}/file' does not exist\n`, 'an mpN binds a directory only');
+  writeFileSync(conf(113), `arch: amd64\nostype: unmanaged\nrootfs: ${real}\nmp0: ${data}/sub,mp=/data\nlxc.init.cmd: /bin/sleep 1000\n`);
+  const plain = pct('start', '113');
+  t.equal(plain.status, 0, plain.stderr);
+  t.equal(pct('stop', '113').status, 0);
+  t.equal(pct('destroy', '113').status, 0);
+});
+
+t.test('mount points: key order (a later mount hides an earlier one), made with their parents, owned by the CT root', async (t) => {
+  const outer = join(work, 'order-outer');
+  const inner = join(work, 'order-inner');
+  mkdirSync(outer);
+  mkdirSync(inner);
+  writeFileSync(join(inner, 'from-inner'), '');
+  writeFileSync(join(outer, 'from-outer'), '');
+  const rootfs = rootfsCopy('order-rootfs');
+  writeFileSync(conf(114), `arch: amd64\nostype: unmanaged\nunprivileged: 1\nrootfs: ${rootfs}\nmp0: ${inner},mp=/mnt/x/y\nmp1: ${outer},mp=/mnt/x\nlxc.init.cmd: /bin/sleep 1000\n`);
+  const s = pct('start', '114');
+  t.equal(s.status, 0, s.stderr);
+  t.equal(pct('exec', '114', '--', 'ls', '/mnt/x').stdout, 'from-outer\n', 'mp1 (/mnt/x), mounted after mp0 (/mnt/x/y), hides it, as runc would');
+  t.equal(pct('exec', '114', '--', 'test', '-e', '/mnt/x/y').status, 1);
+  for (const dir of [join(rootfs, 'mnt'), join(rootfs, 'mnt/x'), join(rootfs, 'mnt/x/y')]) {
+    const st = statSync(dir);
+    t.same([st.uid, st.gid, st.mode & 0o7777], [100000, 100000, 0o755], `${dir}: made by the hook for the CT's root`);
+  }
+  t.equal(pct('stop', '114').status, 0);
+  t.equal(pct('destroy', '114').status, 0);
+
+  const roRootfs = rootfsCopy('order-ro');
+  writeFileSync(conf(115), `arch: amd64\nostype: unmanaged\nrootfs: ${roRootfs},ro=1\nmp0: ${inner},mp=/newdir\nlxc.init.cmd: /bin/sleep 1000\n`);
+  t.equal(pct('start', '115').status, 255, 'a read-only rootfs cannot take a new mount point');
+  t.equal(hookOutput(115), 'failed to create path: //./newdir: No such file or directory\n');
+  t.notOk(existsSync(join(roRootfs, 'newdir')));
+  t.equal(pct('destroy', '115').status, 0);
+});
+
+t.test('the post-stop hook rewrites the config at every stop: pending applied, a key PVE does not know dropped', async (t) => {
+  writeFileSync(conf(116), `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\nlxc.init.cmd: /bin/sleep 1000\n`);
+  t.equal(pct('start', '116').status, 0);
+  writeFileSync(conf(116), readFileSync(conf(116), 'utf8') + 'lxc.bogus.key: 1\n');
+  t.equal(pct('set', '116', '--tty', '4').status, 0);
+  t.match(readFileSync(conf(116), 'utf8'), /\[pve:pending\]\ntty: 4/);
+  t.equal(pct('stop', '116').status, 0);
+  t.ok(await whenStopped(node, 116, () => !readFileSync(conf(116), 'utf8').includes('lxc.bogus.key')), 'the unknown raw key is gone from the file');
+  t.notMatch(readFileSync(conf(116), 'utf8'), /pve:pending/);
+  t.match(readFileSync(conf(116), 'utf8'), /^tty: 4$/m);
+
+  // A CT whose init ends by itself stops without pct: the hook still runs.
+  writeFileSync(conf(116), `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\nlxc.init.cmd: /bin/sleep 2\n`);
+  t.equal(pct('start', '116').status, 0);
+  writeFileSync(conf(116), readFileSync(conf(116), 'utf8') + 'lxc.other.bogus: 1\n');
+  t.ok(await whenStopped(node, 116, () => !readFileSync(conf(116), 'utf8').includes('lxc.other.bogus')), 'rewritten when the CT ended on its own');
+  t.equal(pct('destroy', '116').status, 0);
+});
+
+t.test('VMIDs are shared with VMs; pvesh nextid keeps to datacenter.cfg next-id', async (t) => {
+  const vmConf = join(node.root, 'etc/pve/nodes/pvesim/qemu-server/100.conf');
+  writeFileSync(vmConf, 'memory: 512\n');
+  const pvesh = () => spawnSync(join(node.root, 'usr/bin/pvesh'), ['get', '/cluster/nextid'], { encoding: 'utf8', env: {} });
+  t.equal(pvesh().stdout, '101\n', 'a VM holds 100');
+  const tar = join(work, 'vmid.tar');
+  spawnSync('tar', ['-C', busyboxRootfs(), '-cf', tar, '.']);
+  const taken = pct('create', '100', tar, '--ostype', 'unmanaged');
+  t.equal(taken.status, 255);
+  t.equal(taken.stderr.trim(), "VM 100 already exists on node 'pvesim'");
+  t.notOk(existsSync(conf(100)));
+  t.equal(pct('set', '117', '--memory', '64').status, 255, 'no CT config was made');
+  writeFileSync(join(node.root, 'etc/pve/datacenter.cfg'), 'keyboard: en-us\nnext-id: lower=200,upper=202\n');
+  t.equal(pvesh().stdout, '200\n');
+  writeFileSync(join(node.root, 'etc/pve/nodes/pvesim/qemu-server/200.conf'), '');
+  writeFileSync(conf(201), `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\n`);
+  const full = pvesh();
+  t.equal(full.status, 255);
+  t.equal(full.stderr, 'unable to get any free VMID in range [200, 202]\n');
+  t.equal(pct('destroy', '201').status, 0);
+  const vmlist = JSON.parse(readFileSync(join(node.root, 'etc/pve/.vmlist'), 'utf8'));
+  t.same(vmlist.ids['100'], { node: 'pvesim', type: 'qemu', version: 1 }, '.vmlist lists the VMs too');
+  rmSync(join(node.root, 'etc/pve/datacenter.cfg'));
+  rmSync(vmConf);
+  rmSync(join(node.root, 'etc/pve/nodes/pvesim/qemu-server/200.conf'));
+});
+
+t.test('a PVE 8 node: pvesim env --pve 8, remembered; PVE 8.4 does not know what PVE 9 added', async (t) => {
+  const node8 = startSimNode('pvesim8', { pve: 8 });
+  t.teardown(() => node8.down());
+  t.same(pveVersions(nodePaths(node8.root)), { release: 8, manager: '8.4.1', container: '5.2.6' });
+  spawnSync(process.execPath, [join(process.cwd(), 'dist/pvesim.js'), 'env', '--root', node8.root], { encoding: 'utf8' });
+  t.equal(pveVersions(nodePaths(node8.root))?.release, 8, 'env without --pve keeps the release');
+  const conf8 = join(node8.root, 'etc/pve/lxc/100.conf');
+  writeFileSync(
+    conf8,
+    `arch: amd64\nostype: unmanaged\nrootfs: ${busyboxRootfs()}\nentrypoint: /bin/sleep 1000\nlxc.init.cmd: /bin/sleep 1000\nlxc.init.cwd: /tmp\nlxc.environment.runtime: A=1\n`,
+  );
+  const c = pctOn(node8, 'config', '100');
+  t.equal(
+    c.stderr,
+    "vm 100 - unable to parse value of 'entrypoint' - unknown setting 'entrypoint'\nvm 100 - unable to parse config: lxc.init.cwd: /tmp\nvm 100 - unable to parse config: lxc.environment.runtime: A=1\n",
+  );
+  t.notMatch(c.stdout, /lxc\.init\.cwd|environment/);
+  const set = pctOn(node8, 'set', '100', '--entrypoint', '/bin/sh');
+  t.equal(set.status, 255);
+  t.match(set.stderr, /^entrypoint: property is not defined in schema and the schema does not allow additional properties$/m);
+  const s = pctOn(node8, 'start', '100');
+  t.equal(s.status, 0, s.stderr);
+  const lxcConf = readFileSync(join(node8.root, 'var/lib/lxc/100/config'), 'utf8');
+  t.notMatch(lxcConf, /dev\/shm|lxc\.environment = A=1/, 'no entrypoint, no env on PVE 8');
+  t.equal(pctOn(node8, 'stop', '100').status, 0);
+  t.ok(await whenStopped(node8, 100, () => !readFileSync(conf8, 'utf8').includes('lxc.init.cwd')), 'the post-stop rewrite drops what PVE 8 cannot parse');
+  t.match(readFileSync(conf8, 'utf8'), /^entrypoint: \/bin\/sleep 1000$/m, 'an unknown option stays, as PVE keeps it');
+  t.equal(pctOn(node8, 'destroy', '100').status, 0);
+});
+
 // What PVE renders for lines this host cannot take (AppArmor, syscalld, bridges) never reaches LXC here,
 // so only these checks keep that rendering and its rewrite honest.
 t.test('update_lxc_config renders what PVE renders; the host adapter rewrites it and says so', async (t) => {
   const facts: RenderFacts = {
+    pve: 9,
+    firstStart: false,
     lxcPath: '/var/lib/lxc',
     hasLxcConfigFile: (name) => name === 'debian.common.conf',
     readLxcConfigFile: () => '2\ndenylist\n',
@@ -236,15 +434,56 @@ t.test('update_lxc_config renders what PVE renders; the host adapter rewrites it
   t.match(rendered.files['rules.seccomp'], /^mknod notify \[1,8192,/m, 'mknod goes to pve-lxc-syscalld');
   t.throws(() => updateLxcConfig(conf, 100, { ...facts, bridgeMtu: () => undefined }), { message: "bridge 'vmbr0' does not exist" });
 
-  const adapted = adaptToThisHost(rendered, conf, 100, '/', '/hook');
+  const adapted = adaptToThisHost(rendered, conf, 100, '/', { preStart: '/pre', postStop: '/post' }, 'hybrid');
   const text = adapted.lines.join('\n') + '\n';
   t.notMatch(text, /apparmor\.(raw|allow_nesting)|= generated|seccomp\.notify|veth|cgroup2\.|environment\.runtime/);
   t.match(text, /^lxc\.apparmor\.profile = unconfined$/m);
-  t.match(text, /^lxc\.cgroup\.devices\.allow = c 1:3 rw\nlxc\.mount\.entry = \/dev\/null dev\/null none bind,create=file 0 0$/m);
+  t.match(text, /^lxc\.cgroup\.devices\.allow = c 1:3 rw\nlxc\.mount\.entry = \/var\/lib\/lxc\/100\/passthrough\/dev\/null dev\/null none bind,create=file 0 0$/m);
   t.match(text, /^lxc\.net\.0\.type = empty\nlxc\.environment = A=1$/m);
-  t.match(text, /lxc\.cgroup\.cpuset\.cpus = 2-3\nlxc\.hook\.post-stop = \/hook\n$/);
+  t.match(text, /lxc\.cgroup\.cpuset\.cpus = 2-3\n$/);
+  t.match(text, /^lxc\.include = \/usr\/share\/lxc\/config\/userns\.conf\nlxc\.hook\.pre-start = \/pre\nlxc\.hook\.post-stop = \/post\n/m, "pvesim's hooks where lxc-pve's include brings PVE's");
   t.notMatch(adapted.files['rules.seccomp'], /mknod/);
   for (const said of [/userns\.conf/, /mknod=1/, /AppArmor is not enforced/, /^dev0: /, /^net0: /, /^env: /, /hooks/, /memory\.high = max not enforced/, /v1 equivalents/]) {
     t.ok(adapted.warnings.some((w) => said.test(w)), `announced: ${said}`);
   }
+});
+
+t.test('PVE 8 renders without what PVE 9 added; a pure cgroup v2 host enforces memory.high', async (t) => {
+  const facts: RenderFacts = {
+    pve: 8,
+    firstStart: false,
+    lxcPath: '/var/lib/lxc',
+    hasLxcConfigFile: () => false,
+    readLxcConfigFile: () => '2\ndenylist\n',
+    device: () => ({ kind: 'c', major: 1, minor: 3 }),
+    kernelVersion: [6, 8],
+    pathExists: () => false,
+    bridgeMtu: () => 1500,
+    ctCpus: () => [0, 1],
+    random: () => 0,
+  };
+  const conf = {
+    options: { arch: 'amd64', ostype: 'debian', rootfs: '/x', unprivileged: '1', features: 'nesting=1,mknod=1', memory: '512', entrypoint: '/bin/app' },
+    lxc: [] as Array<[string, string]>,
+    env: ['A=1'],
+  };
+  const lines = (r: ReturnType<typeof updateLxcConfig>) => r.steps.flatMap((s) => s.lines.map(([k, v]) => `${k} = ${v}`));
+  const pve8 = updateLxcConfig(conf, 100, facts);
+  t.notOk(lines(pve8).some((l) => /allow mqueue|allow userns|dev\/shm|init\.cmd|environment\.runtime/.test(l)), "none of PVE 9's additions");
+  t.ok(lines(pve8).includes('lxc.seccomp.notify.proxy = unix:/run/pve/lxc-syscalld.sock'), "PVE 8's syscalld socket");
+  t.notMatch(pve8.files['rules.seccomp'], /^socket /m, 'no AF_ALG rule');
+  const pve9 = updateLxcConfig(conf, 100, { ...facts, pve: 9 });
+  t.ok(lines(pve9).includes('lxc.init.cmd = /bin/app') && lines(pve9).includes('lxc.apparmor.raw = allow mqueue,'));
+
+  const unified = adaptToThisHost(pve9, conf, 100, '/', { preStart: '/pre', postStop: '/post' }, 'unified');
+  t.ok(unified.lines.includes('lxc.cgroup2.memory.high = 532676608'), 'memory.high = memory × 1016 KiB, as PVE writes it');
+  t.notOk(unified.warnings.some((w) => /lxc\.cgroup2|v1 equivalents/.test(w)), 'nothing to say about cgroups on a cgroup v2 host');
+  const hybrid = adaptToThisHost(pve9, conf, 100, '/', { preStart: '/pre', postStop: '/post' }, 'hybrid');
+  t.notOk(hybrid.lines.some((l) => l.startsWith('lxc.cgroup2.')));
+  t.ok(hybrid.warnings.includes('lxc.cgroup2.memory.high = 532676608 not enforced on this host (hybrid cgroups, no v1 equivalent)'));
+
+  const privileged = { ...conf, options: { ...conf.options, unprivileged: '0', ostype: 'debian', dev0: '/dev/null' } };
+  t.doesNotThrow(() => updateLxcConfig(privileged, 100, facts), 'a privileged debian CT that started before passes');
+  t.throws(() => updateLxcConfig(privileged, 100, { ...facts, firstStart: true }), { message: 'Device /dev/null does not exist' }, 'at its first start it fails');
+  t.throws(() => updateLxcConfig({ ...privileged, options: { ...privileged.options, ostype: 'unmanaged' } }, 100, facts), { message: 'Device /dev/null does not exist' });
 });

@@ -65,6 +65,24 @@ t.test("podman 4.3's default profile translates, validated as config.json", asyn
   t.ok(lines.slice(4).every((l) => /^[a-z0-9_]+ (allow|errno \d+)( \[\d,\d+,SCMP_CMP_[A-Z_]+(,\d+)?\])*$/.test(l)), 'every line is a well-formed rule');
 });
 
+t.test("joining namespaces: the init's setns calls are allowed by exact type, the profile's own setns rules give way", async (t) => {
+  const spec = validateSpec(JSON.parse(readFileSync(join(top, 'test/fixtures/podman-4.3-run.json'), 'utf8')));
+  const lines = seccompPolicy(spec.linux!.seccomp!, 'amd64', ['network', 'ipc']).trimEnd().split('\n');
+  t.same(lines.filter((l) => l.startsWith('setns ')), ['setns allow [1,1073741824,SCMP_CMP_EQ]', 'setns allow [1,134217728,SCMP_CMP_EQ]'], "podman's unconditional setns rules are gone; CLONE_NEWNET and CLONE_NEWIPC only");
+  t.ok(lines.includes('sethostname errno 1'), 'the rest of the rule it came from stays');
+  t.equal(seccompPolicy(spec.linux!.seccomp!, 'amd64').split('\n').filter((l) => l.startsWith('setns ')).join(), 'setns allow,setns errno 1', 'without joins the profile is as it was');
+
+  const allowing = structuredClone(spec.linux!.seccomp!);
+  for (const rule of allowing.syscalls!) if (rule.action !== 'SCMP_ACT_ALLOW') rule.names = rule.names.filter((n) => n !== 'setns');
+  t.same(seccompPolicy(allowing, 'amd64', ['network']).split('\n').filter((l) => l.startsWith('setns ')), ['setns allow'], 'setns allowed already: nothing added');
+  t.equal(seccompPolicy({ architectures: abis, defaultAction: 'SCMP_ACT_ALLOW' } as OciSeccomp, 'amd64', ['uts']), header('denylist', 'allow'), 'a denylist that leaves setns alone: nothing added');
+  t.throws(() => seccompPolicy({ architectures: abis, defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['setns'], action: 'SCMP_ACT_ERRNO' }] } as OciSeccomp, 'amd64', ['uts']), /^linux\.seccomp\.syscalls\[0\]: denies setns, which pxoci's init needs to join the uts namespace/);
+  t.throws(
+    () => seccompPolicy({ architectures: abis, defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['setns'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 0, op: 'SCMP_CMP_EQ' }] }] } as OciSeccomp, 'amd64', ['network']),
+    /^linux\.seccomp\.syscalls\[0\]: a rule for setns with arguments/,
+  );
+});
+
 t.test('rejections name the field and say why', async (t) => {
   const cases: Array<[string, Record<string, unknown>, RegExp, string?]> = [
     ['kill process', { defaultAction: 'SCMP_ACT_KILL_PROCESS' }, /^linux\.seccomp\.defaultAction: SCMP_ACT_KILL_PROCESS: .*only kill the calling thread/],

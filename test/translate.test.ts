@@ -284,7 +284,7 @@ t.test('rejections name the field', async (t) => {
     ['property injection in a source', (s) => (s.mounts = [{ destination: '/x', type: 'bind', source: '/a,mp=/etc' }]), /^mounts\[0\]\.source: .*','/],
     ['.. in a destination', (s) => (s.mounts = [{ destination: '/a/../etc', type: 'bind', source: '/a' }]), /^mounts\[0\]\.destination: .*'\.\.'/],
     ['NUL in env', (s) => (s.process.env = ['A=\0']), /^process\.env\[0\]: contains a NUL byte$/],
-    ['namespace path', (s) => (s.linux = { namespaces: [{ type: 'network', path: '/proc/1/ns/net' }] }), /^linux\.namespaces\[0\]\.path: a PVE CT cannot join another namespace$/],
+    ['pid namespace path', (s) => (s.linux = { namespaces: [{ type: 'pid', path: '/proc/1/ns/pid' }, { type: 'mount' }] }), /^linux\.namespaces\[0\]\.path: pid: pxoci joins only network, IPC and UTS namespaces/],
     ['host sysctl', (s) => (s.linux = { sysctl: { 'kernel.panic': '1' } }), /^linux\.sysctl\["kernel\.panic"\]: PVE accepts only the IPC sysctls/],
     ['NUL in a hook argument', (s) => (s.hooks = { prestart: [{ path: '/bin/true', args: ['true', 'a\0b'] }] }), /^hooks\.prestart\[0\]\.args\[1\]: contains a NUL byte$/],
     ['hook env without =', (s) => (s.hooks = { poststop: [{ path: '/bin/true', env: ['A'] }] }), /^hooks\.poststop\[0\]\.env\[0\]: must be NAME=value$/],
@@ -331,6 +331,10 @@ t.test('values PVE would refuse never reach the file: checked against its option
   t.throws(() => translate(withResources({ pids: { limit: -2 } }), ctx), { field: 'linux.resources.pids.limit', message: /-2 is not a limit/ });
   t.throws(() => withResources({ blockIO: { weight: 5 } }), /^config\.json: linux\.resources\.blockIO\.weight: must be >= 10$/);
   t.throws(() => translate(withResources({ unified: { 'cgroup.procs': '1' } }), ctx), { field: 'linux.resources.unified["cgroup.procs"]', message: /cgroup core file/ });
+
+  const fuse = { type: 'c', path: '/dev/fuse', major: 10, minor: 229 };
+  const devices = (n: number) => spec((s) => (s.linux = { devices: Array.from({ length: n }, () => fuse) }));
+  t.equal(translate(devices(300), ctx).config.lxc.filter(([k]) => k === 'lxc.cgroup2.devices.allow').length, 300, 'not bounded by dev0…dev255');
 });
 
 t.test('property: whatever linux.resources come in, every option written passes PVE\'s schema', async (t) => {
@@ -535,9 +539,44 @@ t.test('capability sets go to the init by number, for any uid; unknown names are
   t.throws(() => translate(spec((s) => (s.process.capabilities = { bounding: ['CAP_NO_SUCH'] })), ctx), /^process\.capabilities\.bounding: unknown capability/);
 });
 
-t.test('an explicit namespace list must ask for private pid, ipc, uts, mount and network namespaces', async (t) => {
-  t.throws(() => translate(spec((s) => (s.linux = { namespaces: privateNs.filter((n) => n.type !== 'network') })), ctx), /^linux\.namespaces: no "network" namespace: .*cannot share the host's namespaces$/);
-  t.doesNotThrow(() => translate(spec((s) => (s.linux = { namespaces: privateNs })), ctx), 'cgroup absent: LXC makes it private anyway');
+t.test('namespaces: network, IPC and UTS joined by path or left to the host; pid and mount must be private', async (t) => {
+  const without = (...types: string[]) => privateNs.filter((n) => !types.includes(n.type));
+  t.throws(() => translate(spec((s) => (s.linux = { namespaces: without('pid') })), ctx), /^linux\.namespaces: no "pid" namespace: an absent namespace means the host's one/);
+  t.throws(() => translate(spec((s) => (s.linux = { namespaces: without('mount') })), ctx), /^linux\.namespaces: no "mount" namespace: /);
+  t.throws(() => translate(spec((s) => (s.linux = { namespaces: [...privateNs, { type: 'cgroup', path: '/proc/1/ns/cgroup' }] })), ctx), /^linux\.namespaces\[5\]\.path: cgroup: pxoci joins only/);
+  t.throws(() => translate(spec((s) => (s.linux = { namespaces: privateNs.map((n) => (n.type === 'mount' ? { ...n, path: '/proc/1/ns/mnt' } : n)) })), ctx), /^linux\.namespaces\[4\]\.path: mount: /);
+  t.throws(() => translate(spec((s) => (s.linux = { namespaces: privateNs.map((n) => (n.type === 'ipc' ? { ...n, path: 'ns/ipc' } : n)) })), ctx), /^linux\.namespaces\[2\]\.path: must be an absolute path/);
+  const none = translate(spec((s) => (s.linux = { namespaces: privateNs })), ctx);
+  t.same(none.namespaceJoins, [], 'all private: nothing to join (cgroup absent: LXC makes it private anyway)');
+  t.equal(none.init.joinNamespaces, undefined);
+
+  // podman's bridge: the network namespace by path; --ipc host: none listed.
+  const mixed = spec((s) => {
+    s.hostname = 'web';
+    s.process.capabilities = { bounding: ['CAP_KILL'] };
+    s.linux = { namespaces: privateNs.filter((n) => n.type !== 'ipc').map((n) => (n.type === 'network' ? { ...n, path: '/run/netns/x' } : n)), sysctl: { 'net.ipv4.ip_forward': '1' } };
+  });
+  const out = translate(mixed, ctx);
+  t.same(out.namespaceJoins, [{ type: 'network', path: '/run/netns/x', field: 'linux.namespaces[1].path' }, { type: 'ipc', field: 'linux.namespaces' }]);
+  t.same(out.init.joinNamespaces, ['network', 'ipc'], "the init joins them, in the launcher's fd order");
+  t.equal(out.init.hostname, undefined, "the UTS namespace is the CT's own: PVE's hostname option sets it");
+  t.match(encodeInitSpec(out.init).toString('latin1'), 'join\0net\0join\0ipc\0');
+  t.ok(out.config.lxc.some(([k, v]) => k === 'lxc.cap.keep' && v.split(' ').includes('sys_admin')), 'the CT keeps CAP_SYS_ADMIN for the init to join with');
+  t.same(out.namespacedSysctls, [['net.ipv4.ip_forward', '1']], 'a net sysctl of a joined network namespace');
+
+  const utsPath = translate(spec((s) => ((s.hostname = 'pod'), (s.linux = { namespaces: privateNs.map((n) => (n.type === 'uts' ? { ...n, path: '/proc/9/ns/uts' } : n)) }))), ctx);
+  t.equal(utsPath.init.hostname, 'pod', 'the hostname goes into a UTS namespace joined by path, as runc sets it');
+  t.notOk(utsPath.config.lxc.some(([k]) => k === 'lxc.cap.keep'), 'without process.capabilities the CT keeps its default set');
+
+  const hostNs = (...types: string[]) => (s: any) => (s.linux = { ...s.linux, namespaces: without(...types) });
+  t.throws(() => translate(spec((s) => ((s.hostname = 'x'), hostNs('uts')(s))), ctx), /^hostname: needs a private UTS namespace/);
+  t.throws(() => translate(spec((s) => ((s.linux = { sysctl: { 'net.ipv4.ip_forward': '1' } }), hostNs('network')(s))), ctx), /^linux\.sysctl\["net\.ipv4\.ip_forward"\]: is not allowed in the host's network namespace/);
+  t.throws(() => translate(spec((s) => ((s.linux = { sysctl: { 'kernel.shmmax': '1' } }), hostNs('ipc')(s))), ctx), /^linux\.sysctl\["kernel\.shmmax"\]: is not allowed in the host's ipc namespace/);
+  t.throws(
+    () => translate(spec((s) => (s.linux = { namespaces: [...privateNs.map((n) => (n.type === 'network' ? { ...n, path: '/run/netns/x' } : n)), { type: 'user' }] })), ctx),
+    /^linux\.namespaces\[5\]: linux\.namespaces\[1\]\.path \(network\): the init of a user-namespaced \(unprivileged\) CT has no capability/,
+  );
+  t.throws(() => translate(spec((s) => (s.linux = { namespaces: [...without('uts'), { type: 'user' }] })), ctx), /^linux\.namespaces\[4\]: the host's uts namespace \(no "uts" in linux\.namespaces\): /);
 });
 
 t.test('no config.json field is silently ignored: each is applied, accepted as provided/recorded, or rejected by name', async (t) => {

@@ -6,10 +6,16 @@
 //   number; all five or none: none leaves the process the capabilities its uid gets in the CT),
 //   statehead + statetail (the startContainer hooks' state JSON before and after the pid), then per
 //   startContainer hook: hook (its path), hookarg, hookenv (repeated), hooktimeout (seconds),
-//   winsize ("rows:cols", the size of the pty of a terminal process).
+//   winsize ("rows:cols", the size of the pty of a terminal process), join (repeated: net, ipc, uts;
+//   the namespaces the container PID 1 joins, in the order of the fds the keeper sends), hostname (to
+//   set in a joined UTS namespace where it differs).
 import { capabilityMask } from './capabilities.js';
 import { ConfigError } from './errors.js';
 import type { Hook } from './hooks.js';
+import type { JoinableNamespace } from './translate/namespaces.js';
+
+/** The init's names for the namespaces it joins: those of /proc/<pid>/ns/. */
+const INIT_NS_NAME: Record<JoinableNamespace, string> = { network: 'net', ipc: 'ipc', uts: 'uts' };
 
 export interface CapabilitySets {
   bounding: number[];
@@ -35,6 +41,10 @@ export interface InitSpec {
   /** startContainer hooks, run by the init in the CT right before exec, and their state JSON. */
   startHooks?: { hooks: Hook[]; state: [string, string] };
   consoleSize?: { height: number; width: number };
+  /** Namespaces the CT's init joins before it forks the container process (container PID 1 only). */
+  joinNamespaces?: JoinableNamespace[];
+  /** The hostname to set in a joined UTS namespace. */
+  hostname?: string;
 }
 
 const UNLIMITED = 2 ** 64 - 1;
@@ -71,6 +81,8 @@ export function encodeInitSpec(spec: InitSpec): Buffer {
       if (h.timeout !== undefined) records.push(['hooktimeout', String(h.timeout), `${field}.timeout`]);
     });
   }
+  for (const ns of spec.joinNamespaces ?? []) records.push(['join', INIT_NS_NAME[ns], 'linux.namespaces']);
+  if (spec.hostname !== undefined) records.push(['hostname', spec.hostname, 'hostname']);
   if (spec.consoleSize) records.push(['winsize', `${spec.consoleSize.height}:${spec.consoleSize.width}`, 'process.consoleSize']);
   const parts: Buffer[] = [];
   for (const [tag, value, field] of records) {

@@ -2,7 +2,7 @@
 // One function per section of the spec, in src/oci/translate/, each writing its part of the CT config
 // through CtConfig, which checks every value: nothing from the bundle may add a line, a key or a
 // property. translate() calls them in a fixed order, which is also the order errors are found in.
-import type { PveConfig } from '../pve/config.js';
+import type { PveConfig, PveRelease } from '../pve/config.js';
 import type { OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import type { InitSpec } from './initspec.js';
@@ -15,7 +15,7 @@ import { hostnameFor, rejectDomainname } from './translate/hostname.js';
 import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked-readonly-paths.js';
 import { MountPlans } from './translate/mount-plans.js';
 import { translateMounts } from './translate/mounts.js';
-import { translateNamespaces } from './translate/namespaces.js';
+import { namespaceJoins, translateNamespaces, type NamespaceJoin } from './translate/namespaces.js';
 import { translateProcess } from './translate/process.js';
 import { translateResources } from './translate/resources.js';
 import { rootfsOption, translateRootMounts } from './translate/root.js';
@@ -40,10 +40,13 @@ export interface TranslateContext {
   helper?: string;
   /** What a host path is: a bind's mount point is a directory or a file like its source. */
   pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
-  /** A host path without symlinks, or undefined when it does not exist. */
+  /** A host path with its symlinks resolved (undefined when missing): PVE refuses symlinks in bind
+   *  paths. The path as given when not set. */
   realPath?: (path: string) => string | undefined;
   /** The bundle's rootfs, resolved to its real path (PVE refuses a symlink in it). */
   rootfs: string;
+  /** The node's PVE release (asked only when a key depends on it); the latest when not given. */
+  pveRelease?: () => PveRelease;
 }
 
 export interface Translation {
@@ -53,6 +56,9 @@ export interface Translation {
    *  no key; LXC writes lxc.sysctl.kernel.* after proc:mixed made /proc/sys read-only, and the CT fails
    *  to start): the keeper sets them from the host, inside those namespaces, before the process starts. */
   namespacedSysctls: Array<[string, string]>;
+  /** The network, IPC and UTS namespaces the container runs in instead of the CT's own: the launcher
+   *  opens them on the host, pxoci's init joins them. */
+  namespaceJoins: NamespaceJoin[];
   /** Host uid/gid of the CT's root when it has a user namespace. */
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
@@ -68,17 +74,24 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const pathKind = ctx.pathKind ?? (() => 'dir' as const);
   const realPath = ctx.realPath ?? ((p: string) => p);
   const linux = spec.linux ?? {};
-  const ct = new CtConfig();
+  const ct = new CtConfig(ctx.pveRelease);
   const plans = new MountPlans();
 
   rejectDomainname(spec.domainname);
+  const joins = namespaceJoins(linux);
+  const hostUts = joins.some((j) => j.type === 'uts' && !j.path);
+  if (hostUts && spec.hostname) throw new ConfigError('hostname', 'needs a private UTS namespace, and linux.namespaces has no "uts" (the host\'s hostname is not the container\'s to set)');
   const startHooks = translateHooks(spec, ctx);
   ct.option('arch', ctx.arch, "the host's architecture");
   // PVE must leave the guest's files alone: an OCI rootfs is not a distribution it knows how to set up.
   ct.option('ostype', 'unmanaged', 'ostype');
   ct.option('hostname', hostnameFor(spec, ctx.id), spec.hostname ? 'hostname' : 'hostname (from the container id)');
   ct.option('rootfs', rootfsOption(ctx.rootfs), 'root.path');
-  const init = translateProcess(spec.process, ct);
+  const init = translateProcess(spec.process, ct, joins.length > 0);
+  if (joins.length) init.joinNamespaces = joins.map((j) => j.type);
+  // Like runc, the hostname is set in a UTS namespace joined by path (where it differs from it).
+  const utsPath = joins.some((j) => j.type === 'uts' && j.path);
+  if (utsPath && spec.hostname) init.hostname = spec.hostname;
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
   translateMounts(spec.mounts ?? [], ct, plans, { pathKind, realPath });
@@ -86,7 +99,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   // The device nodes' cgroup rules first, so that linux.resources.devices can still deny them.
   translateDevices(linux.devices ?? [], ct, plans);
   if (linux.resources) translateResources(linux.resources, ct);
-  const sysctls = namespacedSysctls(linux.sysctl ?? {});
+  const sysctls = namespacedSysctls(linux.sysctl ?? {}, joins);
   // runc's order: read-only paths, then masks (a path in both ends up masked), then the root.
   translateReadonlyPaths(linux.readonlyPaths ?? [], plans);
   translateMaskedPaths(linux.maskedPaths ?? [], plans);
@@ -96,8 +109,8 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
     if (!ctx.helper) throw new Error('internal error: the translation needs the path of pxoci-helper');
     ct.raw('lxc.hook.mount', `${shellWord('pxoci-helper', ctx.helper)} mount-hook ${shellWord('runtime directory', runtimeDir)}`);
   }
-  const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir) : undefined;
+  const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir, joins.map((j) => j.type)) : undefined;
   rejectUnsupportedLinuxFields(linux);
   const config = ct.pveConfig(annotationLines(spec.annotations as Record<string, string> | undefined));
-  return { config, init, namespacedSysctls: sysctls, ctRoot, seccomp, hookPlan: plans.hook, setupPlan: plans.setup() };
+  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, hookPlan: plans.hook, setupPlan: plans.setup() };
 }

@@ -10,6 +10,17 @@ export interface PveConfig {
   snapshots?: Record<string, PveConfig>;
 }
 
+// ---- PVE releases ------------------------------------------------------------------------------
+
+/**
+ * The PVE major release whose pve-container rules apply: 8 is PVE 8.4 (pve-container 5.2), 9 is PVE 9.1
+ * (pve-container 6.1). PVE 8 knows no `entrypoint`/`env`, no raw `lxc.init.cwd|uid|gid|groups` or
+ * `lxc.environment.runtime|hooks`, no `idmap`/`keepattrs` on mount points and no `host-managed` on netN.
+ */
+export type PveRelease = 8 | 9;
+export const PVE_RELEASES: readonly PveRelease[] = [8, 9];
+export const PVE_RELEASE_LATEST: PveRelease = 9;
+
 // ---- raw lxc.* keys ----------------------------------------------------------------------------
 
 const ALLOWED_RAW = new Set([
@@ -28,6 +39,8 @@ const ALLOWED_RAW = new Set([
   'lxc.sysctl.kernel.shm_rmid_forced',
 ]);
 const ALLOWED_RAW_PREFIXES = ['lxc.cgroup2.', 'lxc.prlimit.', 'lxc.net.'];
+/** Added with pve-container 6 (PVE 9): PVE 8 drops a line with one of them as unparsable. */
+const RAW_SINCE_PVE9 = new Set(['lxc.init.cwd', 'lxc.init.uid', 'lxc.init.gid', 'lxc.init.groups', 'lxc.environment.runtime', 'lxc.environment.hooks']);
 // Removed with lxc 3.0; PVE keeps them with a warning naming the new key.
 const DEPRECATED_RAW: Record<string, string> = {
   'lxc.aa_profile': 'lxc.apparmor.profile',
@@ -68,8 +81,14 @@ const FORBIDDEN_RAW: Record<string, string> = {
 /** `warning` is the text PVE warns (without the `vm <vmid> - ` prefix) for a deprecated key it keeps. */
 export type RawKeyCheck = { ok: true; warning?: string } | { ok: false; kind: 'forbidden' | 'unknown'; msg: string };
 
-/** pve-container's is_valid_lxc_conf_key, in its order. */
-export function checkRawLxcKey(key: string): RawKeyCheck {
+/** The first PVE release whose pve-container accepts a raw key (one it accepts at all). */
+export function rawKeySince(key: string): PveRelease {
+  return RAW_SINCE_PVE9.has(key) ? 9 : 8;
+}
+
+/** pve-container's is_valid_lxc_conf_key, in its order, as the given PVE release has it. */
+export function checkRawLxcKey(key: string, pve: PveRelease = PVE_RELEASE_LATEST): RawKeyCheck {
+  if (pve < 9 && RAW_SINCE_PVE9.has(key)) return { ok: false, kind: 'unknown', msg: `unable to parse config: ${key}` };
   if (key.startsWith('lxc.limit.')) return { ok: true, warning: `${key}: lxc.limit.* was renamed to lxc.prlimit.*` };
   const renamed = DEPRECATED_RAW[key];
   if (renamed) return { ok: true, warning: `${key} is deprecated and was renamed to ${renamed}` };
@@ -126,6 +145,8 @@ const OPTIONS = {
   debug: { type: 'boolean' },
 } satisfies Record<string, OptionType>;
 const OPTION_TYPES: Readonly<Record<string, OptionType>> = OPTIONS;
+/** Options pve-container 5.2 (PVE 8) does not have. */
+const OPTIONS_SINCE_PVE9 = ['entrypoint', 'env'];
 
 /** How many of each numbered option a CT can have (pve-container's $MAX_MOUNT_POINTS, $MAX_DEVICES,
  *  $MAX_LXC_NETWORKS, $MAX_UNUSED_DISKS): mp0…mp255, dev0…dev255, net0…net31, unused0…unused255. */
@@ -139,7 +160,8 @@ export const CPULIMIT_MAX = OPTIONS.cpulimit.max;
  *  option's description; PVE::CGroup clamp_cpu_shares), well below the schema's maximum. */
 export const CPUUNITS_MAX_CGROUP2 = 10000;
 
-function optionType(key: string): OptionType | undefined {
+function optionType(key: string, pve: PveRelease = PVE_RELEASE_LATEST): OptionType | undefined {
+  if (pve < 9 && OPTIONS_SINCE_PVE9.includes(key)) return undefined;
   const numbered = /^(mp|dev|net|unused)(\d+)$/.exec(key);
   if (numbered) {
     const kind = numbered[1] as keyof typeof NUMBERED_OPTION_COUNT;
@@ -150,8 +172,8 @@ function optionType(key: string): OptionType | undefined {
   return OPTION_TYPES[key];
 }
 
-export function isOption(key: string): boolean {
-  return optionType(key) !== undefined;
+export function isOption(key: string, pve: PveRelease = PVE_RELEASE_LATEST): boolean {
+  return optionType(key, pve) !== undefined;
 }
 
 export function optionIsBoolean(key: string): boolean {
@@ -181,8 +203,9 @@ export function normalizeTags(text: string): string {
   return [...new Set(splitList(text).map((t) => t.toLowerCase()))].sort().join(';');
 }
 
-/** JSONSchema check_format for the formats the CT schema uses; throws PVE's text. */
-function checkFormat(format: string, value: string): void {
+/** JSONSchema check_format for the formats the CT schema uses; throws PVE's text. `path` is the
+ *  option's name where PVE's API names it in the errors of a property string (`mp0.mp: …`). */
+function checkFormat(format: string, value: string, pve: PveRelease, path?: string): void {
   switch (format) {
     case 'dns-name':
       if (!DNS_NAME.test(value)) throw new Error('value does not look like a valid DNS name');
@@ -204,7 +227,7 @@ function checkFormat(format: string, value: string): void {
     case 'dev':
     case 'net':
     case 'features':
-      parsePropertyString(format, value);
+      parsePropertyString(format, value, { pve, path });
       return;
     default:
       return; // startup order, nameserver, timezone: not checked by the simulator
@@ -216,8 +239,8 @@ function checkFormat(format: string, value: string): void {
  * (booleans in any of PVE's spellings, unsigned integers/numbers) and formats only; ranges and enums
  * are the API's business. Returns the error text or undefined.
  */
-export function checkConfigValue(key: string, value: string): string | undefined {
-  const t = optionType(key);
+export function checkConfigValue(key: string, value: string, pve: PveRelease = PVE_RELEASE_LATEST): string | undefined {
+  const t = optionType(key, pve);
   if (!t) return `unknown setting '${key}'`;
   if (/[\n\r]/.test(value)) return 'property contains a line feed';
   switch (t.type) {
@@ -230,7 +253,7 @@ export function checkConfigValue(key: string, value: string): string | undefined
     case 'string':
       if (!t.format) return undefined;
       try {
-        checkFormat(t.format, value);
+        checkFormat(t.format, value, pve);
         return undefined;
       } catch (e) {
         return (e as Error).message;
@@ -245,8 +268,8 @@ const IS_NUMBER = /^[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?$/;
  * maxLength, range, enum, in that order. Returns the message PVE prints after `<key>: `, or undefined.
  * Booleans must already be 0/1 here, as PVE's CLI normalises them before verification.
  */
-export function checkOption(key: string, value: string): string | undefined {
-  const t = optionType(key);
+export function checkOption(key: string, value: string, pve: PveRelease = PVE_RELEASE_LATEST): string | undefined {
+  const t = optionType(key, pve);
   if (!t) return 'property is not defined in schema and the schema does not allow additional properties';
   switch (t.type) {
     case 'boolean':
@@ -263,7 +286,7 @@ export function checkOption(key: string, value: string): string | undefined {
     case 'string':
       if (t.format) {
         try {
-          checkFormat(t.format, value);
+          checkFormat(t.format, value, pve, key);
         } catch (e) {
           return `invalid format - ${(e as Error).message}`;
         }
@@ -284,48 +307,123 @@ export function parseBoolean(value: string): '1' | '0' | undefined {
 
 // ---- property strings --------------------------------------------------------------------------
 
+type PropertyType =
+  | { type: 'boolean' }
+  | { type: 'integer' | 'number'; min?: number; max?: number }
+  | { type: 'string'; pattern?: RegExp; enum?: string[]; validate?: (value: string) => string | undefined };
+
 interface PropertyFormat {
   defaultKey?: string;
   required: string[];
-  keys: string[];
-  booleans: string[];
-  patterns?: Record<string, RegExp>;
+  keys: Record<string, PropertyType>;
+  /** Keys pve-container 5.2 (PVE 8) does not have. */
+  sincePve9?: string[];
 }
-
-const MOUNT_OPTION = '(?:discard|lazytime|noatime|nodev|noexec|nosuid)';
-const ROOTFS_KEYS = ['volume', 'size', 'acl', 'mountoptions', 'idmap', 'ro', 'quota', 'replicate', 'shared'];
-const MOUNT_PATTERNS: Record<string, RegExp> = {
-  mountoptions: new RegExp(`^${MOUNT_OPTION}(;${MOUNT_OPTION})*$`),
-  size: /^\d+(\.\d+)?([KMGT](iB)?)?$/,
-};
-const FORMATS: Record<string, PropertyFormat> = {
-  rootfs: { defaultKey: 'volume', required: ['volume'], keys: ROOTFS_KEYS, booleans: ['acl', 'ro', 'quota', 'replicate', 'shared'], patterns: MOUNT_PATTERNS },
-  mp: {
-    defaultKey: 'volume',
-    required: ['volume', 'mp'],
-    keys: [...ROOTFS_KEYS, 'backup', 'mp'],
-    booleans: ['acl', 'ro', 'quota', 'replicate', 'shared', 'backup'],
-    patterns: MOUNT_PATTERNS,
-  },
-  dev: { defaultKey: 'path', required: [], keys: ['path', 'deny-write', 'gid', 'mode', 'uid'], booleans: ['deny-write'], patterns: { mode: /^0[0-7]{3}$/, uid: /^\d+$/, gid: /^\d+$/ } },
-  features: { required: [], keys: ['force_rw_sys', 'fuse', 'keyctl', 'mknod', 'mount', 'nesting'], booleans: ['force_rw_sys', 'fuse', 'keyctl', 'mknod', 'nesting'], patterns: { mount: /^[a-zA-Z0-9_; ]+$/ } },
-  net: {
-    required: ['name'],
-    keys: ['name', 'bridge', 'firewall', 'gw', 'gw6', 'host-managed', 'hwaddr', 'ip', 'ip6', 'link_down', 'mtu', 'rate', 'tag', 'trunks', 'type'],
-    booleans: ['firewall', 'host-managed', 'link_down'],
-    patterns: { name: /^[-_.\w\d]+$/, bridge: /^[-_.\w\d]+$/, trunks: /^\d+(?:;\d+)*$/, type: /^veth$/, hwaddr: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i },
-  },
-};
 
 /** verify_lxc_mp_string: no /./ or /../, no trailing /. or /.., no leading ../ */
 export function isIllegalMountPath(p: string): boolean {
   return /\/\.\.?\//.test(p) || /\/\.\.?$/.test(p) || /^\.\.\//.test(p);
 }
 
-/** JSONSchema parse_property_string with the CT formats: PVE's texts, booleans normalised to 0/1. */
-export function parsePropertyString(format: string, value: string): Record<string, string> {
+const MOUNT_OPTION = '(?:discard|lazytime|noatime|nodev|noexec|nosuid)';
+const BOOLEAN: PropertyType = { type: 'boolean' };
+const MOUNT_PATH: PropertyType = { type: 'string', validate: (v) => (isIllegalMountPath(v) ? `${v} contains illegal character sequences` : undefined) };
+const ROOTFS_KEYS: Record<string, PropertyType> = {
+  volume: MOUNT_PATH,
+  size: { type: 'string', pattern: /^\d+(\.\d+)?([KMGT](iB)?)?$/ },
+  acl: BOOLEAN,
+  mountoptions: { type: 'string', pattern: new RegExp(`^${MOUNT_OPTION}(;${MOUNT_OPTION})*$`) },
+  idmap: { type: 'string', pattern: /^(?:passthrough|[ug]:[0-9]+:[0-9]+:[1-9][0-9]*(?:;[ug]:[0-9]+:[0-9]+:[1-9][0-9]*)*)$/ },
+  ro: BOOLEAN,
+  quota: BOOLEAN,
+  replicate: BOOLEAN,
+  shared: BOOLEAN,
+};
+const FORMATS: Record<string, PropertyFormat> = {
+  rootfs: { defaultKey: 'volume', required: ['volume'], keys: ROOTFS_KEYS, sincePve9: ['idmap'] },
+  mp: { defaultKey: 'volume', required: ['volume', 'mp'], keys: { ...ROOTFS_KEYS, backup: BOOLEAN, mp: MOUNT_PATH, keepattrs: BOOLEAN }, sincePve9: ['idmap', 'keepattrs'] },
+  dev: {
+    defaultKey: 'path',
+    required: [],
+    keys: {
+      // verify_lxc_dev_string: below /dev/, without . or .. components.
+      path: { type: 'string', validate: (v) => (/\/\.\.?(?:\/|$)/.test(v) || !v.startsWith('/dev/') ? `${v} is not a valid device path` : undefined) },
+      'deny-write': BOOLEAN,
+      gid: { type: 'integer', min: 0 },
+      mode: { type: 'string', pattern: /^0[0-7]{3}$/ },
+      uid: { type: 'integer', min: 0 },
+    },
+  },
+  features: {
+    required: [],
+    keys: { force_rw_sys: BOOLEAN, fuse: BOOLEAN, keyctl: BOOLEAN, mknod: BOOLEAN, mount: { type: 'string', pattern: /^[a-zA-Z0-9_; ]+$/ }, nesting: BOOLEAN },
+  },
+  net: {
+    required: ['name'],
+    keys: {
+      name: { type: 'string', pattern: /^[-_.\w\d]+$/ },
+      bridge: { type: 'string', pattern: /^[-_.\w\d]+$/ },
+      firewall: BOOLEAN,
+      gw: { type: 'string' },
+      gw6: { type: 'string' },
+      'host-managed': BOOLEAN,
+      hwaddr: { type: 'string', pattern: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i },
+      ip: { type: 'string' },
+      ip6: { type: 'string' },
+      link_down: BOOLEAN,
+      mtu: { type: 'integer', min: 64, max: 65535 },
+      rate: { type: 'number', min: 0 },
+      tag: { type: 'integer', min: 1, max: 4094 },
+      trunks: { type: 'string', pattern: /^\d+(?:;\d+)*$/ },
+      type: { type: 'string', enum: ['veth'] },
+    },
+    sincePve9: ['host-managed'],
+  },
+};
+
+function formatKeys(f: PropertyFormat, pve: PveRelease): string[] {
+  return Object.keys(f.keys).filter((k) => pve >= 9 || !f.sincePve9?.includes(k));
+}
+
+/** JSONSchema check_prop for one key of a property string: PVE's message, or undefined. */
+function checkProperty(t: PropertyType, v: string): string | undefined {
+  switch (t.type) {
+    case 'boolean':
+      return v === '0' || v === '1' ? undefined : `type check ('boolean') failed - got '${v}'`;
+    case 'integer':
+    case 'number': {
+      if (!(t.type === 'integer' ? /^[+-]?\d+$/ : IS_NUMBER).test(v)) return `type check ('${t.type}') failed - got '${v}'`;
+      if (t.max !== undefined && Number(v) > t.max) return `value must have a maximum value of ${t.max}`;
+      if (t.min !== undefined && Number(v) < t.min) return `value must have a minimum value of ${t.min}`;
+      return undefined;
+    }
+    case 'string': {
+      const invalid = t.validate?.(v);
+      if (invalid) return `invalid format - ${invalid}`;
+      if (t.pattern && !t.pattern.test(v)) return 'value does not match the regex pattern';
+      if (t.enum && !t.enum.includes(v)) return `value '${v}' does not have a value in the enumeration '${t.enum.join(', ')}'`;
+      return undefined;
+    }
+  }
+}
+
+/** parse_property_string's `format error`: one `<key>: <message>` line per key that failed its check,
+ *  the key prefixed with the option's name where PVE's API names it (`mp0.mp`). */
+export class PropertyStringError extends Error {
+  constructor(readonly errors: Record<string, string>) {
+    super(['format error', ...Object.keys(errors).sort().map((k) => `${k}: ${errors[k]}`)].join('\n'));
+  }
+}
+
+/**
+ * JSONSchema parse_property_string with the CT formats of the given PVE release: PVE's texts (a split
+ * problem dies at once; a key that fails its check is reported with every other one as a `format
+ * error`), booleans normalised to 0/1.
+ */
+export function parsePropertyString(format: string, value: string, o: { pve?: PveRelease; path?: string } = {}): Record<string, string> {
   const f = FORMATS[format];
   if (!f) throw new Error(`unknown format: ${format}`);
+  const keys = formatKeys(f, o.pve ?? PVE_RELEASE_LATEST);
   const props: Record<string, string> = {};
   let defaultUsed = false;
   for (const part of value.split(',')) {
@@ -335,8 +433,8 @@ export function parsePropertyString(format: string, value: string): Record<strin
       const key = kv[1]!;
       let v = kv[2]!;
       if (key in props) throw new Error(`duplicate key in comma-separated list property: ${key}`);
-      if (!f.keys.includes(key)) throw new Error(`invalid key in comma-separated list property: ${key}`);
-      if (f.booleans.includes(key)) v = parseBoolean(v) ?? v;
+      if (!keys.includes(key)) throw new Error(`invalid key in comma-separated list property: ${key}`);
+      if (f.keys[key]!.type === 'boolean') v = parseBoolean(v) ?? v;
       props[key] = v;
     } else if (!part.includes('=')) {
       if (defaultUsed || (f.defaultKey && f.defaultKey in props)) {
@@ -349,24 +447,15 @@ export function parsePropertyString(format: string, value: string): Record<strin
       throw new Error('missing key in comma-separated list property');
     }
   }
-  // check_object: the first problem found, with the key it concerns.
-  for (const r of f.required) if (!(r in props)) throw new Error(`${r}: property is missing and it is not optional`);
+  // check_object: every key is checked, and every failure reported.
+  const errors: Record<string, string> = {};
+  const at = (k: string) => (o.path ? `${o.path}.${k}` : k);
+  for (const r of f.required) if (!(r in props)) errors[at(r)] = 'property is missing and it is not optional';
   for (const [k, v] of Object.entries(props)) {
-    if (f.booleans.includes(k) && v !== '0' && v !== '1') throw new Error(`${k}: type check ('boolean') failed - got '${v}'`);
-    const re = f.patterns?.[k];
-    if (re && !re.test(v)) throw new Error(`${k}: value does not match the regex pattern`);
+    const err = checkProperty(f.keys[k]!, v);
+    if (err) errors[at(k)] = err;
   }
-  if (format === 'net') {
-    for (const k of ['mtu', 'tag', 'rate']) {
-      const v = props[k];
-      if (v === undefined) continue;
-      if (!(k === 'rate' ? IS_NUMBER : /^[+-]?\d+$/).test(v)) throw new Error(`${k}: type check ('${k === 'rate' ? 'number' : 'integer'}') failed - got '${v}'`);
-      const [min, max] = k === 'mtu' ? [64, 65535] : k === 'tag' ? [1, 4094] : [0, Infinity];
-      if (Number(v) > max!) throw new Error(`${k}: value must have a maximum value of ${max}`);
-      if (Number(v) < min!) throw new Error(`${k}: value must have a minimum value of ${min}`);
-    }
-  }
-  if (props.mp !== undefined && isIllegalMountPath(props.mp)) throw new Error(`${props.mp} contains illegal character sequences`);
+  if (Object.keys(errors).length) throw new PropertyStringError(errors);
   return props;
 }
 
@@ -375,7 +464,7 @@ export function printPropertyString(format: string, props: Record<string, string
   const f = FORMATS[format];
   if (!f) throw new Error(`unknown format: ${format}`);
   const keys = Object.keys(props).filter((k) => props[k] !== undefined);
-  for (const k of keys) if (!f.keys.includes(k)) throw new Error(`invalid key in comma-separated list property: ${k}`);
+  for (const k of keys) if (!(k in f.keys)) throw new Error(`invalid key in comma-separated list property: ${k}`);
   for (const k of keys) if (/[,\n]/.test(props[k]!)) throw new Error(`${k}: value contains a comma or newline`);
   const first = f.defaultKey && props[f.defaultKey] !== undefined ? [f.defaultKey] : [];
   const required = f.required.filter((k) => props[k] !== undefined && !first.includes(k));
@@ -392,8 +481,17 @@ export function encodeText(text: string): string {
     .replace(/[\x00-\x1f%:\x7f-\xff]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
+/** PVE's decode_text: %XX escapes become bytes, and the bytes (a hand-edited line may hold raw UTF-8)
+ *  are read as UTF-8. */
 export function decodeText(text: string): string {
-  return Buffer.from(text.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+  const bytes: Buffer[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/%([0-9a-fA-F]{2})/g)) {
+    bytes.push(Buffer.from(text.slice(last, m.index), 'utf8'), Buffer.from([parseInt(m[1]!, 16)]));
+    last = m.index + 3;
+  }
+  bytes.push(Buffer.from(text.slice(last), 'utf8'));
+  return Buffer.concat(bytes).toString('utf8');
 }
 
 // ---- parse / write -----------------------------------------------------------------------------
@@ -415,7 +513,7 @@ function normalizeValue(key: string, value: string): string {
  * newline). Forbidden and unknown raw lxc.* keys are dropped; unknown normal keys are kept (and written
  * back), as PVE does.
  */
-export function parsePctConfig(text: string, vmid: number): { config: PveConfig; warnings: string[] } {
+export function parsePctConfig(text: string, vmid: number, pve: PveRelease = PVE_RELEASE_LATEST): { config: PveConfig; warnings: string[] } {
   const warnings: string[] = [];
   const root = emptyConfig();
   type Section = PveConfig | NonNullable<PveConfig['pending']>;
@@ -452,9 +550,9 @@ export function parsePctConfig(text: string, vmid: number): { config: PveConfig;
     if (raw) {
       const key = raw[1]!;
       const value = raw[3]!;
-      const check = checkRawLxcKey(key);
+      const check = checkRawLxcKey(key, pve);
       if (check.ok && check.warning) warnings.push(`vm ${vmid} - ${check.warning}`);
-      if (key === 'lxc.environment.runtime') section.env = [...(section.env ?? []), value];
+      if (check.ok && key === 'lxc.environment.runtime') section.env = [...(section.env ?? []), value];
       else if (check.ok) section.lxc.push([key, value]);
       else if (check.kind === 'forbidden') warnings.push(`vm ${vmid} - ${key}: ${check.msg}`);
       else warnings.push(`vm ${vmid} - unable to parse config: ${line}`);
@@ -480,7 +578,7 @@ export function parsePctConfig(text: string, vmid: number): { config: PveConfig;
     if (kv) {
       const key = kv[1]!;
       const value = kv[2]!;
-      const err = checkConfigValue(key, value);
+      const err = checkConfigValue(key, value, pve);
       if (err) warnings.push(`vm ${vmid} - unable to parse value of '${key}' - ${err}`);
       section.options[key] = err ? value : normalizeValue(key, value);
       continue;

@@ -1,14 +1,15 @@
 // The LXC config PVE renders (update-lxc-config.ts), rewritten for the hosts the simulator runs on: Debian's
 // lxc 5.0 instead of PVE's lxc 6, a hybrid cgroup layout (v1 controllers) instead of pure cgroup v2, no
-// AppArmor in the kernel, no bridges and no lxc-pve hooks. Every rewrite is announced by a warning that
+// AppArmor in the kernel, no bridges and pvesim's own hooks in place of lxc-pve's. Every rewrite is announced by a warning that
 // pct prints as `WARN: pvesim: …`: a CT that behaves differently from a real node must say so.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
-import { parsePropertyString, type PveConfig } from '../pve/config.js';
+import { parsePropertyString, type PveConfig, type PveRelease } from '../pve/config.js';
 import { deviceNumbers } from '../pve/node-facts.js';
 import type { NodePaths } from '../pve/paths.js';
 import { cgroupV1Equivalents } from '../pve/ct-cgroups.js';
 import { cgroupScope } from './node-cgroups.js';
+import { passthroughNode } from './volumes.js';
 import { LXC_CONFIG_DIR, updateLxcConfig, type LxcLine, type RenderFacts, type RenderedLxcConfig } from './update-lxc-config.js';
 
 export interface LxcConfigResult {
@@ -18,27 +19,46 @@ export interface LxcConfigResult {
   files: Record<string, string>;
 }
 
+/** pvesim's stand-ins for lxc-pve's pre-start and post-stop hooks (src/pvesim/lxc-hooks.ts). */
+export interface SimHooks {
+  preStart: string;
+  postStop: string;
+}
+
 /** What `pct start` writes to var/lib/lxc/<vmid>/config on this host, with the warnings to print. */
-export function lxcConfigForThisHost(conf: PveConfig, vmid: number, p: NodePaths, postStopHook: string): LxcConfigResult {
+export function lxcConfigForThisHost(conf: PveConfig, vmid: number, p: NodePaths, hooks: SimHooks, pve: PveRelease, firstStart = false): LxcConfigResult {
   // A simulated node has no bridges: PVE would refuse every netN (`bridge … does not exist`), so the
   // CT is rendered without them and gets an empty network namespace instead (said at 'network').
   const options = Object.fromEntries(Object.entries(conf.options).filter(([k]) => !/^net\d+$/.test(k)));
-  const rendered = updateLxcConfig({ ...conf, options }, vmid, thisHostFacts(p.lxcPath));
-  return adaptToThisHost(rendered, conf, vmid, p.root, postStopHook);
+  const rendered = updateLxcConfig({ ...conf, options }, vmid, thisHostFacts(p.lxcPath, pve, firstStart));
+  return adaptToThisHost(rendered, conf, vmid, p.root, hooks, hostCgroupMode());
+}
+
+/** How this host mounts cgroups: PVE 8 and 9 nodes are pure cgroup v2; our test VMs are hybrid. */
+export type CgroupMode = 'unified' | 'hybrid';
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+export function hostCgroupMode(): CgroupMode {
+  try {
+    return statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC ? 'unified' : 'hybrid';
+  } catch {
+    return 'hybrid';
+  }
 }
 
 /** What PVE would look up on its node, read from this host. */
-export function thisHostFacts(lxcPath: string): RenderFacts {
+export function thisHostFacts(lxcPath: string, pve: PveRelease, firstStart: boolean): RenderFacts {
   const [major, minor] = release().split('.').map(Number);
   return {
+    pve,
+    firstStart,
     lxcPath,
     hasLxcConfigFile: (name) => existsSync(`${LXC_CONFIG_DIR}/${name}`),
     readLxcConfigFile: (name) => readFileSync(`${LXC_CONFIG_DIR}/${name}`, 'utf8'),
     device(path) {
       if (!existsSync(path)) return { kind: 'missing' };
-      const numbers = deviceNumbers(path);
-      if (!numbers) return { kind: 'not-a-device' };
-      return { kind: statSync(path).isBlockDevice() ? 'b' : 'c', ...numbers };
+      return deviceNumbers(path) ?? { kind: 'not-a-device' };
     },
     kernelVersion: [major ?? 0, minor ?? 0],
     pathExists: existsSync,
@@ -54,11 +74,11 @@ export function thisHostFacts(lxcPath: string): RenderFacts {
   };
 }
 
-/** The CPUs of this host's root cpuset (cgroup v1 here); undefined when there are none to read. */
+/** The CPUs of this host's root cpuset; undefined when there are none to read. */
 function hostCpus(): number[] | undefined {
   let text = '';
   try {
-    text = readFileSync('/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8').trim();
+    text = readFileSync(hostCgroupMode() === 'unified' ? '/sys/fs/cgroup/cpuset.cpus.effective' : '/sys/fs/cgroup/cpuset/cpuset.cpus', 'utf8').trim();
   } catch {
     return undefined;
   }
@@ -70,7 +90,7 @@ function hostCpus(): number[] | undefined {
   return cpus.length ? cpus : undefined;
 }
 
-export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vmid: number, root: string, postStopHook: string): LxcConfigResult {
+export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vmid: number, root: string, hooks: SimHooks, cgroupMode: CgroupMode): LxcConfigResult {
   const o = conf.options;
   const features = o.features ? parsePropertyString('features', o.features) : {};
   const warnings: string[] = [];
@@ -97,6 +117,12 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
             warnings.push(`lxc.include: this host's lxc has no ${wanted} (Debian's lxc 5.0 ships no per-distribution configs), so PVE's fallback ${fallback} is included`);
           }
         }
+        // lxc-pve's common.conf.d/01-pve.conf brings PVE's hooks with the include; this host's lxc has
+        // pvesim's in their place, at the same point (before any raw lxc.hook.* of the CT).
+        warnings.push(
+          "lxc-pve's hooks are not on this host: pvesim's pre-start hook mounts the volumes and makes the devN nodes, its post-stop hook unmounts and rewrites the config as PVE's do; the distribution setup of PVE's pre-start hook (hostname, network files) is not simulated",
+        );
+        lines = [...lines, ['lxc.hook.pre-start', hooks.preStart], ['lxc.hook.post-stop', hooks.postStop]];
         break;
       case 'seccomp':
         // No pve-lxc-syscalld here to answer the notifications: mknod stays denied.
@@ -129,14 +155,11 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
       }
       case 'device': {
         const dev = parsePropertyString('dev', o[step.key!]!);
-        // PVE's hooks make the node in the CT's /dev (with uid/gid/mode); a bind of the host's node gives
-        // the CT the same device, with the host's owner and mode.
-        if (dev.uid !== undefined || dev.gid !== undefined || dev.mode !== undefined) {
-          warnings.push(`${step.key}: uid/gid/mode of the device node are not simulated (bind of the host node)`);
-        } else {
-          warnings.push(`${step.key}: the host's ${dev.path} is bind-mounted, not made by PVE's hooks: the CT sees the host's owner and mode`);
-        }
-        lines = [...lines, ['lxc.mount.entry', `${dev.path} ${dev.path!.replace(/^\//, '')} none bind,create=file 0 0`]];
+        // The pre-start hook makes the node (owner, mode) in var/lib/lxc/<vmid>/passthrough as PVE's
+        // does; PVE's autodev hook then mknods it in the CT's /dev, for which this host has no hook.
+        const node = passthroughNode(rendered.ctDir, dev.path!);
+        warnings.push(`${step.key}: ${dev.path} is bind-mounted into the CT from PVE's passthrough node ${node} (lxc-pve's autodev hook would mknod it): the CT's mountinfo lists it`);
+        lines = [...lines, ['lxc.mount.entry', `${node} ${dev.path!.replace(/^\//, '')} none bind,create=file 0 0`]];
         break;
       }
       case 'entrypoint':
@@ -159,18 +182,14 @@ export function adaptToThisHost(rendered: RenderedLxcConfig, conf: PveConfig, vm
     }
     out.push(...lines);
   }
-  // lxc-pve's common.conf.d/01-pve.conf is not on this host; pct mounts the volumes before lxc-start.
-  warnings.push(
-    "lxc-pve's hooks are not on this host: pct mounts the volumes before lxc-start, and pvesim's post-stop hook only unmounts them (PVE's also applies pending changes)",
-  );
-  out.push(['lxc.hook.post-stop', postStopHook]);
 
-  // The cgroup v1 controllers of this host take what has an equivalent; the rest is named.
+  // A hybrid host's cgroup v1 controllers take what has an equivalent; the rest is named. A pure
+  // cgroup v2 host takes PVE's lines as they are.
   const memoryMiB = Number(o.memory || 512);
   const lines: string[] = [];
   const translated = new Set<string>();
   for (const [key, value] of out) {
-    if (key.startsWith('lxc.cgroup2.')) {
+    if (key.startsWith('lxc.cgroup2.') && cgroupMode === 'hybrid') {
       const v1 = cgroupV1Equivalents(key.slice('lxc.cgroup2.'.length), value, () => memoryMiB * 1024 * 1024);
       if (!v1) {
         warnings.push(`${key} = ${value} not enforced on this host (hybrid cgroups, no v1 equivalent)`);

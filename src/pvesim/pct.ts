@@ -1,8 +1,8 @@
 // pct for the simulated PVE node: PVE's syntax, output, error texts and exit codes (255 on failure),
 // on a node rooted at PXOCI_PVE_ROOT, starting real containers with LXC.
-import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, lchownSync, rmSync, rmdirSync, watch, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   checkOption,
   effectiveConfig,
@@ -20,15 +20,17 @@ import { withFileLock } from '../lib/flock.js';
 import { ctVmids, deviceNumbers, isCtRunning } from '../pve/node-facts.js';
 import { nodePaths } from '../pve/paths.js';
 import { createHash, spawn, spawnSync } from './lazy-builtins.js';
-import { lxcConfigForThisHost, thisHostFacts } from './host-adapter.js';
+import { hostCgroupMode, lxcConfigForThisHost, thisHostFacts } from './host-adapter.js';
 import { updateLxcConfig } from './update-lxc-config.js';
 import { setCtLimits, type CgroupSetting } from '../pve/ct-cgroups.js';
-import { readConfig, updateVmlist, writeConfig } from './ct-configs.js';
+import { clusterGuests, nodeRelease, readConfig, updateVmlist, writeConfig } from './ct-configs.js';
 import { cgroupScope, ctCgroupValue, removeStaleCgroups } from './node-cgroups.js';
+import { applyPending, getKey, setKey } from './pending.js';
 import { PveError } from './pve-error.js';
-import { ctDir, imagesDir, installPostStopHook, mountVolumes, mountsBelow, rootfsDir, templateCacheDir, unmountVolumes } from './volumes.js';
+import { ctDir, imagesDir, mountsBelow, prestartMarkerPath, prestartScript, prestartScriptPath, rootfsDir, simHookPaths, templateCacheDir } from './volumes.js';
 
 const p = nodePaths();
+const pve = nodeRelease(p);
 const isRunning = (vmid: number) => isCtRunning(p, vmid);
 
 // ---- command line, as PVE's CLIHandler/JSONSchema parse it -------------------------------------
@@ -77,7 +79,7 @@ function parseVmid(cmd: string, text: string | undefined): number {
 function parseParams(cmd: string, args: string[]): Record<string, string> {
   const schema = COMMANDS[cmd]!;
   const typeOf = (k: string): ParamType | undefined =>
-    schema.params[k] ?? (schema.ctOptions && isOption(k) ? (optionIsBoolean(k) ? 'boolean' : 'string') : undefined);
+    schema.params[k] ?? (schema.ctOptions && isOption(k, pve) ? (optionIsBoolean(k) ? 'boolean' : 'string') : undefined);
   const o: Record<string, string> = {};
   const errors: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -110,7 +112,7 @@ function parseParams(cmd: string, args: string[]): Record<string, string> {
     if (schema.params[key]) {
       if (type === 'boolean' && value !== '0' && value !== '1') err = `type check ('boolean') failed - got '${value}'`;
       else if (type === 'integer' && !/^[+-]?\d+$/.test(value)) err = `type check ('integer') failed - got '${value}'`;
-    } else err = checkOption(key, value);
+    } else err = checkOption(key, value, pve);
     if (err) errors[key] = err;
   }
   if (Object.keys(errors).length) paramError(cmd, errors);
@@ -162,28 +164,6 @@ function ctStderrLog(vmid: number): string[] {
   return log.replace(/\n$/, '').split('\n').map((l) => prefix.exec(l)![2]!);
 }
 
-/**
- * The unit runs `lxc-start -F`, whose stderr (the file PVE prints from) gets every ERROR line of the
- * start, the cause included; our detached `lxc-start -d` leaves those of the CT's own setup in its log
- * only. So a failed start's ERROR lines are copied from the log, in the form LXC prints them on stderr.
- */
-function foregroundStderr(logFile: string, from: number, stderrFile: string): void {
-  let log: Buffer;
-  try {
-    log = readFileSync(logFile);
-  } catch {
-    return;
-  }
-  const lines = log
-    .subarray(from)
-    .toString('utf8')
-    .split('\n')
-    .map((l) => /^(\S+) (\S+) \S+ ERROR\s+\S+ - ([^:]+):([^:]+):(\d+) - (.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map(([, prog, name, file, func, line, msg]) => `${prog}: ${name}: ${file}: ${func}: ${line} ${msg}\n`);
-  if (lines.length) writeFileSync(stderrFile, lines.join(''));
-}
-
 function warn(msg: string): void {
   process.stderr.write(msg + '\n');
 }
@@ -199,7 +179,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     if (isRunning(vmid)) throw new PveError(`CT ${vmid} already running`);
     if (config.options.unprivileged === '1') {
       for (const k of Object.keys(config.options).filter((k) => k === 'rootfs' || /^mp\d+$/.test(k))) {
-        if (parsePropertyString(k === 'rootfs' ? 'rootfs' : 'mp', config.options[k]!).quota === '1') {
+        if (parsePropertyString(k === 'rootfs' ? 'rootfs' : 'mp', config.options[k]!, { pve }).quota === '1') {
           throw new PveError('Quotas are not supported by unprivileged containers.');
         }
       }
@@ -209,41 +189,78 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
       writeConfig(p, vmid, config);
     }
     const dir = ctDir(p, vmid);
+    const firstStart = !existsSync(dir);
     mkdirSync(dir, { recursive: true });
-    const hook = installPostStopHook(p);
     let built;
     try {
-      built = lxcConfigForThisHost(config, vmid, p, hook);
+      built = lxcConfigForThisHost(config, vmid, p, simHookPaths(p), pve, firstStart);
     } catch (e) {
       throw new PveError((e as Error).message);
     }
     for (const w of built.warnings) warn(`WARN: pvesim: ${w}`);
+    // pmxcfs refuses a CT config whose VMID a VM has; a directory cannot.
+    const guest = clusterGuests(p).get(vmid);
+    if (guest?.type === 'qemu') warn(`WARN: pvesim: VMID ${vmid} is also VM ${vmid}'s on node '${guest.node}': pmxcfs would have refused this CT's config`);
     for (const [name, text] of Object.entries(built.files)) writeFileSync(join(dir, name), text);
     writeFileSync(join(dir, 'config'), built.lines.join('\n') + '\n');
+    writeFileSync(prestartScriptPath(p, vmid), prestartScript(p, vmid, config, pve, thisHostFacts(p.lxcPath, pve, firstStart).device));
     removeStaleCgroups(p.root, vmid);
-    mountVolumes(p, vmid, config);
     mkdirSync(join(p.root, 'run/pve'), { recursive: true });
     const stderrFile = p.stderrPath(vmid);
+    const debugLog = join(p.root, 'run/pve', `ct-${vmid}.log`);
     rmSync(stderrFile, { force: true });
-    // Like the pve-container@ unit: detached from us (lxc-start -d double-forks, the CT's monitor and
-    // init are not our children), stdout discarded, stderr to run/pve/ct-<vmid>.stderr.
+    rmSync(debugLog, { force: true });
+    // Like the pve-container@ unit: `lxc-start -F` (the monitor, which runs the hooks), detached from
+    // us, stdout discarded, stderr to run/pve/ct-<vmid>.stderr. LXC keeps a hook's own words for its
+    // debug log: written to run/pve/ct-<vmid>.log, as an admin gets it with `-l DEBUG -o`.
+    rmSync(prestartMarkerPath(p, vmid), { force: true });
     const errFd = openSync(stderrFile, 'a');
-    const logFile = join(p.root, 'run/pve', `ct-${vmid}.log`);
-    const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
-    const child = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-d', '-o', logFile, '-l', 'NOTICE'], {
-      stdio: ['ignore', 'ignore', errFd],
-      detached: true,
-    });
+    const monitor = spawn(p.lxcBin('lxc-start'), [...lxcArgs(vmid), '-F', '-o', debugLog, '-l', 'DEBUG'], { stdio: ['ignore', 'ignore', errFd], detached: true });
     closeSync(errFd);
-    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 255)));
-    // lxc-start -d itself returns once the CT is RUNNING (or has failed): lxc-wait only for a CT
-    // that is not there yet.
-    const running = code === 0 && (isRunning(vmid) || spawnSync(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10']).status === 0);
-    if (!running || !isRunning(vmid)) {
-      unmountVolumes(p, vmid);
-      foregroundStderr(logFile, logStart, stderrFile);
-      throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
-    }
+    const outcome = await monitorStart(vmid, monitor);
+    if (outcome === 'failed') throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
+    if (outcome === 'timeout') warn('problem with monitor socket, but continuing anyway: got timeout');
+    monitor.unref();
+  });
+}
+
+/**
+ * PVE's monitor_start: 'running' once LXC says RUNNING, 'failed' when the monitor ends before, 'timeout'
+ * after 10 s (PVE then warns and carries on). lxc-wait retries a missing command socket only once a
+ * second: it starts once the pre-start hook has run (LXC makes the socket before it runs the hooks),
+ * which the hook's marker file tells without polling.
+ */
+function monitorStart(vmid: number, monitor: ReturnType<typeof spawn>): Promise<'running' | 'failed' | 'timeout'> {
+  const marker = prestartMarkerPath(p, vmid);
+  return new Promise((resolve) => {
+    let waiter: ReturnType<typeof spawn> | undefined;
+    let monitorEnded = false;
+    const watcher = watch(dirname(marker));
+    const finish = (outcome: 'running' | 'failed' | 'timeout') => {
+      clearTimeout(timer);
+      watcher.close();
+      monitor.removeAllListeners('exit');
+      waiter?.removeAllListeners('exit');
+      if (outcome !== 'running') waiter?.kill('SIGKILL');
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish('timeout'), 10_000);
+    monitor.once('exit', () => {
+      monitorEnded = true;
+      // A waiter that saw RUNNING has said so already; one still waiting ends with the monitor.
+      if (!waiter) finish('failed');
+    });
+    const hookRan = () => {
+      if (waiter || monitorEnded) return;
+      waiter = spawn(p.lxcBin('lxc-wait'), [...lxcArgs(vmid), '-s', 'RUNNING', '-t', '10'], { stdio: 'ignore' });
+      // A waiter that gave up while the CT's command socket is still there only timed out.
+      waiter.once('exit', (code) => finish(code === 0 ? 'running' : !monitorEnded && isRunning(vmid) ? 'timeout' : 'failed'));
+    };
+    watcher.on('change', (_event, name) => {
+      if (name === basename(marker)) hookRan();
+    });
+    watcher.on('error', () => {});
+    if (existsSync(marker)) hookRan();
   });
 }
 
@@ -254,7 +271,6 @@ async function stop(vmid: number, o: Record<string, string>): Promise<void> {
     if (o.skiplock !== '1' && config.options.lock !== 'mounted') checkLock(config);
     spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
     if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
-    unmountVolumes(p, vmid);
   });
 }
 
@@ -272,7 +288,6 @@ async function shutdown(vmid: number, o: Record<string, string>): Promise<void> 
       if (!(await waitStopped(vmid, 5))) throw new PveError('container did not stop');
     }
     await waitStopped(vmid, 10);
-    unmountVolumes(p, vmid);
   });
 }
 
@@ -320,7 +335,7 @@ function status(vmid: number, verbose: boolean): void {
         // the CT stopped meanwhile
       }
     }
-    info.mem = ctCgroupValue(p.root, vmid, 'memory', 'memory.usage_in_bytes');
+    info.mem = hostCgroupMode() === 'unified' ? ctCgroupValue(p.root, vmid, '', 'memory.current') : ctCgroupValue(p.root, vmid, 'memory', 'memory.usage_in_bytes');
   }
   for (const k of Object.keys(info).sort()) process.stdout.write(`${k}: ${info[k]}\n`);
 }
@@ -357,46 +372,6 @@ function config(vmid: number, o: Record<string, string>): void {
 const FASTPLUG = ['description', 'onboot', 'startup', 'protection', 'hostname', 'hookscript', 'cores', 'tags', 'lock'];
 // ...and these also reach its cgroups.
 const CGROUP_HOTPLUG = ['memory', 'swap', 'cpulimit', 'cpuunits'];
-
-function setKey(c: PveConfig, key: string, value: string | undefined): void {
-  if (key === 'description') {
-    if (value === undefined) delete c.description;
-    else c.description = value;
-  } else if (key === 'env') {
-    if (value === undefined) delete c.env;
-    else c.env = value.split(/\0+/).filter(Boolean);
-  } else if (value === undefined) delete c.options[key];
-  else c.options[key] = value;
-}
-
-function getKey(c: PveConfig | NonNullable<PveConfig['pending']>, key: string): string | undefined {
-  if (key === 'description') return c.description;
-  if (key === 'env') return c.env?.join('\0');
-  return c.options[key];
-}
-
-/** vmconfig_apply_pending for a stopped CT: every pending value and deletion takes effect. */
-function applyPending(config: PveConfig, only?: (key: string) => boolean): PveConfig {
-  const c: PveConfig = { ...config, options: { ...config.options } };
-  const pending = config.pending;
-  if (!pending) return c;
-  const rest: NonNullable<PveConfig['pending']> = { options: {}, lxc: pending.lxc, delete: [] };
-  for (const k of pending.delete ?? []) {
-    if (!only || only(k)) setKey(c, k, undefined);
-    else rest.delete!.push(k);
-  }
-  const values: Record<string, string> = { ...pending.options };
-  if (pending.description !== undefined) values.description = pending.description;
-  if (pending.env) values.env = pending.env.join('\0');
-  for (const [k, v] of Object.entries(values)) {
-    if (!only || only(k)) setKey(c, k, v);
-    else setKey(rest as PveConfig, k, v);
-  }
-  const left = Object.keys(rest.options).length || rest.delete!.length || rest.description !== undefined || rest.env;
-  if (left) c.pending = rest;
-  else delete c.pending;
-  return c;
-}
 
 async function set(vmid: number, o: Record<string, string>): Promise<void> {
   const { delete: del, digest, skiplock, revert, ...changes } = o;
@@ -473,7 +448,7 @@ function hotplugCgroups(vmid: number, c: PveConfig, modified: Set<string>): void
   const o = c.options;
   const settings: CgroupSetting[] = [];
   if (modified.has('memory') || modified.has('swap')) {
-    const memory = updateLxcConfig({ options: o, lxc: [] }, vmid, thisHostFacts(p.lxcPath)).steps.find((s) => s.step === 'memory');
+    const memory = updateLxcConfig({ options: o, lxc: [] }, vmid, thisHostFacts(p.lxcPath, pve, false)).steps.find((s) => s.step === 'memory');
     for (const [key, value] of memory?.lines ?? []) settings.push([key.slice('lxc.cgroup2.'.length), value]);
   }
   if (modified.has('cpulimit')) settings.push(['cpu.max', o.cpulimit !== undefined ? `${Math.trunc(100000 * Number(o.cpulimit))} 100000` : 'max']);
@@ -494,19 +469,34 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     checkLock(c);
     if (isRunning(vmid)) {
       if (o.force !== '1') throw new PveError(`unable to destroy CT ${vmid} - container is running`);
+      warn(`forced to stop CT ${vmid} before destroying!`);
       spawnSync(p.lxcBin('lxc-stop'), [...lxcArgs(vmid), '--kill']);
       if (!(await waitStopped(vmid, 10))) throw new PveError('container did not stop');
     }
-    unmountVolumes(p, vmid);
     // Never delete what a bind mount shows: refuse while anything is still mounted there.
     if (mountsBelow(rootfsDir(p, vmid)).length > 0) throw new PveError(`unable to destroy CT ${vmid} - volumes still mounted`);
+    // destroy_lxc_container: a zombie config holds the VMID while the volumes go, and goes last.
+    writeConfig(p, vmid, { options: { lock: 'destroyed' }, lxc: [] });
     // Only volumes of the simulated `local` storage are the CT's own; bind mounts are never removed.
     rmSync(imagesDir(p, vmid), { recursive: true, force: true });
+    // As PVE: var/lib/lxc/<vmid> goes only when nothing but rootfs/ and config is in it (an unprivileged
+    // CT's rules.seccomp stays, and so do its dir and run/pve/ct-<vmid>.stderr).
+    rmdirQuietly(rootfsDir(p, vmid));
+    rmSync(join(ctDir(p, vmid), 'config'), { force: true });
+    rmSync(prestartScriptPath(p, vmid), { force: true });
+    rmSync(prestartMarkerPath(p, vmid), { force: true });
+    rmdirQuietly(ctDir(p, vmid));
     rmSync(p.confPath(vmid), { force: true });
-    rmSync(ctDir(p, vmid), { recursive: true, force: true });
-    rmSync(p.stderrPath(vmid), { force: true });
     updateVmlist(p);
   });
+}
+
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or not there
+  }
 }
 
 function exec(vmid: number, args: string[]): never {
@@ -553,10 +543,11 @@ async function create(vmid: number, template: string | undefined, o: Record<stri
   const { storage = 'local', start: startAfter, force: _force, unique: _u, 'ignore-unpack-errors': _i, pool: _pool, password: _pw, 'ssh-public-keys': _k, ...options } = o;
   if (storage !== 'local') throw new PveError(`storage '${storage}' does not exist`);
   mkdirSync(p.lxcConfDir, { recursive: true });
+  // check_vmid_unused: VMs and CTs share the cluster's VMIDs.
+  const taken = clusterGuests(p).get(vmid);
+  if (taken) throw new PveError(`${taken.type === 'qemu' ? 'VM' : 'CT'} ${vmid} already exists on node '${taken.node}'`);
   // The placeholder is the reservation: pmxcfs answers EEXIST for a VMID that is taken.
-  if (existsSync(p.confPath(vmid)) || !createExclusive(p.confPath(vmid), 'lock: create\n')) {
-    throw new PveError(`CT ${vmid} already exists on node '${p.node}'`);
-  }
+  if (!createExclusive(p.confPath(vmid), 'lock: create\n')) throw new PveError(`CT ${vmid} already exists on node '${p.node}'`);
   updateVmlist(p);
   const images = imagesDir(p, vmid);
   try {

@@ -1,6 +1,7 @@
-// pvesh for the simulated node: `pvesh get /cluster/nextid` — the lowest free VMID ≥ 100. Like PVE's,
-// it is a hint, not a reservation: two callers can get the same answer.
-import { VMID_MIN, usedVmids } from '../pve/node-facts.js';
+// pvesh for the simulated node: `pvesh get /cluster/nextid` — the lowest VMID that no CT or VM of the
+// cluster has, within datacenter.cfg's `next-id: lower=…,upper=…` ([100, 1000000) by default). Like
+// PVE's, it is a hint, not a reservation: two callers can get the same answer.
+import { nextIdRange, usedVmids } from '../pve/node-facts.js';
 import { nodePaths } from '../pve/paths.js';
 
 const [verb, path, ...rest] = process.argv.slice(2);
@@ -8,8 +9,14 @@ if (verb !== 'get' || path !== '/cluster/nextid') {
   process.stderr.write(`pvesim's pvesh knows only 'get /cluster/nextid'\n`);
   process.exit(255);
 }
-const used = usedVmids(nodePaths());
-let id = VMID_MIN;
-while (used.has(id)) id++;
+const paths = nodePaths();
+const used = usedVmids(paths);
+const { lower, upper } = nextIdRange(paths);
+let id = lower;
+while (id < upper && used.has(id)) id++;
+if (id >= upper) {
+  process.stderr.write(`unable to get any free VMID in range [${lower}, ${upper}]\n`);
+  process.exit(255);
+}
 const json = rest.includes('--output-format') && rest[rest.indexOf('--output-format') + 1] === 'json';
 process.stdout.write(json ? `"${id}"\n` : `${id}\n`);

@@ -1,15 +1,19 @@
 // pvesim: the simulated PVE node that the tests, the demo and the conformance runs use.
-//   pvesim env --root DIR [--node NAME]   set up (idempotently) a node tree under DIR; print `export` lines
+//   pvesim env --root DIR [--node NAME] [--pve 8|9]
+//                                         set up (idempotently) a node tree under DIR running PVE 9 (or
+//                                         8.4; remembered in the tree); print `export` lines
 //   pvesim down --root DIR                stop every CT it started, unmount, remove the tree
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PVE_RELEASES, type PveRelease } from '../pve/config.js';
+import { dpkgStatusPath, pveVersions } from '../pve/node-facts.js';
 import { nodePaths } from '../pve/paths.js';
 import { updateVmlist } from './ct-configs.js';
 import { spawnSync } from './lazy-builtins.js';
 import { removeNodeCgroups } from './node-cgroups.js';
-import { shellQuote } from './shell-quote.js';
-import { mountsBelow, templateCacheDir, unmountAllBelow } from './volumes.js';
+import { shellQuote } from '../lib/shell-quote.js';
+import { mountsBelow, simHookPaths, templateCacheDir, unmountAllBelow } from './volumes.js';
 
 const dist = dirname(fileURLToPath(import.meta.url));
 
@@ -19,11 +23,29 @@ function option(args: string[], name: string): string | undefined {
   return args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
 }
 
-function env(root: string, node: string): void {
+/** The packages a node of each release runs (pve-manager, pve-container), as its dpkg records them. */
+const PACKAGES: Record<PveRelease, Record<string, string>> = {
+  8: { 'pve-manager': '8.4.1', 'pve-container': '5.2.6' },
+  9: { 'pve-manager': '9.1.19', 'pve-container': '6.1.10' },
+};
+
+/** The node's dpkg status, in Debian's format: how pxoci and pct learn which PVE the node runs. */
+function writePveVersion(p: ReturnType<typeof nodePaths>, release: PveRelease): void {
+  const stanzas = Object.entries(PACKAGES[release]).map(
+    ([name, version]) => `Package: ${name}\nStatus: install ok installed\nPriority: optional\nMaintainer: pvesim\nArchitecture: all\nVersion: ${version}\nDescription: the version a simulated PVE ${release} node reports\n`,
+  );
+  const file = dpkgStatusPath(p);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, stanzas.join('\n'));
+}
+
+function env(root: string, node: string, release: PveRelease | undefined): void {
   const p = nodePaths(root, node);
   for (const d of [p.lxcConfDir, join(p.etcPve, 'nodes', node, 'qemu-server'), p.lockDir, p.lxcPath, join(root, 'run/pve'), join(root, 'usr/sbin'), join(root, 'usr/bin'), templateCacheDir(p)]) {
     mkdirSync(d, { recursive: true });
   }
+  // The release stays what the tree was made with unless --pve says otherwise.
+  if (release !== undefined || !pveVersions(p)) writePveVersion(p, release ?? 9);
   // Unprivileged CTs map ids through newuidmap: every path down to var/lib/lxc/<vmid>/rootfs must be
   // traversable by uid 100000 (mkdtemp makes 0700 dirs), as /var/lib/lxc is on a real node.
   chmodSync(root, 0o755);
@@ -34,10 +56,19 @@ function env(root: string, node: string): void {
   // Shims: work with an empty PATH (podman runs the runtime without one), so every path is absolute.
   const shim = (script: string) =>
     `#!/bin/sh\nPXOCI_PVE_ROOT=${shellQuote(root)} PXOCI_PVE_NODE=${shellQuote(node)} exec ${shellQuote(process.execPath)} ${shellQuote(join(dist, script))} "$@"\n`;
-  writeFileSync(p.pct, shim('pct.js'));
-  writeFileSync(p.pvesh, shim('pvesh.js'));
-  chmodSync(p.pct, 0o755);
-  chmodSync(p.pvesh, 0o755);
+  const hooks = simHookPaths(p);
+  mkdirSync(dirname(hooks.preStart), { recursive: true });
+  for (const [file, text] of <Array<[string, string]>>[
+    [p.pct, shim('pct.js')],
+    [p.pvesh, shim('pvesh.js')],
+    // LXC runs a hook as `<hook> <vmid> lxc <type>`: the shim names the type it stands for.
+    // The pre-start work is the script pct start wrote for the CT (volumes.ts prestartScript).
+    [hooks.preStart, `#!/bin/sh\nexec /bin/sh ${shellQuote(p.lxcPath)}/"$1"/pvesim-prestart\n`],
+    [hooks.postStop, shim('lxc-hooks.js').replace(/ "\$@"\n$/, ' post-stop "$@"\n')],
+  ]) {
+    writeFileSync(file, text);
+    chmodSync(file, 0o755);
+  }
   process.stdout.write(
     [
       `export PXOCI_PVE_ROOT=${shellQuote(root)}`,
@@ -86,10 +117,12 @@ function down(root: string): void {
 
 const [cmd, ...args] = process.argv.slice(2);
 const rootArg = option(args, '--root');
-if ((cmd !== 'env' && cmd !== 'down') || !rootArg) {
-  process.stderr.write('usage: pvesim env --root DIR [--node NAME] | pvesim down --root DIR\n');
+const pveArg = option(args, '--pve');
+const release = PVE_RELEASES.find((r) => String(r) === pveArg);
+if ((cmd !== 'env' && cmd !== 'down') || !rootArg || (pveArg !== undefined && !release)) {
+  process.stderr.write('usage: pvesim env --root DIR [--node NAME] [--pve 8|9] | pvesim down --root DIR\n');
   process.exit(2);
 }
 const root = resolve(rootArg);
-if (cmd === 'env') env(root, option(args, '--node') ?? 'pvesim');
+if (cmd === 'env') env(root, option(args, '--node') ?? 'pvesim', release);
 else down(root);

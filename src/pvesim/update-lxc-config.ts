@@ -1,8 +1,8 @@
 // The LXC config PVE renders from a CT's config at every start (pve-container's update_lxc_config), as
-// it renders it on a PVE 9 node: lxc 6 and pure cgroup v2. Nothing here knows the host the simulator
+// PVE 9 (pve-container 6.1) or PVE 8.4 (5.2) renders it on its node: lxc 6 and pure cgroup v2. Nothing here knows the host the simulator
 // runs on; whatever PVE looks up on its node comes in as RenderFacts, and host-adapter.ts rewrites the
 // result for this host. Steps come in PVE's order because raw lxc.* keys (late) override earlier lines.
-import { parsePropertyString, splitList, type PveConfig } from '../pve/config.js';
+import { parsePropertyString, splitList, type PveConfig, type PveRelease } from '../pve/config.js';
 
 export const LXC_CONFIG_DIR = '/usr/share/lxc/config';
 /** pve-lxc-syscalld's socket; PVE keeps using the old one on a node that still has only that. */
@@ -13,6 +13,10 @@ export type DeviceFact = { kind: 'missing' } | { kind: 'not-a-device' } | { kind
 
 /** What update_lxc_config looks up on its node besides the CT's config. */
 export interface RenderFacts {
+  /** The node's PVE release: which pve-container renders. */
+  pve: PveRelease;
+  /** var/lib/lxc/<vmid> did not exist before this start (PVE's mkpath of it leaves errno at ENOENT). */
+  firstStart: boolean;
   /** /var/lib/lxc on a real node. */
   lxcPath: string;
   /** PVE's `-f` test on a file of LXC_CONFIG_DIR. */
@@ -63,6 +67,8 @@ export interface RenderedStep {
 }
 
 export interface RenderedLxcConfig {
+  /** var/lib/lxc/<vmid> of the node. */
+  ctDir: string;
   steps: RenderedStep[];
   /** Files PVE writes next to the config (rules.seccomp). */
   files: Record<string, string>;
@@ -98,14 +104,21 @@ export function updateLxcConfig(conf: PveConfig, vmid: number, facts: RenderFact
 
   const features = o.features ? parsePropertyString('features', o.features) : {};
   steps.push({ step: 'seccomp', ...seccomp(conf, vmid, unprivileged, features, facts, ctDir, files) });
-  steps.push({ step: 'apparmor', ...apparmor(conf, features) });
+  steps.push({ step: 'apparmor', ...apparmor(conf, features, facts.pve) });
   step('fuse', features.fuse === '1' ? [['lxc.apparmor.raw', 'mount fstype=fuse,'], ['lxc.mount.entry', '/dev/fuse dev/fuse none bind,create=file 0 0']] : []);
   // systemd in an unprivileged CT does not get along with a writable /sys.
   step('sys-mixed', unprivileged && features.force_rw_sys !== '1' ? [['lxc.mount.auto', 'sys:mixed']] : []);
-  // Without an init system nobody else mounts /dev/shm.
-  step('dev-shm', o.entrypoint !== undefined && o.entrypoint !== '/sbin/init' ? [['lxc.mount.entry', 'shm dev/shm tmpfs rw,nosuid,nodev,create=dir 0 0']] : []);
+  // Without an init system nobody else mounts /dev/shm (PVE 9 only: PVE 8 has no entrypoint).
+  const entrypoint = facts.pve >= 9 ? o.entrypoint : undefined;
+  step('dev-shm', entrypoint !== undefined && entrypoint !== '/sbin/init' ? [['lxc.mount.entry', 'shm dev/shm tmpfs rw,nosuid,nodev,create=dir 0 0']] : []);
+  // PVE's bug (8.1 … 9.x): get_device_mode_and_rdev tests errno even after a successful stat. The
+  // start still carries the ENOENT of the probe for the missing unmanaged.common.conf (lxc-pve ships
+  // none) or, at a first start, of the mkpath of var/lib/lxc/<vmid>, unless make_seccomp_config opened
+  // files since (Perl's open leaves ENOTTY): it does only for an unprivileged CT without a raw
+  // lxc.seccomp.profile. A privileged CT, or one with its own seccomp profile, fails.
+  const staleEnoent = (ostype === 'unmanaged' || facts.firstStart) && files['rules.seccomp'] === undefined;
   for (const key of Object.keys(o).filter((k) => /^dev\d+$/.test(k))) {
-    steps.push({ step: 'device', key, lines: passthroughDevice(key, o[key]!, facts), warnings: [] });
+    steps.push({ step: 'device', key, lines: passthroughDevice(key, o[key]!, facts, staleEnoent), warnings: [] });
   }
   // Keeps the CT's mounts out of the host's namespace (loop devices would stay attached otherwise).
   step('monitor-unshare', [['lxc.monitor.unshare', '1']]);
@@ -147,12 +160,13 @@ export function updateLxcConfig(conf: PveConfig, vmid: number, facts: RenderFact
   step('cpu', cpu);
   if (!o.rootfs) throw new Error("missing 'rootfs' configuration");
   step('rootfs', [['lxc.rootfs.path', `${ctDir}/rootfs`]]);
-  step('entrypoint', o.entrypoint !== undefined ? [['lxc.init.cmd', o.entrypoint]] : []);
+  step('entrypoint', entrypoint !== undefined ? [['lxc.init.cmd', entrypoint]] : []);
   step('network', networks(o, vmid, facts));
-  step('env', (conf.env ?? []).map((v): LxcLine => ['lxc.environment.runtime', v]));
+  step('env', facts.pve >= 9 ? (conf.env ?? []).map((v): LxcLine => ['lxc.environment.runtime', v]) : []);
   step('raw', [...conf.lxc]);
-  step('cores', cores(o, hasRaw('lxc.cgroup2.cpuset.cpus'), facts));
-  return { steps, files };
+  // PVE 8 also takes a cgroup v1 cpuset key as the CT's own.
+  step('cores', cores(o, hasRaw('lxc.cgroup2.cpuset.cpus') || (facts.pve < 9 && hasRaw('lxc.cgroup.cpuset.cpus')), facts));
+  return { ctDir, steps, files };
 }
 
 /** make_seccomp_config: an unprivileged CT gets common.seccomp plus PVE's rules, in its own file. */
@@ -174,15 +188,15 @@ function seccomp(
   const rules: Record<string, string[]> = {
     // btrfs ioctls (type 0x94) half work in a user namespace: snapshots could be made but not removed.
     ioctl: ['errno 1 [1,0x9400,SCMP_CMP_MASKED_EQ,0xff00]'],
-    // AF_ALG sockets (38) answer EAFNOSUPPORT.
-    socket: ['errno 97 [0,38,SCMP_CMP_EQ]'],
   };
+  // AF_ALG sockets (38) answer EAFNOSUPPORT (PVE 9).
+  if (facts.pve >= 9) rules.socket = ['errno 97 [0,38,SCMP_CMP_EQ]'];
   if (features.keyctl !== '1') rules.keyctl = ['errno 38'];
   const lines: LxcLine[] = [];
   if (features.mknod === '1') {
     const [major, minor] = facts.kernelVersion;
     if (major < 5 || (major === 5 && minor < 3)) throw new Error(`'mknod' feature requested, but kernel too old (found ${major}.${minor}, required >= 5.3)`);
-    const socket = !facts.pathExists(SYSCALLD_SOCKET) && facts.pathExists(SYSCALLD_SOCKET_OLD) ? SYSCALLD_SOCKET_OLD : SYSCALLD_SOCKET;
+    const socket = facts.pve < 9 || (!facts.pathExists(SYSCALLD_SOCKET) && facts.pathExists(SYSCALLD_SOCKET_OLD)) ? SYSCALLD_SOCKET_OLD : SYSCALLD_SOCKET;
     lines.push(['lxc.seccomp.notify.proxy', `unix:${socket}`], ['lxc.seccomp.notify.cookie', String(vmid)]);
     // Only character (S_IFCHR 8192) and block (S_IFBLK 24576) nodes go to pve-lxc-syscalld; the mode
     // is mknod's 2nd and mknodat's 3rd argument.
@@ -199,16 +213,14 @@ function seccomp(
 }
 
 /** make_apparmor_config: LXC's generated profile, widened for the CT's features. */
-function apparmor(conf: PveConfig, features: Record<string, string>): { lines: LxcLine[]; warnings: string[] } {
-  const lines: LxcLine[] = [
-    ['lxc.apparmor.profile', 'generated'],
-    ['lxc.apparmor.raw', 'allow mqueue,'],
-  ];
+function apparmor(conf: PveConfig, features: Record<string, string>, pve: PveRelease): { lines: LxcLine[]; warnings: string[] } {
+  // PVE 9's profiles use AppArmor abi/4.0, where mqueue and userns need their own rules.
+  const lines: LxcLine[] = [['lxc.apparmor.profile', 'generated'], ...(pve >= 9 ? [['lxc.apparmor.raw', 'allow mqueue,'] as LxcLine] : [])];
   const uses: string[] = [];
   if (features.fuse === '1') uses.push('features:fuse');
   if (features.nesting === '1') {
     uses.push('features:nesting');
-    lines.push(['lxc.apparmor.allow_nesting', '1'], ['lxc.apparmor.raw', 'allow userns,']);
+    lines.push(['lxc.apparmor.allow_nesting', '1'], ...(pve >= 9 ? [['lxc.apparmor.raw', 'allow userns,'] as LxcLine] : []));
   } else {
     // Otherwise a CT could mount over (and chown) the host's /proc and /sys.
     lines.push(['lxc.apparmor.raw', 'deny mount -> /proc/,'], ['lxc.apparmor.raw', 'deny mount -> /sys/,']);
@@ -224,11 +236,11 @@ function apparmor(conf: PveConfig, features: Record<string, string>): { lines: L
 }
 
 /** A devN: the cgroup lets the CT use the device (PVE's hooks make its node in the CT's /dev). */
-function passthroughDevice(key: string, value: string, facts: RenderFacts): LxcLine[] {
-  const dev = parsePropertyString('dev', value);
+function passthroughDevice(key: string, value: string, facts: RenderFacts, staleEnoent: boolean): LxcLine[] {
+  const dev = parsePropertyString('dev', value, { pve: facts.pve });
   if (dev.path === undefined) throw new Error(`Path is not defined for passthrough device ${key}`);
   const found = facts.device(dev.path);
-  if (found.kind === 'missing') throw new Error(`Device ${dev.path} does not exist`);
+  if (found.kind === 'missing' || staleEnoent) throw new Error(`Device ${dev.path} does not exist`);
   if (found.kind === 'not-a-device') throw new Error(`${dev.path} is not a device`);
   const numbers = `${found.kind} ${found.major}:${found.minor}`;
   const readOnly = dev['deny-write'] === '1';
@@ -243,7 +255,7 @@ function networks(o: Record<string, string>, vmid: number, facts: RenderFacts): 
     const m = /^net(\d+)$/.exec(key);
     if (!m) continue;
     const i = m[1]!;
-    const net = parsePropertyString('net', o[key]!);
+    const net = parsePropertyString('net', o[key]!, { pve: facts.pve });
     lines.push([`lxc.net.${i}.type`, 'veth'], [`lxc.net.${i}.veth.pair`, `veth${vmid}i${i}`]);
     if (net.hwaddr !== undefined) lines.push([`lxc.net.${i}.hwaddr`, net.hwaddr]);
     if (net.name !== undefined) lines.push([`lxc.net.${i}.name`, net.name]);

@@ -11,6 +11,7 @@ import { ConfigError } from '../oci/errors.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { helperPath } from '../lib/native-paths.js';
 import { firstClosedDir, pathKind, realPath } from './hostfs.js';
+import { pveVersions } from '../pve/node-facts.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
 import { readJsonFile } from './caller-files.js';
@@ -45,8 +46,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
   let rootfs: string;
   try {
     if (!statSync(givenRootfs).isDirectory()) throw new Error();
-    // PVE's prestart hook refuses a symlink anywhere in the rootfs path ("symlink encountered at"):
-    // a bundle below a symlinked directory is common (/var/lib/containers moved to another disk).
+    // PVE's pre-start hook refuses a symlink anywhere in the rootfs path ("symlink encountered at"),
+    // and a bundle below a symlinked directory is common (/var/lib/containers moved to another disk).
     rootfs = realpathSync(givenRootfs);
   } catch {
     throw rootfsMissing(givenRootfs);
@@ -88,7 +89,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
 
     const ctDir = store.ctDir(id);
     const helper = helperPath('pxoci-helper');
-    const { config, init, namespacedSysctls, ctRoot, seccomp, hookPlan, setupPlan } = translate(spec, {
+    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp, hookPlan, setupPlan } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -98,6 +99,8 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       rootfs,
       pathKind,
       realPath,
+      // A node whose release cannot be read gets the oldest release's rules.
+      pveRelease: () => pveVersions(paths)?.release ?? 8,
     });
     config.options.tags = PXOCI_TAG;
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
@@ -149,6 +152,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       lxcInfo: paths.lxcBin('lxc-info'),
       preserveFds,
       namespacedSysctls,
+      namespaceJoins,
       ctRoot: ctOwner,
       consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
     }).then((k) => {
@@ -179,6 +183,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
       throw mountHookError(ctDir) ?? initError ?? new RuntimeError(`pct start ${vmid} failed: ${startError(result)}`);
     }
     crashPoint('create:ct-started');
+    keeper.ctStarted();
     const { initPid, pid, keeperPid } = await keeper.ready;
     // What only the host can do in the CT, once LXC is done with it (src/oci/mount-plan.ts).
     const setup = await run(helper, ['ct-setup', '--pid', String(initPid), '--ct-dir', ctDir], encodeSetupPlan(setupPlan));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parsePctConfig, writePctConfig, type PveConfig } from '../pve/config.js';
 import { withFileLock } from '../lib/flock.js';
 import type { NodePaths } from '../pve/paths.js';
-import { VMID_MAX, VMID_MIN, ctVmids, usedVmids } from '../pve/node-facts.js';
+import { VMID_MAX, VMID_MIN, ctVmids, nextIdRange, usedVmids } from '../pve/node-facts.js';
 import { atomicWrite, createExclusive } from '../lib/atomic-files.js';
 import { RuntimeError } from './errors.js';
 import { ownedBy, ownerLine, type OwnerKey } from './ownership.js';
@@ -20,7 +20,9 @@ const LOCK_TIMEOUT_SECONDS = 10;
  */
 export function reserveVmid(paths: NodePaths, placeholder: (vmid: number) => PveConfig): number {
   const used = usedVmids(paths);
-  for (let vmid = VMID_MIN; vmid <= VMID_MAX; vmid++) {
+  // The range the admin lets PVE hand out ids from (datacenter.cfg next-id), as pvesh nextid keeps to.
+  const { lower, upper } = nextIdRange(paths);
+  for (let vmid = Math.max(lower, VMID_MIN); vmid < Math.min(upper, VMID_MAX + 1); vmid++) {
     if (used.has(vmid)) continue;
     let created: boolean;
     try {
@@ -31,7 +33,7 @@ export function reserveVmid(paths: NodePaths, placeholder: (vmid: number) => Pve
     if (!created) continue;
     return vmid;
   }
-  throw new RuntimeError('no free VMID left on this cluster');
+  throw new RuntimeError(`no free VMID left in [${lower}, ${upper}) (datacenter.cfg next-id)`);
 }
 
 function readConfText(paths: NodePaths, vmid: number): string | undefined {

@@ -12,7 +12,8 @@ import { containerStatus } from './status.js';
 import { crashPoint } from './crash.js';
 import { logWarning } from './log.js';
 import { preloadTools, toolError } from './node-driver.js';
-import { findKeepers, isKeeperOf } from './proc.js';
+import { findKeepers, isKeeperOf, isSameProcessAlive, processStartTime } from './proc.js';
+import { lxcMonitorPid } from '../pve/node-facts.js';
 import { findOwnedCts, readConf, removeConfLocked, removeDeadWritersTemps } from './ct-configs.js';
 import { ownedBy, type OwnerKey } from './ownership.js';
 import type { ContainerRecord } from './record.js';
@@ -88,6 +89,13 @@ async function destroyOwned(
     }
     await waitFor(() => !driver.isRunning(vmid), 10_000);
   }
+  // PVE's post-stop hook runs in the CT's monitor after the CT counts as stopped and writes the config
+  // back without PVE's lock: a destroy meanwhile would see the destroyed CT's config come back.
+  const monitor = lxcMonitorPid(driver.paths, vmid);
+  if (monitor !== undefined) {
+    const started = processStartTime(monitor);
+    await waitFor(() => !isSameProcessAlive(monitor, started), 10_000);
+  }
   crashPoint('delete:ct-stopped');
   const [destroy] = await Promise.all([driver.pct('destroy', String(vmid)), whileDestroying?.()]);
   if (destroy.code !== 0 && readConf(driver.paths, vmid)) {
@@ -100,6 +108,26 @@ async function destroyOwned(
 export async function destroyContainerCts(ctx: Context, rec: ContainerRecord | undefined, key: OwnerKey | undefined, id = rec?.id): Promise<void> {
   if (id === undefined) return;
   for (const ct of ownedCts(ctx, rec, key, id)) await destroyOwned(ctx, ct, id, key);
+}
+
+/** How long delete waits for a backup job to release a CT: PVE's own wait for a config lock. */
+const BACKUP_WAIT_MS = 10_000;
+
+/**
+ * A backup job (vzdump) holds `lock: backup` on the CT while it runs, which can be hours, freezing the
+ * CT for a while in suspend mode; PVE refuses to stop or destroy it meanwhile. Engines do not retry a
+ * failed delete, and one that hangs for hours is worse: wait as long as PVE waits for a lock, then
+ * say why, having touched nothing.
+ */
+async function waitForBackup(ctx: Context, vmid: number, id: string, key: OwnerKey | undefined): Promise<void> {
+  const locked = () => {
+    const conf = readConf(ctx.driver.paths, vmid);
+    return conf?.options.lock === 'backup' && ownedBy(conf, id, vmid, key);
+  };
+  if (!locked() || (await waitFor(() => !locked(), BACKUP_WAIT_MS))) return;
+  throw new RuntimeError(
+    `CT ${vmid} of container ${id} is being backed up (lock: backup) and PVE refuses to stop or destroy it until the backup job ends: delete it again then, or exclude pxoci's CTs from backup jobs (README, Backups)`,
+  );
 }
 
 /** The keeper ends with the CT; one whose CT never started waits for it: end it. A recorded pid is
@@ -139,6 +167,7 @@ export async function destroyContainer(ctx: Context, id: string, o: { force: boo
   if (status) checkAllowed(o.force ? 'delete --force' : 'delete', status, id);
   // A record whose container process lives on outside the CT: that process is not ours to wait for.
   let recordedEnds = true;
+  if (rec?.vmid !== undefined) await waitForBackup(ctx, rec.vmid, id, key);
   if (rec && status !== 'stopped') {
     recordedEnds = await signalContainer(ctx, rec, status!, 9, true);
     crashPoint('delete:signalled');

@@ -14,6 +14,7 @@ export function pathKind(path: string): 'dir' | 'file' | 'char' | 'block' | 'mis
   }
 }
 
+/** The path with every symlink resolved, or undefined when it does not exist. */
 export function realPath(path: string): string | undefined {
   try {
     return realpathSync(path);

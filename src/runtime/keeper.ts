@@ -2,8 +2,9 @@
 // its init runs) and following the launcher's progress reports.
 import type { StdioOptions } from 'node:child_process';
 import { basename, dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { helperPath } from '../lib/native-paths.js';
+import type { NamespaceJoin } from '../oci/translate/namespaces.js';
 import { RuntimeError } from './errors.js';
 
 export interface KeeperOptions {
@@ -21,15 +22,24 @@ export interface KeeperOptions {
   consoleSocket?: string;
   timeoutSeconds?: number;
   namespacedSysctls?: Array<[string, string]>;
+  /** Namespaces the container runs in instead of the CT's own; the launcher opens them (a join
+   *  without a path: its own, which are those of `pxoci create`, the host's). */
+  namespaceJoins?: NamespaceJoin[];
   /** Host uid/gid of a user-namespaced CT's root: its init must reach the socket's folder and the fifo. */
   ctRoot?: { uid: number; gid: number };
 }
+
+/** /proc/<pid>/ns/ names, which the launcher also takes as the namespace types. */
+const PROC_NS_NAME: Record<NamespaceJoin['type'], string> = { network: 'net', ipc: 'ipc', uts: 'uts' };
 
 export interface Keeper {
   /** The launcher, on the host: what a rollback or recovery ends until the keeper exists. */
   launcherPid: number;
   /** Ends the launcher if it still runs (a failed create). */
   stopLauncher(): void;
+  /** Tells the launcher that pct start has returned: its wait for the CT's init is timed from now,
+   *  since on a loaded node the CT itself may take long to start. */
+  ctStarted(): void;
   /** Resolves once the CT's init holds the stdio and the container process waits for start, with
    *  host pids: the CT's init, the container process and the keeper in the CT (the pid-file pid). */
   ready: Promise<{ initPid: number; pid: number; keeperPid: number }>;
@@ -42,16 +52,18 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
     if (dirname(path) !== dirname(o.ctDir)) throw new RuntimeError(`internal error: ${path} is not in the state dir`);
     return basename(path);
   };
+  const startedFd = nfds + 1;
   const args = ['keeper', '--ct-dir', o.ctDir, '--exit-file', stateFile(o.exitFile), '--report-fd', String(nfds)];
-  args.push('--nfds', String(nfds), '--timeout', String(o.timeoutSeconds ?? 30));
+  args.push('--nfds', String(nfds), '--timeout', String(o.timeoutSeconds ?? 30), '--started-fd', String(startedFd));
   args.push('--vmid', String(o.vmid), '--lxcpath', o.lxcPath, '--lxc-info', o.lxcInfo);
   if (o.consoleSocket) args.push('--console-socket', o.consoleSocket);
   if (o.startResultFile) args.push('--start-result', stateFile(o.startResultFile));
   for (const [k, v] of o.namespacedSysctls ?? []) args.push('--sysctl', `${k}=${v}`);
+  for (const j of o.namespaceJoins ?? []) args.push('--join', `${PROC_NS_NAME[j.type]}:${j.field}:${j.path ?? `/proc/self/ns/${PROC_NS_NAME[j.type]}`}`);
   if (o.ctRoot) args.push('--owner', `${o.ctRoot.uid}:${o.ctRoot.gid}`);
   // The keeper gets exactly the caller's fds 0..2 (+ --preserve-fds), nothing else we hold:
   // a leaked fd (containerd's shim socket is fd 3) must not reach the container.
-  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...preserved, 'pipe'];
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', 'pipe'];
   // Loaded on first use: this module shares a chunk with the commands that never spawn.
   const { spawn } = await import('node:child_process');
   const child = spawn(helperPath('pxoci-helper'), args, { stdio });
@@ -90,6 +102,8 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   const first = await Promise.race([nextLine(), spawnError]);
   if (first instanceof Error) throw new RuntimeError(`cannot start pxoci-helper: ${first.message}`);
   const pidMatch = first === undefined ? null : /^pid (\d+)$/.exec(first);
+  // A namespace the config names that is none is the launcher's first word.
+  if (first?.startsWith('error ')) throw new RuntimeError(first.slice(6));
   if (!pidMatch) throw new RuntimeError(`pxoci keeper failed: ${first ?? 'no report'}`);
   const launcherPid = Number(pidMatch[1]);
 
@@ -104,5 +118,9 @@ export async function startKeeper(o: KeeperOptions): Promise<Keeper> {
   const stopLauncher = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  return { launcherPid, stopLauncher, ready };
+  const started = child.stdio[startedFd] as Writable;
+  // Once the launcher has taken the byte (or is gone) nothing more goes either way.
+  started.on('error', () => undefined);
+  const ctStarted = () => started.end('s');
+  return { launcherPid, stopLauncher, ctStarted, ready };
 }

@@ -59,14 +59,12 @@ export async function signalContainer(
       // it went away meanwhile
     }
   }
-  // A frozen process only acts on SIGKILL once thawed: runc thaws too.
-  if (
-    status === 'paused' &&
-    signal === 9 &&
-    rec.vmid !== undefined &&
-    ownedBy(readConf(ctx.driver.paths, rec.vmid), rec.id, rec.vmid, ctx.store.ownerKey())
-  ) {
-    await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
+  // A frozen process only acts on SIGKILL once thawed: runc thaws too. A backup job's freeze (suspend
+  // mode, `lock: backup`) is the job's to end: cgroup v2, as on every PVE node, lets SIGKILL through.
+  if (status === 'paused' && signal === 9 && rec.vmid !== undefined) {
+    const conf = readConf(ctx.driver.paths, rec.vmid);
+    if (conf?.options.lock === 'backup') logWarning(`CT ${rec.vmid} is frozen by a backup job (lock: backup): left frozen`);
+    else if (ownedBy(conf, rec.id, rec.vmid, ctx.store.ownerKey())) await ctx.driver.lxc('lxc-unfreeze', rec.vmid);
   }
   if (!delivered && !all) throw noSuchProcess();
   return !recordedOutside;

@@ -36,9 +36,20 @@ export interface SimNode {
   down(): void;
 }
 
-export function startSimNode(name: string): SimNode {
+/**
+ * The PVE release the simulated nodes of a test run: PXOCI_TEST_PVE=8 runs a suite against PVE 8.4's
+ * rules (scripts/test.mjs runs the lifecycle suite so), unset or 9 against PVE 9's.
+ */
+export function testPveRelease(): 8 | 9 {
+  const wanted = process.env.PXOCI_TEST_PVE;
+  if (wanted === undefined || wanted === '' || wanted === '9') return 9;
+  if (wanted === '8') return 8;
+  throw new Error(`PXOCI_TEST_PVE=${wanted}: 8 or 9`);
+}
+
+export function startSimNode(name: string, o: { pve?: 8 | 9 } = {}): SimNode {
   const root = mkdtempSync(join(tmpdir(), `pxoci-${name}-`));
-  const out = spawnSync(process.execPath, [pvesimJs, 'env', '--root', root], { encoding: 'utf8' });
+  const out = spawnSync(process.execPath, [pvesimJs, 'env', '--root', root, '--pve', String(o.pve ?? testPveRelease())], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`pvesim env failed: ${out.stderr}`);
   const env = parseExports(out.stdout);
   const stateRoot = join(root, 'pxoci-state');

@@ -1,6 +1,6 @@
 // The PVE CT config a translation builds, and the checks every value from the bundle passes before it
 // goes in: nothing in config.json may add a line, a key or a property to the file PVE reads.
-import { NUMBERED_OPTION_COUNT, checkOption, checkRawLxcKey, type PveConfig } from '../../pve/config.js';
+import { NUMBERED_OPTION_COUNT, PVE_RELEASE_LATEST, checkOption, checkRawLxcKey, rawKeySince, type PveConfig, type PveRelease } from '../../pve/config.js';
 import { ConfigError } from '../errors.js';
 
 export class CtConfig {
@@ -8,6 +8,9 @@ export class CtConfig {
   readonly lxc: Array<[string, string]> = [];
   /** The OCI field each raw line came from, where the caller said (same index as `lxc`). */
   readonly lxcFields: Array<string | undefined> = [];
+
+  /** `release` tells the node's PVE release; asked only for a key that not every release accepts. */
+  constructor(private readonly release: () => PveRelease = () => PVE_RELEASE_LATEST) {}
 
   /** A PVE option, checked as PVE's API checks it (type, range, format), so that no value PVE would
    *  refuse or misread reaches the file; `field` is the OCI field it comes from. */
@@ -22,10 +25,10 @@ export class CtConfig {
     this.options[key] = value;
   }
 
-  /** A raw lxc.* line, refused (naming the key) when PVE would not keep it exactly as given; `field`
+  /** A raw lxc.* line, refused (naming the key) when the node's PVE would not keep it exactly as given; `field`
    *  is the OCI field it comes from, for later messages about it. */
   raw(key: string, value: string, field?: string): void {
-    const check = checkRawLxcKey(key);
+    const check = checkRawLxcKey(key, rawKeySince(key) > 8 ? this.release() : PVE_RELEASE_LATEST);
     if (!check.ok) throw new ConfigError(key, `PVE does not accept this raw key (${check.msg})`);
     if (/[\n\r\0]/.test(value)) throw new ConfigError(field ?? key, 'value contains a control character');
     // PVE's parser drops it, so the CT would get another value than the one asked for.

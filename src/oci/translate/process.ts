@@ -57,7 +57,8 @@ function capabilitySets(caps: NonNullable<OciProcess['capabilities']>): Capabili
 }
 
 /** The init spec of the CT's process, with what LXC applies taken out of it into the CT config. */
-export function translateProcess(p: OciProcess, ct: CtConfig): InitSpec {
+/** `joinsNamespaces`: the init must keep CAP_SYS_ADMIN until it has joined them (setns needs it). */
+export function translateProcess(p: OciProcess, ct: CtConfig, joinsNamespaces = false): InitSpec {
   const init = processToInitSpec(p);
   // LXC sets lxc.prlimit.* on the init while it still has CAP_SYS_RESOURCE (lxc.cap.keep may drop
   // it); the container process inherits them.
@@ -70,7 +71,9 @@ export function translateProcess(p: OciProcess, ct: CtConfig): InitSpec {
     // The CT keeps the process's bounding set plus what pxoci's init needs to change uid and to drop
     // those extras from the bounding set itself before exec; it then lays down the other sets after
     // the uid change. LXC refuses keep and drop together: an empty drop clears common.conf's list.
-    const keep = [...new Set([...(p.capabilities.bounding ?? []), ...INIT_CAPABILITIES])];
+    // Joining namespaces needs CAP_SYS_ADMIN; the init drops it again once joined, unless the
+    // process's own bounding set has it.
+    const keep = [...new Set([...(p.capabilities.bounding ?? []), ...INIT_CAPABILITIES, ...(joinsNamespaces ? ['CAP_SYS_ADMIN'] : [])])];
     ct.raw('lxc.cap.drop', '');
     ct.raw('lxc.cap.keep', keep.map((c) => c.replace(/^CAP_/, '').toLowerCase()).join(' '));
   }
