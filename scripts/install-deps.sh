@@ -8,6 +8,9 @@ packages="lxc busybox-static runc gcc libc6-dev util-linux podman conmon contain
 # firewall plugins need iptables; slirp4netns for --network slirp4netns; catatonit for the pause
 # image podman builds for a pod's infra container.
 packages="$packages iptables containernetworking-plugins slirp4netns catatonit"
+# Pods through containerd's CRI (test/engine-cri.test.ts): the CNI bridge plugin (above) and ip(8),
+# which removes the bridge afterwards.
+packages="$packages iproute2"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
+import { dockerArchive } from './helpers/images.js';
 import { pctList } from './helpers/node-checks.js';
 import { sleep } from './helpers/wait.js';
 
@@ -45,17 +46,8 @@ function ctr(args: string[], timeout = 120_000) {
 t.before(async () => {
   daemon = spawn('/usr/bin/containerd', ['--config', config], { stdio: 'ignore', env: node.env });
   for (let i = 0; i < 100 && !existsSync(address); i++) await sleep(100);
-  const rootfs = busyboxRootfs();
-  // An image from a local rootfs, no registry: a one-layer docker archive built with podman-free tools.
-  const imageDir = join(work, 'image');
-  const r = spawnSync('sh', ['-c', `
-    set -e; mkdir -p ${imageDir}/layer; cd ${imageDir}
-    tar -C ${rootfs} -cf layer/layer.tar .
-    diff=$(sha256sum layer/layer.tar | cut -d' ' -f1)
-    printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' $diff > config.json
-    printf '[{"Config":"config.json","RepoTags":["pxoci-busybox:latest"],"Layers":["layer/layer.tar"]}]' > manifest.json
-    tar -cf ../image.tar config.json manifest.json layer/layer.tar`]);
-  if (r.status !== 0) throw new Error(`image build: ${r.stderr}`);
+  // An image from a local rootfs, no registry.
+  dockerArchive(busyboxRootfs(), 'pxoci-busybox:latest', join(work, 'image.tar'));
   const imp = ctr(['images', 'import', join(work, 'image.tar')]);
   if (imp.status !== 0) throw new Error(`ctr images import: ${imp.stderr}`);
 });

@@ -5,10 +5,10 @@
 // namespaces, iptables rules, slirp4netns processes.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
+import { busyboxRootfs, runtimeWrapper, startSimNode, writePodmanConf, type SimNode } from './helpers/env.js';
 import { pctList } from './helpers/node-checks.js';
 import { sleep } from './helpers/wait.js';
 
@@ -22,19 +22,7 @@ for (const tool of ['/usr/bin/podman', '/usr/sbin/iptables', '/usr/bin/slirp4net
 const node: SimNode = startSimNode('podman-net');
 const work = mkdtempSync(join(tmpdir(), 'pxoci-podman-net-'));
 const wrapper = runtimeWrapper(node, work, ['--root', join(work, 'state')]);
-const conf = join(work, 'containers.conf');
-writeFileSync(
-  conf,
-  [
-    '[containers]',
-    'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-    '[engine]',
-    'runtime_supports_json = ["crun", "runc", "pxoci"]',
-    '[engine.runtimes]',
-    `pxoci = ["${wrapper}"]`,
-    '',
-  ].join('\n'),
-);
+const conf = writePodmanConf(join(work, 'containers.conf'), { pxoci: wrapper });
 const env = { ...node.env, CONTAINERS_CONF: conf };
 const IMAGE = 'localhost/pxoci-busybox-net:latest';
 // Names of this test's containers and pods: other suites share podman's storage on this machine.

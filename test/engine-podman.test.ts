@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxRootfs, runtimeWrapper, startSimNode, type SimNode } from './helpers/env.js';
+import { busyboxRootfs, runtimeWrapper, startSimNode, writePodmanConf, type SimNode } from './helpers/env.js';
 import { pctList } from './helpers/node-checks.js';
 
 if (!existsSync('/usr/bin/podman')) {
@@ -17,20 +17,7 @@ const node: SimNode = startSimNode('podman');
 const work = mkdtempSync(join(tmpdir(), 'pxoci-podman-'));
 const stateRoot = join(work, 'state');
 const wrapper = runtimeWrapper(node, work, ['--root', stateRoot]);
-const conf = join(work, 'containers.conf');
-writeFileSync(
-  conf,
-  [
-    '[containers]',
-    'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-    '[engine]',
-    'runtime = "pxoci"',
-    'runtime_supports_json = ["crun", "runc", "pxoci"]',
-    '[engine.runtimes]',
-    `pxoci = ["${wrapper}"]`,
-    '',
-  ].join('\n'),
-);
+const conf = writePodmanConf(join(work, 'containers.conf'), { pxoci: wrapper }, 'pxoci');
 const env = { ...node.env, CONTAINERS_CONF: conf };
 const IMAGE = 'localhost/pxoci-busybox:latest';
 

@@ -731,3 +731,20 @@ t.test('annotations become lines of the CT notes; nothing in them can become a k
   t.equal(lines[0], `annotation k00=${'v'.repeat(200)}…`);
   t.equal(lines[32], '(8 more annotations: see pxoci state)');
 });
+
+t.test("a CRI pod's CTs: the first line of the notes names the pod and its sandbox", async (t) => {
+  const sandboxId = '8c9429c3419a41c2c7a901e286a2745a0b314a9dfabf8b22a687d9d6ad6b6fc7';
+  // What containerd 1.6.20's CRI plugin puts on a sandbox and on a container of the pod (seen in test/engine-cri.test.ts).
+  const pod = { 'io.kubernetes.cri.sandbox-id': sandboxId, 'io.kubernetes.cri.sandbox-name': 'web', 'io.kubernetes.cri.sandbox-namespace': 'shop', 'io.kubernetes.cri.sandbox-uid': 'u1' };
+  const notes = (annotations: Record<string, string>) => translate(spec((s) => (s.annotations = annotations)), ctx).config.description!.split('\n');
+  const sandbox = notes({ ...pod, 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-log-directory': '/var/log/pods/x' });
+  t.equal(sandbox[0], `Kubernetes pod shop/web: its sandbox ${sandboxId}`);
+  t.equal(sandbox.length, 7, 'then every annotation, as for any container');
+  const container = notes({ ...pod, 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': 'server', 'io.kubernetes.cri.image-name': 'busybox' });
+  t.equal(container[0], `Kubernetes pod shop/web: container server of sandbox ${sandboxId}`);
+  t.equal(notes({ ...pod, 'io.kubernetes.cri.container-type': 'other' })[0], 'annotation io.kubernetes.cri.container-type=other', 'no pod line for an unknown container type');
+  t.equal(notes({ 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': sandboxId })[0], 'annotation io.kubernetes.cri.container-type=sandbox', 'nor without the pod name');
+  t.equal(translate(spec(), ctx).config.description, undefined, 'no notes for a container without annotations');
+  t.equal(notes({ ...pod, 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-name': 'w'.repeat(300) })[0], `Kubernetes pod shop/${'w'.repeat(200)}…: its sandbox ${sandboxId}`, 'values cut as in the annotation lines');
+  t.throws(() => notes({ ...pod, 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-name': 'web\npxoci owner 00' }), /^annotations\["io.kubernetes.cri.sandbox-name"\]: the value contains a control character$/, 'a value that would add a line is refused');
+});

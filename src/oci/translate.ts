@@ -16,6 +16,7 @@ import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked
 import { MountPlans } from './translate/mount-plans.js';
 import { translateMounts } from './translate/mounts.js';
 import { namespaceJoins, translateNamespaces, type NamespaceJoin } from './translate/namespaces.js';
+import { podLine } from './translate/pod.js';
 import { translateProcess } from './translate/process.js';
 import { translateResources } from './translate/resources.js';
 import { rootfsOption, translateRootMounts } from './translate/root.js';
@@ -111,6 +112,10 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   }
   const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir, joins.map((j) => j.type)) : undefined;
   rejectUnsupportedLinuxFields(linux);
-  const config = ct.pveConfig(annotationLines(spec.annotations as Record<string, string> | undefined));
+  const annotations = spec.annotations as Record<string, string> | undefined;
+  // annotationLines checks every annotation first: only checked values reach the pod line.
+  const notes = annotationLines(annotations);
+  const pod = podLine(annotations);
+  const config = ct.pveConfig(pod ? [pod, ...notes] : notes);
   return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, hookPlan: plans.hook, setupPlan: plans.setup() };
 }

@@ -178,3 +178,23 @@ export function consoleRecv(): string {
   consoleRecvBin = out;
   return out;
 }
+
+/** A containers.conf that lets podman run these runtimes (name → binary), `defaultRuntime` without
+ *  --runtime. The simulated node's limits are below podman's default ulimits, which runc then may not
+ *  raise: they are set within them. */
+export function writePodmanConf(path: string, runtimes: Record<string, string>, defaultRuntime?: string): string {
+  writeFileSync(
+    path,
+    [
+      '[containers]',
+      'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
+      '[engine]',
+      ...(defaultRuntime ? [`runtime = "${defaultRuntime}"`] : []),
+      'runtime_supports_json = ["crun", "runc", "pxoci"]',
+      '[engine.runtimes]',
+      ...Object.entries(runtimes).map(([name, binary]) => `${name} = ["${binary}"]`),
+      '',
+    ].join('\n'),
+  );
+  return path;
+}

@@ -13,10 +13,12 @@ export function annotationLines(annotations: Record<string, string> | undefined)
     if (!ANNOTATION_KEY.test(k)) throw new ConfigError(`annotations["${k.replace(/[^\x20-\x7e]/g, '?')}"]`, 'an annotation key is letters, digits and . _ / - (at most 253)');
     if (/[\x00-\x1f\x7f]/.test(v)) throw new ConfigError(`annotations["${k}"]`, 'the value contains a control character');
   }
-  const lines = entries.slice(0, ANNOTATIONS_SHOWN).map(([k, v]) => {
-    const shown = [...v].length > ANNOTATION_VALUE_SHOWN ? [...v].slice(0, ANNOTATION_VALUE_SHOWN).join('') + '…' : v;
-    return `annotation ${k}=${shown}`;
-  });
+  const lines = entries.slice(0, ANNOTATIONS_SHOWN).map(([k, v]) => `annotation ${k}=${shownValue(v)}`);
   if (entries.length > ANNOTATIONS_SHOWN) lines.push(`(${entries.length - ANNOTATIONS_SHOWN} more annotations: see pxoci state)`);
   return lines;
+}
+
+/** An annotation value as the notes show it: cut at ANNOTATION_VALUE_SHOWN characters. */
+export function shownValue(v: string): string {
+  return [...v].length > ANNOTATION_VALUE_SHOWN ? [...v].slice(0, ANNOTATION_VALUE_SHOWN).join('') + '…' : v;
 }
