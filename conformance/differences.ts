@@ -26,13 +26,6 @@ export const DIFFERENCES = {
       '(io.*, hugetlb.*): pvesim warns and does not enforce it (docs/simulator.md). A real PVE node is pure ' +
       'cgroup v2 and does.',
   },
-  'lxc-bind-flags-only-with-ro': {
-    runtimes: ['pxoci'],
-    text:
-      'A bind of a file, or of a directory below /dev, is an lxc.mount.entry, and LXC remounts such a bind ' +
-      '(which is what applies per-mount flags) only to make it read-only: nosuid/nodev/noexec on a writable ' +
-      'one are not applied. Directory binds elsewhere are mpN volumes, whose mountoptions are.',
-  },
   'pve-ct-private-namespaces': {
     runtimes: ['pxoci'],
     text:
@@ -44,6 +37,28 @@ export const DIFFERENCES = {
     text:
       'PVE places every CT in lxc/<vmid> and LXC gives it a private cgroup namespace: linux.cgroupsPath is ' +
       'recorded, and the container sees its cgroup as "/".',
+  },
+  'lxc-api-filesystems': {
+    runtimes: ['pxoci'],
+    text:
+      'LXC mounts /proc, /sys and /dev (its own tmpfs, source "none") for every CT before the config\'s mounts, ' +
+      "and its own /dev/pts after them (after the mount hook that makes the config's): the config's entries for " +
+      "these four are left to LXC, so the mount table shows LXC's /dev source and LXC's order, and every other " +
+      'mount of the config comes before /dev/pts instead of after it.',
+  },
+  'pxoci-rejects-field': {
+    runtimes: ['pxoci'],
+    text:
+      'The program uses a field that pxoci refuses by name, as the table above documents (e.g. ' +
+      'linux.resources.memory.kernel, cgroup v1 only): create fails naming it, so the program\'s checks fail.',
+  },
+  'pve-subordinate-ids': {
+    runtimes: ['pxoci'],
+    text:
+      "LXC maps a CT's ids through shadow's newuidmap/newgidmap (installed on PVE), which allow only root's " +
+      'subordinate ids in /etc/subuid and /etc/subgid (100000-165535 on a new node); runc, as root, writes any ' +
+      "map itself. pxoci refuses a map outside them at create by name; an admin who adds root's ranges there " +
+      '(as PVE documents for custom idmaps) can use them.',
   },
   'host-cgroup-v1': {
     runtimes: ['runc'],
@@ -68,6 +83,13 @@ export const DIFFERENCES = {
       "mount namespace: LXC has pivoted before pxoci gets control, and only there do the hook's binary and " +
       'root.path resolve as in runc\'s pre-pivot hooks; mounts LXC made inside the CT are not seen.',
   },
+  'runc-1.1-rootfs-propagation': {
+    runtimes: ['runc'],
+    text:
+      'runc 1.1 applies linux.rootfsPropagation only before its pivot_root: with "shared" the root it pivots to ' +
+      'is private (a new mount does not reach a bind of /), and with "unbindable" create fails (EINVAL binding ' +
+      'the rootfs onto itself). runc 1.4 applies it after its pivot_root as well.',
+  },
   'runc-1.1-poststart-in-create': {
     runtimes: ['runc'],
     text: 'runc 1.1 runs poststart hooks inside create (status created), fixed in runc 1.2.',
@@ -85,3 +107,37 @@ export const DIFFERENCES = {
 } satisfies Record<string, Difference>;
 
 export type DifferenceName = keyof typeof DIFFERENCES;
+
+/**
+ * The OCI runtime-tools validation suite (scripts/oci-validation.sh, conformance/results/oci-validation.*):
+ * each of its checks that runc passes and pxoci does not, by program and the start of the check's
+ * description, with the documented difference that explains it. One that matches none is listed in
+ * docs/fields.md as a pxoci bug.
+ */
+export const VALIDATION_DIFFERENCES: Array<{ program: string; check: string; difference: DifferenceName }> = [
+  // runtimetest's mount checks, run inside the container by every program that starts one.
+  ...[
+    'default', 'hostname', 'linux_devices', 'linux_process_apparmor_profile', 'linux_sysctl', 'mounts', 'process',
+    'process_oom_score_adj', 'process_rlimits', 'process_user', 'root_readonly_true',
+  ].map((program) => ({ program, check: 'mounts[', difference: 'lxc-api-filesystems' as const })),
+  // These report runtimetest's whole run in the container as one check, which fails on those mount
+  // checks alone: the YAML diagnostic of each (the TAP output oci-validation.sh keeps) lists no other
+  // "not ok"; the hostname, masks, read-only paths and root propagation checked inside pass.
+  ...[
+    ['hostname', 'check hostname'],
+    ['linux_masked_paths', 'check masked'],
+    ['linux_readonly_paths', 'check read-only'],
+    ['linux_rootfs_propagation', 'check root propagation'],
+  ].map(([program, check]) => ({ program: program!, check: check!, difference: 'lxc-api-filesystems' as const })),
+  // They read the cgroup at linux.cgroupsPath from the host.
+  ...['delete_resources', 'linux_cgroups_cpus', 'linux_cgroups_devices', 'linux_cgroups_pids', 'linux_cgroups_relative_cpus', 'linux_cgroups_relative_devices', 'linux_cgroups_relative_pids'].flatMap(
+    (program) => ['get ', 'find ', 'pids ', 'cpu ', 'cpus '].map((check) => ({ program, check, difference: 'pve-cgroup-placement' as const })),
+  ),
+  // Their config sets linux.resources.memory.kernel (cgroup v1 only).
+  { program: 'linux_cgroups_memory', check: 'linux.resources.memory.kernel', difference: 'pxoci-rejects-field' },
+  { program: 'linux_cgroups_relative_memory', check: 'linux.resources.memory.kernel', difference: 'pxoci-rejects-field' },
+  { program: 'linux_ns_path', check: 'set ', difference: 'pxoci-rejects-field' },
+  { program: 'linux_ns_itype', check: 'inherit namespace', difference: 'pve-ct-private-namespaces' },
+  { program: 'linux_ns_nopath', check: 'linux.uidMappings', difference: 'pve-subordinate-ids' },
+  { program: 'linux_uid_mappings', check: 'linux.uidMappings', difference: 'pve-subordinate-ids' },
+];

@@ -5,7 +5,7 @@
 // pxoci/runc columns of docs/fields.md.
 import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,21 @@ export async function runInside(o: BundleOptions & { prepare?: (bundle: string) 
   await waitStopped(id);
   runtime(['delete', '--force', id]);
   return { stdout: c.out(), stderr: c.err() };
+}
+
+/** Files of a user-namespaced container belong to its mapped ids (PVE's pct create chowns them too). */
+export function chownTree(path: string, id: number) {
+  lchownSync(path, id, id);
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory() || readlinkSafe(path)) return;
+  for (const e of readdirSync(path)) chownTree(join(path, e), id);
+}
+
+function readlinkSafe(p: string) {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- results per field row ----------------------------------------------------------------------

@@ -17,9 +17,13 @@ int main(int argc, char **argv)
 			return cmd_run(argc - 1, argv + 1);
 		if (strcmp(argv[1], "nsexec") == 0)
 			return cmd_nsexec(argc - 1, argv + 1);
+		if (strcmp(argv[1], "mount-hook") == 0)
+			return cmd_mount_hook(argc - 1, argv + 1);
+		if (strcmp(argv[1], "ct-setup") == 0)
+			return cmd_ct_setup(argc - 1, argv + 1);
 		if (strcmp(argv[1], "reaper") == 0)
 			return cmd_reaper(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "usage: pxoci-helper lock|keeper|run|nsexec|reaper ...\n");
+	fprintf(stderr, "usage: pxoci-helper lock|keeper|run|nsexec|mount-hook|ct-setup|reaper ...\n");
 	return 2;
 }

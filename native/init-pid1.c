@@ -64,23 +64,20 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	if (p->terminal && ioctl(0, TIOCSCTTY, 0) < 0)
 		fail("cannot make the console the controlling terminal: %s", strerror(errno));
 
-	char *exe = resolve_executable(p);
-	if (chdir(p->cwd) != 0)
-		fail("chdir to cwd (\"%s\") set in config.json failed: no such file or directory", p->cwd);
 	apply_limits(p);
+	/* Opened before the uid changes (the fifo is the CT root's only), and read-write so that the open
+	 * does not wait for `start`: runc too has its process fully set up before it waits. */
+	int fifo = open(RUNTIME_DIR "/start.fifo", O_RDWR | O_CLOEXEC);
+	if (fifo < 0)
+		fail("open start fifo: %s", strerror(errno));
+	make_cwd(p->cwd);
+	assume_process(p);
+	char *exe = resolve_executable(p);
 
 	if (wire_send(keeper_sock, FRAME_CHILD_READY, NULL, 0, 1, NULL, 0) != 0)
 		_exit(127);
 
-	/* The `created` state: block here until `pxoci start` opens the fifo for writing. */
-	int fifo;
-	do
-		fifo = open(RUNTIME_DIR "/start.fifo", O_RDONLY | O_CLOEXEC);
-	while (fifo < 0 && errno == EINTR);
-	if (fifo < 0) {
-		fprintf(stderr, "pxoci-init: open start fifo: %s\n", strerror(errno));
-		_exit(127);
-	}
+	/* The `created` state: block here until `pxoci start` writes to the fifo. */
 	char go;
 	ssize_t r;
 	do
@@ -88,10 +85,10 @@ static void child_main(struct process_spec *p, int *fds, int nfds)
 	while (r < 0 && errno == EINTR);
 	close(fifo);
 	if (r != 1)
-		_exit(127); /* the fifo was closed without a start: nothing to run */
+		_exit(127);
 	/* The connection (close-on-exec) stays open for the startContainer hooks' report. */
 
-	become_process(p, exe);
+	exec_process(p, exe);
 }
 
 /* Moves this init, and so everything it forks and everything lxc-attach later puts beside it, into the

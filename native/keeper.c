@@ -610,8 +610,14 @@ int cmd_keeper(int argc, char **argv)
 	pid_t keeper = (pid_t)keeper_number;
 	waitpid(bridge_pid, NULL, 0);
 	int keeper_pidfd = pidfd_open_pid(keeper);
-	if (keeper_pidfd < 0)
-		fail("the keeper (pid %d) is gone: %s", (int)keeper, strerror(errno));
+	if (keeper_pidfd < 0) {
+		/* A keeper that ended this soon (a subreaper reaps it at once) may have relayed why: the init
+		 * failed before the container was ready, e.g. no such executable. Its words are the answer. */
+		int err = errno;
+		if (read_line(from_keeper[0], line, sizeof line, deadline, "the keeper's last word") && strncmp(line, "error ", 6) == 0)
+			fail("%s", line + 6);
+		fail("the keeper (pid %d) is gone: %s", (int)keeper, strerror(err));
+	}
 
 	for (;;) {
 		if (!read_line(from_keeper[0], line, sizeof line, deadline, "the container process to be ready"))

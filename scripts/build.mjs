@@ -114,7 +114,7 @@ try {
   const targets = [
     {
       out: 'pxoci-helper',
-      sources: native('helper-main.c', 'lock.c', 'keeper.c', 'keeper-ct.c', 'ct-join.c', 'run.c', 'nsexec.c', 'reaper.c', 'console-socket.c', 'exit-status.c', 'wire.c', 'io.c'),
+      sources: native('helper-main.c', 'lock.c', 'keeper.c', 'keeper-ct.c', 'ct-join.c', 'run.c', 'nsexec.c', 'reaper.c', 'mount-hook.c', 'ct-setup.c', 'in-root.c', 'console-socket.c', 'exit-status.c', 'wire.c', 'io.c'),
       flags: [],
     },
     { out: 'pxoci', sources: native('front.c', 'procfacts.c', 'io.c'), flags: ['-I', gen] },

@@ -24,7 +24,7 @@ const steps = [
   { name: 'typecheck', argv: [tsc, '--noEmit', '-p', '.'], counted: 'one' },
   { name: 'tap', argv: [...reaper, tap], counted: 'tap' },
   { name: 'lifecycle on PVE 8', argv: [...reaper, tap, 'test/lifecycle.test.ts'], env: { PXOCI_TEST_PVE: '8' }, counted: 'tap' },
-  { name: 'conformance vs runc', argv: [...reaper, tap, 'conformance/oci.test.ts', 'conformance/hooks-seccomp.test.ts'], env: { RUNTIME: '/usr/sbin/runc' }, counted: 'tap' },
+  { name: 'conformance vs runc', argv: [...reaper, tap, 'conformance/oci.test.ts', 'conformance/mounts.test.ts', 'conformance/hooks-seccomp.test.ts'], env: { RUNTIME: '/usr/sbin/runc' }, counted: 'tap' },
   { name: 'pve-check on pvesim 9', argv: [...reaper, 'bash', join(top, 'scripts/pve-check.sh'), '--pvesim', '9'], counted: 'check' },
   { name: 'pve-check on pvesim 8', argv: [...reaper, 'bash', join(top, 'scripts/pve-check.sh'), '--pvesim', '8'], counted: 'check' },
   { name: 'docs/fields.md', argv: [process.execPath, join(top, 'scripts/gen-fields-doc.mjs'), '--check'] },

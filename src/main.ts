@@ -7,7 +7,7 @@
 // for help, errors and the other commands, and create's validators only for create.
 import { versionText } from './version.js';
 import { RuntimeError } from './runtime/errors.js';
-import { logError } from './runtime/log.js';
+import { flushWarnings, logError } from './runtime/log.js';
 import { announce, parseFast, runCommand } from './cli/grammar.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -27,6 +27,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).then(
   () => {
+    flushWarnings();
     process.exitCode = process.exitCode ?? 0;
   },
   (e: unknown) => {

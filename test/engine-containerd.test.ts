@@ -173,3 +173,12 @@ t.test('the task pid is in the container: task ps, task metrics and its namespac
   }
   t.equal(pctList(node), '');
 });
+
+// ctr --privileged lists every host device, /dev/ptmx and /dev/console among them, which LXC sets up
+// itself: the ones LXC owns stay LXC's, the rest are nodes pxoci makes.
+t.test('ctr run --privileged: host devices, /dev/ptmx the symlink to pts/ptmx', async (t) => {
+  const r = ctr(['run', '--rm', '--privileged', '--runc-binary', wrapper, IMAGE, 'c4', 'sh', '-c', 'readlink /dev/ptmx; [ -c /dev/loop-control ] && echo host-device; exit 0']);
+  t.equal(r.stdout, 'pts/ptmx\nhost-device\n', r.stderr);
+  t.equal(r.status, 0);
+  t.equal(pctList(node), '');
+});

@@ -224,3 +224,29 @@ t.test('the pid podman gets is in the container: top, cp, stats and inspect act 
   }
   t.equal(pctList(node), '');
 });
+
+// podman --privileged lists every host device, /dev/ptmx, /dev/console and /dev/tty0…63 among them,
+// which LXC sets up itself: the ones LXC owns stay LXC's, the rest are nodes pxoci makes.
+t.test('podman run --privileged: host devices, /dev/ptmx the symlink to pts/ptmx', async (t) => {
+  const r = podman('run', '--rm', '--privileged', '--network', 'none', IMAGE, 'sh', '-c', 'readlink /dev/ptmx; [ -c /dev/loop-control ] && echo host-device; [ -c /dev/tty0 ] && echo tty0; exit 0');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'pts/ptmx\nhost-device\ntty0\n', r.stderr);
+  t.equal(pctList(node), '');
+});
+
+// --read-only mounts tmpfs on /run, /tmp and /var/tmp with tmpcopyup; --tmpfs adds it too.
+t.test('podman run --read-only and --tmpfs (tmpcopyup): writable tmpfs with the image files, read-only root', async (t) => {
+  const r = podman('run', '--rm', '--read-only', '--tmpfs', '/etc', '--network', 'none', IMAGE, 'sh', '-c', 'touch /tmp/x && echo tmp-writable; touch /x 2>/dev/null || echo root-readonly; grep -c ^root: /etc/passwd; touch /etc/new && echo etc-writable');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'tmp-writable\nroot-readonly\n1\netc-writable\n', r.stderr);
+  t.equal(pctList(node), '');
+});
+
+// Without the tmpfs on /run, podman's /run/.containerenv bind needs a mount point the image lacks on
+// a root that is read-only: made before the root becomes read-only, as runc does.
+t.test('podman run --read-only --read-only-tmpfs=false: the engine\'s file binds on a read-only root', async (t) => {
+  const r = podman('run', '--rm', '--read-only', '--read-only-tmpfs=false', '--network', 'none', IMAGE, 'sh', '-c', 'test -f /run/.containerenv && echo containerenv; touch /x 2>/dev/null || echo root-readonly');
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'containerenv\nroot-readonly\n', r.stderr);
+  t.equal(pctList(node), '');
+});

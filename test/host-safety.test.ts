@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureStdio, createWithPipes, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
+import { captureStdio, createWithPipes, dist, makeBundle, pxoci, pxociBin, startSimNode, type SimNode } from './helpers/env.js';
 import { ctConfigs, leftovers } from './helpers/node-checks.js';
 import { sleep } from './helpers/wait.js';
 
@@ -258,5 +258,29 @@ t.test('a non-root caller on root\'s state dir: a permission error naming the pa
   t.equal(JSON.parse(pxoci(node, ['state', id]).stdout).status, 'running', 'and its container runs');
   t.equal(pxoci(node, ['delete', '--force', id]).status, 0);
   t.same(leftovers(node, id), {});
+  await c.closed;
+});
+
+t.test("ct-setup (root, in a CT's mount namespace) acts only on the init of the container whose runtime dir it is given", async (t) => {
+  const id = 'ctsetup';
+  const c = await runningContainer(id);
+  const { initPid } = record(id) as { initPid: number };
+  const ctDir = join(node.stateRoot, id, 'ct');
+  const helper = join(dist, 'pxoci-helper');
+  const setup = (pid: number, dir: string) => spawnSync(helper, ['ct-setup', '--pid', String(pid), '--ct-dir', dir], { input: '', encoding: 'utf8' });
+  // A host process (a pid a dead CT's init may have left to anyone): its mount namespace is the host's.
+  const host = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const other = mkdtempSync(join(tmpdir(), 'pxoci-other-ct-'));
+  for (const [pid, dir, what] of [
+    [host.pid!, ctDir, 'a host process'],
+    [initPid, other, "this CT's init, but another container's runtime dir"],
+  ] as const) {
+    const r = setup(pid, dir);
+    t.equal(r.status, 1, `${what}: refused`);
+    t.equal(r.stderr, `pid ${pid} is not the init of the container whose runtime dir is ${dir}\n`, `${what}: says why`);
+  }
+  host.kill();
+  t.equal(setup(initPid, ctDir).status, 0, "the container's own init and runtime dir: accepted");
+  t.equal(pxoci(node, ['delete', '--force', id]).status, 0);
   await c.closed;
 });

@@ -60,6 +60,22 @@ t.test('wrong shapes are rejected with the JSON path and ajv message', async (t)
   }
 });
 
+t.test("unknown properties are reported and dropped, as the spec's Extensibility wants; shape errors still fail", async (t) => {
+  const seen: string[] = [];
+  const spec = validateSpec(
+    { ociVersion: '1.0.2', root: { path: 'rootfs', future: 1 }, 'org.example': {}, linux: { bogus: true, namespaces: [{ type: 'pid', extra: 'x' }] } },
+    (field) => seen.push(field),
+  );
+  t.same(seen.sort(), ['config.json: linux.bogus', 'config.json: linux.namespaces[0].extra', 'config.json: org.example', 'config.json: root.future']);
+  t.same(spec, { ociVersion: '1.0.2', root: { path: 'rootfs' }, linux: { namespaces: [{ type: 'pid' }] } });
+  t.throws(() => validateSpec({ ociVersion: '1.0.2', root: { path: 'r' }, bogus: 1, process: { args: 'sh', cwd: '/' } }, () => {}), {
+    message: 'config.json: process.args: must be array',
+  });
+  const process: string[] = [];
+  t.same(validateProcess({ args: ['ls'], cwd: '/', later: true }, (f) => process.push(f)), { args: ['ls'], cwd: '/' });
+  t.same(process, ['process: later']);
+});
+
 t.test('process.json for exec has its own prefix', async (t) => {
   t.doesNotThrow(() => validateProcess({ args: ['ls'], cwd: '/' }));
   t.throws(() => validateProcess({ args: ['ls'] }), { message: "process: (top level): must have required property 'cwd'" });

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { validateSpec } from '../src/oci/bundle.js';
 import { translate, hostnameFor, sharesToCpuunits, type TranslateContext } from '../src/oci/translate.js';
 import { encodeInitSpec } from '../src/oci/initspec.js';
+import { MS, encodeHookPlan, encodeSetupPlan } from '../src/oci/mount-plan.js';
 import { ConfigError } from '../src/oci/errors.js';
 import { FIELDS, rejectionReason } from '../src/oci/fields.js';
 import { defaultSpec } from '../src/commands/spec.js';
@@ -20,9 +21,11 @@ const ctx: TranslateContext = {
   runtimeDir: '/run/pxoci/test/ct',
   arch: 'amd64',
   rootfs: '/b/rootfs',
+  helper: '/usr/lib/pxoci/pxoci-helper',
   pathKind: (p) => (p.endsWith('.file') || p === '/proc/kcore' ? 'file' : p.includes('missing') ? 'missing' : 'dir'),
-  deviceNodes: { dir: '/run/pxoci/test/dev', script: '/run/pxoci/test/dev.sh' },
+  realPath: (p) => (p.includes('missing') ? undefined : p.replace(/^\/link\//, '/real/')),
 };
+const HOOK = 'lxc.hook.mount: /usr/lib/pxoci/pxoci-helper mount-hook /run/pxoci/test/ct';
 
 function spec(patch: (s: any) => void = () => {}): any {
   const s: any = {
@@ -43,7 +46,7 @@ const pastPlumbing = (s: any) => lxcOf(s).slice(lxcOf(spec()).length);
 
 t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
   const { config, init } = translate(spec(), ctx);
-  t.same(config.options, { arch: 'amd64', ostype: 'unmanaged', hostname: 'test', rootfs: '/b/rootfs' });
+  t.same(config.options, { arch: 'amd64', ostype: 'unmanaged', hostname: 'test', rootfs: '/b/rootfs', tty: '0' });
   t.same(config.lxc, [
     ['lxc.init.cmd', '/.pxoci/init'],
     ['lxc.mount.entry', '/run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0'],
@@ -53,25 +56,45 @@ t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
 });
 
 t.test('runc-style default spec (pxoci spec) translates', async (t) => {
-  const { config } = translate(validateSpec(defaultSpec(false)), ctx);
-  t.equal(config.options.rootfs, '/b/rootfs,ro=1');
+  const { config, hookPlan } = translate(validateSpec(defaultSpec(false)), ctx);
+  t.equal(config.options.rootfs, '/b/rootfs', 'no ro=1: the mount hook makes the root read-only once its mount points exist');
   const lxc = config.lxc.map(([k, v]) => `${k}: ${v}`);
   t.ok(lxc.includes('lxc.cap.keep: audit_write kill net_bind_service setgid setuid setpcap'));
   t.ok(lxc.includes('lxc.prlimit.nofile: 1024:1024'));
-  t.ok(lxc.includes('lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0'));
-  t.ok(lxc.includes('lxc.mount.entry: /dev/null proc/kcore none bind,optional 0 0'));
-  t.ok(lxc.includes('lxc.mount.entry: tmpfs proc/acpi tmpfs ro,optional 0 0'));
-  t.notOk(lxc.some((l) => l.includes(' proc proc ')), '/proc is provided by LXC');
+  t.ok(lxc.includes(HOOK));
+  t.same(lxc.filter((l) => l.startsWith('lxc.mount.entry')), ['lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0', 'lxc.mount.entry: /run/pxoci/test/ct/run .pxoci/run none bind,create=dir 0 0'], 'no host path but the runtime dir');
+  t.match(hookPlan, [
+    { op: 'mount', field: 'mounts[3]', destination: '/dev/shm', fstype: 'tmpfs', source: 'shm', data: ['mode=1777', 'size=65536k'] },
+    { op: 'mount', field: 'mounts[4]', destination: '/dev/mqueue', fstype: 'mqueue' },
+  ]);
+  t.ok(hookPlan.some((o) => o.op === 'mask' && o.path === '/proc/kcore'));
+  t.ok(hookPlan.some((o) => o.op === 'readonly' && o.path === '/proc/sys'));
+  t.same(hookPlan.at(-1), { op: 'root-readonly' });
+  t.notOk(hookPlan.some((o) => o.op === 'mount' && o.destination === '/proc'), '/proc is provided by LXC');
   t.notOk(lxc.some((l) => l.includes('devices.deny: a')), 'the leading deny-all is LXC baseline');
 });
 
 t.test('a real podman 4.3 config translates (file binds as mount entries)', async (t) => {
   const podman = JSON.parse(readFileSync(join(top, 'test/fixtures/podman-4.3-run.json'), 'utf8'));
   const kinds: TranslateContext['pathKind'] = (p) => (/\/(hosts|hostname|resolv\.conf|\.containerenv)$/.test(p) ? 'file' : 'dir');
-  const { config, init, namespacedSysctls } = translate(validateSpec(podman), { ...ctx, pathKind: kinds, rootfs: '/var/lib/x/merged' });
+  const { config, init, namespacedSysctls, hookPlan, setupPlan } = translate(validateSpec(podman), { ...ctx, pathKind: kinds, rootfs: '/var/lib/x/merged' });
   const lxc = config.lxc.map(([k, v]) => `${k}: ${v}`);
-  t.ok(lxc.some((l) => /^lxc\.mount\.entry: \S+\/userdata\/hosts etc\/hosts none bind,create=file 0 0$/.test(l)), lxc.join('\n'));
-  t.ok(lxc.some((l) => /^lxc\.mount\.entry: \S+\/userdata\/shm dev\/shm none bind,nosuid,noexec,nodev,create=dir 0 0$/.test(l)));
+  t.match(
+    hookPlan.filter((o) => o.op === 'mount'),
+    [
+      { destination: '/dev/mqueue', fstype: 'mqueue' },
+      { destination: '/etc/hosts', mountPoint: 'file', source: /\/userdata\/hosts$/, flags: MS.BIND, remountFlags: 0 },
+      { destination: '/dev/shm', mountPoint: 'dir', source: /\/userdata\/shm$/, flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV },
+      { destination: '/run/.containerenv', mountPoint: 'file' },
+      { destination: '/etc/hostname', mountPoint: 'file' },
+    ],
+  );
+  // podman's rprivate on every bind is applied after LXC's pivot_root (which makes every mount shared).
+  t.same(
+    setupPlan.filter((o) => o.op === 'propagation').map((o) => o.op === 'propagation' && o.path),
+    ['/etc/hosts', '/dev/shm', '/run/.containerenv', '/etc/hostname', '/sys/fs/cgroup'],
+  );
+  t.ok(lxc.includes(HOOK));
   t.ok(lxc.includes('lxc.cgroup2.pids.max: 2048'));
   t.equal(init.args[0], 'sh');
   t.same(namespacedSysctls, podman.linux.sysctl ? Object.entries(podman.linux.sysctl) : []);
@@ -109,7 +132,7 @@ t.test('resources', async (t) => {
   t.equal(sharesToCpuunits(262144), 10000);
 });
 
-t.test('mounts: directory binds become mpN, the rest mount entries', async (t) => {
+t.test('mounts: all of them, in their order, through the mount hook; none as mpN', async (t) => {
   const s = spec((s) => {
     s.mounts = [
       { destination: '/data', type: 'bind', source: '/host/data', options: ['rbind', 'ro', 'nosuid', 'nodev'] },
@@ -119,54 +142,89 @@ t.test('mounts: directory binds become mpN, the rest mount entries', async (t) =
       { destination: '/proc', type: 'proc', source: 'proc' },
     ];
   });
-  const { config } = translate(s, ctx);
-  t.equal(config.options.mp0, '/host/data,mp=/data,mountoptions=nosuid;nodev,ro=1');
-  t.equal(config.options.mp1, '/host/rw,mp=/rw');
-  t.same(pastPlumbing(s), [
-    'lxc.mount.entry: /host/x.file etc/x.file none bind,ro,create=file 0 0',
-    'lxc.mount.entry: tmpfs tmp tmpfs nosuid,size=1m,mode=1777,create=dir 0 0',
+  const { config, hookPlan } = translate(s, ctx);
+  t.notOk(Object.keys(config.options).some((k) => /^mp\d+$/.test(k)), 'PVE mounts mpN before anything else and without rbind, so order and recursion could not be kept');
+  t.same(pastPlumbing(s), [HOOK]);
+  t.same(hookPlan, [
+    { op: 'mount', field: 'mounts[0]', destination: '/data', mountPoint: 'dir', source: '/host/data', flags: MS.BIND | MS.REC, remountFlags: MS.RDONLY | MS.NOSUID | MS.NODEV, data: [], tmpcopyup: false },
+    { op: 'mount', field: 'mounts[1]', destination: '/rw', mountPoint: 'dir', source: '/host/rw', flags: MS.BIND, remountFlags: 0, data: [], tmpcopyup: false },
+    { op: 'mount', field: 'mounts[2]', destination: '/etc/x.file', mountPoint: 'file', source: '/host/x.file', flags: MS.BIND, remountFlags: MS.RDONLY, data: [], tmpcopyup: false },
+    { op: 'mount', field: 'mounts[3]', destination: '/tmp', mountPoint: 'dir', source: 'tmpfs', fstype: 'tmpfs', flags: MS.NOSUID, remountFlags: 0, data: ['size=1m', 'mode=1777'], tmpcopyup: false },
+  ]);
+  t.equal(
+    encodeHookPlan(hookPlan),
+    `mount mounts[0] /data d /host/data - ${MS.BIND | MS.REC} ${MS.RDONLY | MS.NOSUID | MS.NODEV} - 0\n` +
+      `mount mounts[1] /rw d /host/rw - ${MS.BIND} 0 - 0\n` +
+      `mount mounts[2] /etc/x.file f /host/x.file - ${MS.BIND} ${MS.RDONLY} - 0\n` +
+      `mount mounts[3] /tmp d tmpfs tmpfs ${MS.NOSUID} 0 size=1m,mode=1777 0\n`,
+  );
+});
+
+t.test('mounts: a nested bind before its parent stays in that order (PVE would mount mpN first, by key)', async (t) => {
+  const { hookPlan } = translate(
+    spec((s) => {
+      s.mounts = [
+        { destination: '/mnt/x/y', type: 'bind', source: '/host/y', options: ['bind'] },
+        { destination: '/mnt/x', type: 'bind', source: '/host/x', options: ['bind'] },
+      ];
+    }),
+    ctx,
+  );
+  t.same(hookPlan.map((o) => o.op === 'mount' && o.destination), ['/mnt/x/y', '/mnt/x']);
+});
+
+t.test('mount options: every runc option is applied or refused by name, none dropped', async (t) => {
+  const plan = (options: string[], type = 'tmpfs', source = 'tmpfs') => translate(spec((s) => (s.mounts = [{ destination: '/m', type, source, options }])), ctx);
+  const tmpfs = plan(['tmpcopyup', 'strictatime', 'mode=755', 'size=65536k', 'rshared']);
+  t.match(tmpfs.hookPlan[0], { op: 'mount', tmpcopyup: true, flags: MS.STRICTATIME, data: ['mode=755', 'size=65536k'] });
+  t.same(tmpfs.setupPlan.filter((o) => o.op === 'propagation'), [{ op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.SHARED | MS.REC }]);
+  const bind = plan(['rbind', 'strictatime', 'mode=755', 'size=1m', 'slave', 'noatime', 'rw'], 'bind', '/host/d');
+  t.match(bind.hookPlan[0], { flags: MS.BIND | MS.REC, remountFlags: MS.STRICTATIME | MS.NOATIME, data: ['mode=755', 'size=1m'] }, 'strictatime and mode=/size= on a bind: accepted as runc accepts them');
+  t.same(bind.setupPlan.filter((o) => o.op === 'propagation'), [{ op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.SLAVE }]);
+  for (const [options, type, re] of [
+    [['tmpcopyup'], 'bind', /^mounts\[0\]\.options: tmpcopyup applies to tmpfs mounts only$/],
+    [['rro'], 'tmpfs', /^mounts\[0\]\.options: recursive mount attribute "rro" is not supported/],
+    [['bind', 'idmap'], 'bind', /^mounts\[0\]\.options: option "idmap"/],
+  ] as const) {
+    t.throws(() => plan([...options], type, type === 'bind' ? '/host/d' : 'tmpfs'), re);
+  }
+});
+
+t.test('linux.rootfsPropagation: applied before the mounts, and (unless private or slave) again after them, as runc', async (t) => {
+  const setup = (p: string) => translate(spec((s) => ((s.linux = { rootfsPropagation: p }), (s.mounts = [{ destination: '/m', type: 'tmpfs', options: ['rprivate'] }]))), ctx).setupPlan;
+  t.same(setup('rshared'), [
+    { op: 'ptmx' },
+    { op: 'root-propagation', flags: MS.SHARED | MS.REC },
+    { op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.PRIVATE | MS.REC },
+    { op: 'root-propagation', flags: MS.SHARED | MS.REC },
+  ]);
+  t.same(setup('slave'), [{ op: 'ptmx' }, { op: 'root-propagation', flags: MS.SLAVE }, { op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.PRIVATE | MS.REC }]);
+  t.same(setup('private'), [{ op: 'ptmx' }, { op: 'root-propagation', flags: MS.PRIVATE }, { op: 'propagation', field: 'mounts[0]', path: '/m', flags: MS.PRIVATE | MS.REC }]);
+  t.equal(encodeSetupPlan(setup('unbindable')), `ptmx\nroot-propagation ${MS.UNBINDABLE}\npropagation mounts[0] /m ${MS.PRIVATE | MS.REC}\nroot-propagation ${MS.UNBINDABLE}\n`);
+});
+
+t.test("masked and read-only paths are the container's own, never a host path", async (t) => {
+  const { config, hookPlan } = translate(spec((s) => (s.linux = { maskedPaths: ['/secret', '/proc/kcore', '/missing-on-host'], readonlyPaths: ['/root', '/proc/sys'] })), ctx);
+  t.notOk(config.lxc.some(([k, v]) => k === 'lxc.mount.entry' && !/^\/run\/pxoci\/test\/ct(\/run)? /.test(v)), 'no lxc.mount.entry binds a host path');
+  t.same(hookPlan, [
+    { op: 'readonly', field: 'linux.readonlyPaths[0]', path: '/root' },
+    { op: 'readonly', field: 'linux.readonlyPaths[1]', path: '/proc/sys' },
+    { op: 'mask', field: 'linux.maskedPaths[0]', path: '/secret' },
+    { op: 'mask', field: 'linux.maskedPaths[1]', path: '/proc/kcore' },
+    { op: 'mask', field: 'linux.maskedPaths[2]', path: '/missing-on-host' },
   ]);
 });
 
-t.test("mounts keep config.json's order across mpN (PVE's hook, first) and mount entries (LXC, after)", async (t) => {
-  const s = spec((s) => {
-    s.mounts = [
-      { destination: '/mnt/x', type: 'tmpfs', source: 'tmpfs' },
-      { destination: '/mnt/x/y', type: 'bind', source: '/host/y', options: ['rbind'] },
-      { destination: '/mnt/x/y/z', type: 'bind', source: '/host/z', options: ['rbind'] },
-      { destination: '/other', type: 'bind', source: '/host/other', options: ['rbind'] },
-      { destination: '/a/b', type: 'bind', source: '/host/ab', options: ['rbind'] },
-      { destination: '/a', type: 'bind', source: '/host/a', options: ['rbind'] },
-    ];
-  });
-  const { config } = translate(s, ctx);
-  t.same(
-    Object.keys(config.options).filter((k) => /^mp\d+$/.test(k)).map((k) => config.options[k]),
-    ['/host/other,mp=/other', '/host/ab,mp=/a/b', '/host/a,mp=/a'],
-    'binds no earlier entry overlaps stay mpN, in config order (PVE mounts them in key order)',
-  );
-  t.same(pastPlumbing(s), [
-    'lxc.mount.entry: tmpfs mnt/x tmpfs create=dir 0 0',
-    'lxc.mount.entry: /host/y mnt/x/y none rbind,create=dir 0 0',
-    'lxc.mount.entry: /host/z mnt/x/y/z none rbind,create=dir 0 0',
-  ], 'a bind below an earlier tmpfs entry is mounted after it, by LXC, as is one below that bind');
+t.test('bind sources and the rootfs go into the config by their real paths', async (t) => {
+  const { hookPlan } = translate(spec((s) => (s.mounts = [{ destination: '/d', type: 'bind', source: '/link/data', options: ['bind'] }])), { ...ctx, rootfs: '/real/bundle/rootfs' });
+  t.match(hookPlan[0], { source: '/real/data' });
+  t.equal(translate(spec(), { ...ctx, rootfs: '/real/bundle/rootfs' }).config.options.rootfs, '/real/bundle/rootfs');
+  t.throws(() => translate(spec((s) => (s.mounts = [{ destination: '/d', type: 'bind', source: '/host/missing' }])), ctx), /^mounts\[0\]\.source: \/host\/missing: no such file or directory$/);
 });
 
-t.test('bind sources go into the config as real paths: PVE refuses symlinks in them', async (t) => {
-  const real: Record<string, string> = { '/link/data': '/disk2/data', '/link/f.file': '/disk2/f.file' };
-  const linked: TranslateContext = { ...ctx, realPath: (p) => real[p] ?? p };
-  const s = spec((s) => {
-    s.mounts = [
-      { destination: '/data', type: 'bind', source: '/link/data', options: ['rbind'] },
-      { destination: '/f', type: 'bind', source: '/link/f.file', options: ['bind'] },
-    ];
-  });
-  const { config } = translate(s, linked);
-  t.equal(config.options.mp0, '/disk2/data,mp=/data');
-  t.same(pastPlumbing(s).length, 1);
-  t.equal(config.lxc.find(([k, v]) => k === 'lxc.mount.entry' && v.endsWith(' f none bind,create=file 0 0'))?.[1], '/disk2/f.file f none bind,create=file 0 0');
-  const gone = { ...ctx, realPath: () => undefined };
-  t.throws(() => translate(s, gone), { field: 'mounts[0].source', message: /^mounts\[0\]\.source: \/link\/data: no such file or directory$/ });
+t.test('the mount hook is a shell word: a runtime dir the shell would read otherwise is refused', async (t) => {
+  const s = spec((s) => (s.linux = { maskedPaths: ['/proc/kcore'] }));
+  t.throws(() => translate(s, { ...ctx, runtimeDir: '/run/$(reboot)/ct' }), /^runtime directory: .*sh -c/);
 });
 
 t.test('process fields', async (t) => {
@@ -234,7 +292,6 @@ t.test('rejections name the field', async (t) => {
     ['unlimited swap', (s) => (s.linux = { resources: { memory: { limit: 1 << 30, swap: -1 } } }), /^linux\.resources\.memory\.swap: /],
     ['mount type', (s) => (s.mounts = [{ destination: '/x', type: 'nfs', source: 'srv:/x' }]), /^mounts\[0\]\.type: mount type "nfs"/],
     ['missing bind source', (s) => (s.mounts = [{ destination: '/x', type: 'bind', source: '/missing' }]), /^mounts\[0\]\.source: \/missing: no such file or directory$/],
-    ['device owner outside the user namespace', (s) => (s.linux = { namespaces: [...privateNs, { type: 'user' }], devices: [{ type: 'c', path: '/dev/x', major: 1, minor: 1, uid: 70000 }] }), /^linux\.devices\[0\]\.uid: 70000 is not mapped in linux\.uidMappings$/],
     ['domainname', (s) => (s.domainname = 'x'), /^domainname: /],
   ];
   for (const [name, patch, pattern] of cases) {
@@ -252,9 +309,9 @@ t.test("PVE's limits: the last value PVE takes is translated, the next one refus
   t.equal(translate(withResources({ cpu: { quota: 8192 * 100000, period: 100000 } }), ctx).config.options.cpulimit, '8192');
   t.throws(() => translate(withResources({ cpu: { quota: 8193 * 100000, period: 100000 } }), ctx), { field: 'linux.resources.cpu.quota', message: /^linux\.resources\.cpu\.quota: becomes PVE's cpulimit: 8193, which PVE refuses: value must have a maximum value of 8192$/ });
   t.equal(translate(withResources({ cpu: { shares: 300000 } }), ctx).config.options.cpuunits, '10000', 'clamped to cgroup v2 cpu.weight, as PVE does');
+  // Binds are the mount hook's, not mpN: PVE's 256 mount points do not limit them.
   const binds = (n: number) => spec((s) => (s.mounts = Array.from({ length: n }, (_, i) => ({ destination: `/m${i}`, type: 'bind', source: `/s${i}` }))));
-  t.equal(translate(binds(256), ctx).config.options.mp255, '/s255,mp=/m255');
-  t.throws(() => translate(binds(257), ctx), { field: 'mounts[256]', message: /^mounts\[256\]: a PVE CT has mp0…mp255 only, so no mp256 for this one$/ });
+  t.equal(translate(binds(300), ctx).hookPlan.length, 300);
 });
 
 t.test('values PVE would refuse never reach the file: checked against its option schema, naming the OCI field', async (t) => {
@@ -319,6 +376,7 @@ t.test("pxoci's own /.pxoci is refused as a mount destination, masked or read-on
   }
   t.throws(() => translate(spec((s) => (s.linux = { maskedPaths: ['/.pxoci'] })), ctx), { field: 'linux.maskedPaths[0]', message: /reserved/ });
   t.throws(() => translate(spec((s) => (s.linux = { readonlyPaths: ['/.pxoci/init'] })), ctx), { field: 'linux.readonlyPaths[0]', message: /reserved/ });
+  t.throws(() => translate(spec((s) => (s.linux = { devices: [{ path: '/.pxoci/null', type: 'c', major: 1, minor: 3 }] })), ctx), { field: 'linux.devices[0].path', message: /reserved/ });
   for (const dest of ['/.pxocix', '/x/.pxoci', '/.pxoc']) t.doesNotThrow(() => translate(spec((s) => (s.mounts = [{ destination: dest, type: 'tmpfs', source: 'tmpfs' }])), ctx), dest);
 });
 
@@ -332,35 +390,32 @@ t.test('the field table: one row per path, and rejection reasons looked up by a 
   t.throws(() => rejectionReason('hostname'), /no rejected row "hostname"/);
 });
 
-t.test('linux.devices: nodes a pre-start hook makes, bound in and allowed, never devN (PVE 8.1 … 9.x refuse it in a privileged CT)', async (t) => {
-  const s = spec((s) => {
-    s.linux = {
-      devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o640, uid: 5, gid: 6 }, { type: 'b', path: '/dev/not-on-the-host', major: 250, minor: 7 }, { type: 'p', path: '/dev/fifo' }],
-      resources: { devices: [{ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] },
-    };
-  });
-  const { config, deviceHook } = translate(s, ctx);
-  t.notOk(Object.keys(config.options).some((k) => /^dev\d+$/.test(k)), 'no devN');
-  t.same(pastPlumbing(s), [
-    'lxc.mount.entry: /run/pxoci/test/dev/0 dev/fuse none bind,create=file 0 0',
-    'lxc.cgroup2.devices.allow: c 10:229 rwm',
-    'lxc.mount.entry: /run/pxoci/test/dev/1 dev/not-on-the-host none bind,create=file 0 0',
-    'lxc.cgroup2.devices.allow: b 250:7 rwm',
-    'lxc.mount.entry: /run/pxoci/test/dev/2 dev/fifo none bind,create=file 0 0',
-    'lxc.hook.pre-start: /bin/sh /run/pxoci/test/dev.sh',
-    'lxc.cgroup2.devices.deny: c 10:229 rwm',
-  ], "the devices' allow rules first: linux.resources.devices can still deny them");
-  t.same(deviceHook!.split('\n').filter((l) => /^(mount|mknod|chown|chmod) /.test(l)), [
-    "mount -t tmpfs -o mode=0711,size=64k pxoci-devices '/run/pxoci/test/dev'",
-    "mknod '/run/pxoci/test/dev/0' c 10 229", "chown 5:6 '/run/pxoci/test/dev/0'", "chmod 0640 '/run/pxoci/test/dev/0'",
-    "mknod '/run/pxoci/test/dev/1' b 250 7", "chown 0:0 '/run/pxoci/test/dev/1'", "chmod 0666 '/run/pxoci/test/dev/1'",
-    "mknod '/run/pxoci/test/dev/2' p", "chown 0:0 '/run/pxoci/test/dev/2'", "chmod 0666 '/run/pxoci/test/dev/2'",
-  ], "the config's type, numbers, mode (runc's 0666 by default) and owner; no host node needed");
-  const userns = spec((s) => {
-    s.linux = { namespaces: [...privateNs, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 300000, size: 65536 }], devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, uid: 5, gid: 6 }] };
-  });
-  t.match(translate(userns, ctx).deviceHook, /^chown 200005:300006 '\/run\/pxoci\/test\/dev\/0'$/m, "owned by the container ids' host ids");
-  t.equal(translate(spec(), ctx).deviceHook, undefined, 'no hook without devices');
+t.test('linux.devices: nodes pxoci makes (absent on the host too), no devN; the ones LXC owns stay LXC\'s', async (t) => {
+  const devices = [
+    { type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 5 },
+    { type: 'b', path: '/dev/not-on-the-host', major: 7, minor: 99 },
+    { type: 'c', path: '/dev/null', major: 1, minor: 3 },
+    { type: 'c', path: '/dev/ptmx', major: 5, minor: 2 },
+    { type: 'c', path: '/dev/console', major: 5, minor: 1 },
+    { type: 'c', path: '/dev/tty1', major: 4, minor: 1 },
+    { type: 'p', path: '/dev/fifo' },
+  ];
+  const { config, hookPlan, setupPlan } = translate(spec((s) => (s.linux = { devices, resources: { devices: [{ allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' }] } })), ctx);
+  t.notOk(Object.keys(config.options).some((k) => /^dev\d+$/.test(k)), 'PVE 8.1 … 9.x refuse devN in a privileged CT');
+  t.equal(config.options.tty, '0', "LXC's own /dev/tty1 … would cover a node named there");
+  t.same(
+    config.lxc.filter(([k]) => k.startsWith('lxc.cgroup2.devices')).map(([k, v]) => `${k}: ${v}`),
+    ['lxc.cgroup2.devices.allow: c 10:229 rwm', 'lxc.cgroup2.devices.allow: b 7:99 rwm', 'lxc.cgroup2.devices.allow: c 4:1 rwm', 'lxc.cgroup2.devices.deny: c 10:229 rwm'],
+    'allowed before linux.resources.devices, which can still deny',
+  );
+  t.same(hookPlan.map((o) => o.op === 'node' && o.path), ['/dev/fuse', '/dev/not-on-the-host', '/dev/tty1', '/dev/fifo']);
+  t.same(setupPlan.filter((o) => o.op === 'device'), [
+    { op: 'device', field: 'linux.devices[0]', path: '/dev/fuse', type: 'c', major: 10, minor: 229, mode: 0o600, uid: 0, gid: 5 },
+    { op: 'device', field: 'linux.devices[1]', path: '/dev/not-on-the-host', type: 'b', major: 7, minor: 99, mode: 0o666, uid: 0, gid: 0 },
+    { op: 'device', field: 'linux.devices[5]', path: '/dev/tty1', type: 'c', major: 4, minor: 1, mode: 0o666, uid: 0, gid: 0 },
+    { op: 'device', field: 'linux.devices[6]', path: '/dev/fifo', type: 'p', major: 0, minor: 0, mode: 0o666, uid: 0, gid: 0 },
+  ]);
+  t.match(encodeSetupPlan(setupPlan), /^device linux\.devices\[0\] \/dev\/fuse c 10 229 0600 0 5\n/);
 });
 
 t.test('property: whatever strings come in, the written config parses back to the same and has only allowed keys', async (t) => {
@@ -404,10 +459,7 @@ t.test('docs/fields.md is generated from the field table and current', async (t)
   t.equal(r.status, 0, r.stderr);
 });
 
-const GPU_CTX: TranslateContext = {
-  ...ctx,
-  pathKind: (p) => (p.startsWith('/proc/') && !/\/(acpi|asound|scsi|bus|fs|irq)$/.test(p) ? 'file' : 'dir'),
-};
+const GPU_CTX: TranslateContext = ctx;
 
 t.test('a ZLayer-like full config: exact PVE config', async (t) => {
   const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
@@ -439,10 +491,9 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
       seccomp: { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: ['kexec_load'], action: 'SCMP_ACT_ERRNO' }] },
     };
   });
-  const { config, init } = translate(s, GPU_CTX);
+  const { config, init, hookPlan } = translate(s, GPU_CTX);
   t.same(config.options, {
-    arch: 'amd64', ostype: 'unmanaged', hostname: 'zl-web', rootfs: '/b/rootfs',
-    mp0: '/var/lib/zlayer/vol/data,mp=/data', mp1: '/var/lib/zlayer/vol/config,mp=/config,ro=1',
+    arch: 'amd64', ostype: 'unmanaged', hostname: 'zl-web', rootfs: '/b/rootfs', tty: '0',
     memory: '512', cpulimit: '0.5',
   });
   t.same(config.lxc.map(([k, v]) => `${k}: ${v}`), [
@@ -452,27 +503,22 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.init.cmd: /.pxoci/init',
     'lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0',
     'lxc.mount.entry: /run/pxoci/test/ct/run .pxoci/run none bind,create=dir 0 0',
-    'lxc.mount.entry: shm dev/shm tmpfs nosuid,noexec,nodev,mode=1777,size=65536k,create=dir 0 0',
-    'lxc.mount.entry: mqueue dev/mqueue mqueue nosuid,noexec,nodev,create=dir 0 0',
     'lxc.mount.auto: cgroup:ro:force',
-    'lxc.mount.entry: /run/pxoci/test/dev/0 dev/nvidia0 none bind,create=file 0 0',
-    'lxc.cgroup2.devices.allow: c 195:0 rwm',
-    'lxc.mount.entry: /run/pxoci/test/dev/1 dev/nvidiactl none bind,create=file 0 0',
-    'lxc.cgroup2.devices.allow: c 195:255 rwm',
-    'lxc.mount.entry: /run/pxoci/test/dev/2 dev/dri/renderD128 none bind,create=file 0 0',
-    'lxc.cgroup2.devices.allow: c 226:128 rwm',
-    'lxc.hook.pre-start: /bin/sh /run/pxoci/test/dev.sh',
+    ...['195:0', '195:255', '226:128'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
     ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '195:*', '226:*'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
-    'lxc.mount.entry: tmpfs proc/acpi tmpfs ro,optional 0 0',
-    'lxc.mount.entry: tmpfs proc/asound tmpfs ro,optional 0 0',
-    ...['kcore', 'keys', 'latency_stats', 'timer_list', 'timer_stats', 'sched_debug'].map((f) => `lxc.mount.entry: /dev/null proc/${f} none bind,optional 0 0`),
-    'lxc.mount.entry: tmpfs proc/scsi tmpfs ro,optional 0 0',
-    'lxc.mount.entry: tmpfs sys/firmware tmpfs ro,optional 0 0',
-    'lxc.mount.entry: /proc/bus proc/bus none bind,ro,optional 0 0',
-    'lxc.mount.entry: /proc/fs proc/fs none bind,ro,optional 0 0',
-    'lxc.mount.entry: /proc/irq proc/irq none bind,ro,optional 0 0',
+    HOOK,
     'lxc.seccomp.profile: /run/pxoci/test/ct/seccomp',
   ]);
+  t.same(
+    hookPlan.map((o) => (o.op === 'mount' ? `${o.op} ${o.destination}` : o.op === 'root-readonly' ? o.op : `${o.op} ${o.path}`)),
+    [
+      'mount /dev/shm', 'mount /dev/mqueue', 'mount /data', 'mount /config',
+      'node /dev/nvidia0', 'node /dev/nvidiactl', 'node /dev/dri/renderD128',
+      ...['bus', 'fs', 'irq', 'sys', 'sysrq-trigger'].map((p) => `readonly /proc/${p}`),
+      ...['acpi', 'asound', 'kcore', 'keys', 'latency_stats', 'timer_list', 'timer_stats', 'sched_debug', 'scsi'].map((p) => `mask /proc/${p}`),
+      'mask /sys/firmware',
+    ],
+  );
   const kept = [29, 0, 1, 4, 3, 5, 10, 13, 6, 7, 8, 18, 31, 27].sort((a, b) => a - b);
   const sets = init.capabilities!;
   t.same([...sets.bounding].sort((a, b) => a - b), kept, 'the engine default set, by number');
@@ -617,11 +663,13 @@ t.test('no config.json field is silently ignored: each is applied, accepted as p
     'linux.seccomp.listenerMetadata': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }), /^linux\.seccomp\.listenerMetadata$/],
     'linux.seccomp.architectures': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'] }), /^linux\.seccomp\.architectures$/],
     'linux.seccomp.syscalls[].names': [(s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: amd64Abis, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 5, args: [{ index: 1, value: 1, valueTwo: 0, op: 'SCMP_CMP_EQ' }] }] }), 'applied'],
-    'linux.rootfsPropagation': [(s) => (s.linux.rootfsPropagation = 'private'), 'accepted'],
+    'linux.rootfsPropagation': [(s) => (s.linux.rootfsPropagation = 'private'), 'applied'],
     'linux.maskedPaths': [(s) => (s.linux.maskedPaths = ['/proc/kcore']), 'applied'],
     'linux.readonlyPaths': [(s) => (s.linux.readonlyPaths = ['/proc/bus']), 'applied'],
     'linux.mountLabel': [(s) => (s.linux.mountLabel = 'x'), /^linux\.mountLabel$/],
     'linux.personality': [(s) => (s.linux.personality = { domain: 'LINUX' }), /^linux\.personality$/],
+    'linux.memoryPolicy': [(s) => (s.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }), /^linux\.memoryPolicy$/],
+    'linux.netDevices': [(s) => (s.linux.netDevices = { eth1: {} }), /^linux\.netDevices$/],
   };
   // Hooks run at create, start and delete (src/runtime/hooks.ts); only startContainer's go into the CT.
   for (const hook of ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']) {

@@ -13,8 +13,8 @@ const { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY
 /** pmxcfs refuses files over 1 MiB. */
 export const PMXCFS_MAX_FILE = 1024 * 1024;
 
-function checkSize(path: string, data: string | Buffer): void {
-  if (Buffer.byteLength(data) > PMXCFS_MAX_FILE) throw new Error(`unable to write '${path}' - File too large`);
+function checkSize(path: string, data: string | Buffer, maxSize = PMXCFS_MAX_FILE): void {
+  if (Buffer.byteLength(data) > maxSize) throw new Error(`unable to write '${path}' - File too large`);
 }
 
 /** Why a step failed, in the words of the path the caller knows (not /proc/self/fd/N). */
@@ -108,10 +108,11 @@ function writeAll(fd: number, data: string | Buffer): void {
  * may be lost in a power cut as long as no reader ever sees half of it. The tmp file
  * `.<name>.tmp.<pid>` is created exclusively: whatever someone put at that name (a link to a file of
  * root's, say) makes the write fail instead of being written through. rename() replaces the final
- * name itself, a link there included, never what it points to.
+ * name itself, a link there included, never what it points to. `maxSize` is pmxcfs' limit unless the
+ * file is not one of /etc/pve's.
  */
-export function atomicWrite(path: string, data: string | Buffer, mode = 0o640, { durable = true } = {}): void {
-  checkSize(path, data);
+export function atomicWrite(path: string, data: string | Buffer, mode = 0o640, { durable = true, maxSize = PMXCFS_MAX_FILE } = {}): void {
+  checkSize(path, data, maxSize);
   const name = basename(path);
   const tmpName = `.${name}.tmp.${process.pid}`;
   const tmp = `${dirname(path)}/${tmpName}`;

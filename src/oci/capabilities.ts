@@ -13,6 +13,10 @@ export function capabilityNumber(name: string): number | undefined {
   return i < 0 ? undefined : i;
 }
 
+export function capabilityName(n: number): string | undefined {
+  return NAMES[n] === undefined ? undefined : `CAP_${NAMES[n]}`;
+}
+
 /** A 64-bit capability mask as hex text (one bit per capability number). */
 export function capabilityMask(numbers: number[]): string {
   return numbers.reduce((mask, n) => mask | (1n << BigInt(n)), 0n).toString(16);

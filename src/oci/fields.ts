@@ -13,20 +13,25 @@ export type FieldRule =
   | { path: string; handling: 'rejected'; pve: '-'; why: string };
 
 const INIT_APPLIES = "pxoci's init (lxc.init.cmd: /.pxoci/init) applies it before exec";
+const MOUNT_HOOK = "pxoci's mount hook (lxc.hook.mount: pxoci-helper mount-hook, in the CT before LXC's pivot_root)";
+const CT_SETUP = 'pxoci create (pxoci-helper ct-setup, in the CT\'s mount namespace while the process waits for start)';
 
 // `as const` keeps every row's path as a literal type, so code naming a row is checked by tsc.
 const TABLE = [
   { path: 'ociVersion', handling: 'recorded', pve: '1.0.0 … 1.2.x accepted' },
-  { path: 'root.path', handling: 'applied', pve: 'rootfs: <abs path> (bind rootfs)' },
-  { path: 'root.readonly', handling: 'applied', pve: 'rootfs: …,ro=1' },
+  { path: 'root.path', handling: 'applied', pve: "rootfs: <its real path> (bind rootfs; PVE's prestart hook refuses a symlink anywhere in it)" },
+  { path: 'root.readonly', handling: 'applied', pve: `${MOUNT_HOOK} remounts the root read-only last, once every mount point exists (PVE's ro=1 would come before them)` },
   { path: 'hostname', handling: 'applied', pve: 'hostname (→ lxc.uts.name); derived from the id when absent' },
   { path: 'domainname', handling: 'rejected', pve: '-', why: 'PVE sets no NIS domain name for a CT' },
-  { path: 'mounts[] bind/rbind (directory)', handling: 'applied', pve: 'mpN: <src>,mp=<dst>[,ro=1][,mountoptions=…]' },
-  { path: 'mounts[] bind (file, or below /dev)', handling: 'applied', pve: 'lxc.mount.entry: <src> <dst> none bind[,ro…],create=file|dir 0 0 (LXC applies nosuid/nodev/noexec only together with ro)' },
-  { path: 'mounts[] tmpfs, mqueue', handling: 'applied', pve: 'lxc.mount.entry: <src> <dst> <type> <options>,create=dir 0 0' },
+  { path: 'mounts[] bind, rbind', handling: 'applied', pve: `${MOUNT_HOOK}, in config.json's order: the mount point made inside the root (symlinks resolved in it, parents too, owned by the CT's root), the source's real path bound (recursively for rbind), then remounted for ro, nosuid, nodev, noexec and atime options, as runc. Not mpN: PVE mounts those before anything else, never recursively, and refuses symlinks in them` },
+  { path: 'mounts[] tmpfs, mqueue, devpts, proc, sysfs (at other paths)', handling: 'applied', pve: `${MOUNT_HOOK}, in config.json's order, flags and data as runc passes them` },
+  { path: 'mounts[].options tmpcopyup', handling: 'applied', pve: `${MOUNT_HOOK} copies what the image has at the path into the new tmpfs (owners, modes, times)` },
+  { path: 'mounts[].options shared, slave, private, unbindable (and r…)', handling: 'applied', pve: `${CT_SETUP} sets them once LXC's pivot_root has turned every mount rshared` },
+  { path: 'mounts[].options on a bind: data (mode=, size=, …)', handling: 'applied', pve: 'passed to mount(2) as runc passes them, which ignores data for a bind' },
   { path: 'mounts[] /proc (proc), /sys (sysfs)', handling: 'provided', pve: 'LXC common.conf: lxc.mount.auto = proc:mixed sys:mixed' },
   { path: 'mounts[] /sys/fs/cgroup (cgroup)', handling: 'applied', pve: 'lxc.mount.auto: cgroup:ro:force (cgroup:mixed:force without ro): LXC alone skips it when the CT keeps CAP_SYS_ADMIN' },
   { path: 'mounts[] /dev (tmpfs), /dev/pts (devpts)', handling: 'provided', pve: 'LXC autodev and its own devpts instance' },
+  { path: 'default devices (/dev/null, zero, full, random, urandom, tty, console, ptmx)', handling: 'applied', pve: `LXC autodev makes the nodes and the console; ${CT_SETUP} makes /dev/ptmx the symlink to pts/ptmx (LXC binds it)` },
   { path: 'process.args', handling: 'applied', pve: INIT_APPLIES },
   { path: 'process.env', handling: 'applied', pve: INIT_APPLIES },
   { path: 'process.cwd', handling: 'applied', pve: INIT_APPLIES },
@@ -81,7 +86,7 @@ const TABLE = [
   { path: 'linux.resources.blockIO (leafWeight, weightDevice)', handling: 'rejected', pve: '-', why: 'no cgroup v2 equivalent' },
   { path: 'linux.resources.unified', handling: 'applied', pve: 'lxc.cgroup2.<key> (cgroup.* core files rejected: LXC and PVE manage them)' },
   { path: 'linux.resources.network, rdma', handling: 'rejected', pve: '-', why: 'cgroup v1 net_cls/net_prio and rdma are not set by PVE' },
-  { path: 'linux.devices', handling: 'applied', pve: "a node of the config's type, numbers, mode and owner, made by pxoci's lxc.hook.pre-start in a tmpfs of the CT monitor's mount namespace, bound in with lxc.mount.entry, + lxc.cgroup2.devices.allow: <c|b> <maj:min> rwm (no host node needed; not devN, which PVE 8.1 … 9.x refuse in a privileged CT)" },
+  { path: 'linux.devices', handling: 'applied', pve: `${CT_SETUP} makes each node (the host need not have it) in a tmpfs of its own and binds it onto a placeholder the mount hook made, with its mode and owner (0666, root by default, as runc) + lxc.cgroup2.devices.allow before linux.resources.devices; the nodes LXC makes itself stay LXC's. Not devN: PVE 8.1 … 9.x refuse devN in a privileged CT` },
   { path: 'linux.cgroupsPath', handling: 'recorded', pve: 'PVE places every CT in lxc/<vmid>' },
   { path: 'linux.sysctl (IPC keys)', handling: 'applied', pve: "kernel.{msgmax,msgmnb,msgmni,sem,shmall,shmmax,shmmni,shm_rmid_forced}: pxoci's keeper writes them from inside the CT's own IPC namespace (setns) before start (LXC's lxc.sysctl.* fails once proc:mixed made /proc/sys read-only)" },
   { path: 'linux.sysctl (net.*)', handling: 'applied', pve: "pxoci's keeper writes /proc/sys/net/… from inside the CT's own network namespace (setns) before start" },
@@ -92,13 +97,15 @@ const TABLE = [
   { path: 'linux.seccomp SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRACE, SCMP_ACT_LOG, SCMP_ACT_NOTIFY', handling: 'rejected', pve: '-', why: "LXC's policy format has only kill (the thread), errno, trap and allow, and its notify goes to LXC's own proxy" },
   { path: 'linux.seccomp.listenerPath, listenerMetadata', handling: 'rejected', pve: '-', why: 'no seccomp agent can be served through LXC' },
   { path: 'linux.seccomp.flags (LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV)', handling: 'rejected', pve: '-', why: 'LXC loads the policy without them; TSYNC is accepted (the init is single-threaded when LXC loads it)' },
-  { path: 'linux.maskedPaths', handling: 'applied', pve: 'lxc.mount.entry: /dev/null (files) or a read-only tmpfs (directories), optional' },
-  { path: 'linux.readonlyPaths', handling: 'applied', pve: '/proc/sys, /proc/sysrq-trigger: LXC proc:mixed; others: read-only bind, optional' },
-  { path: 'linux.rootfsPropagation', handling: 'recorded', pve: 'LXC mounts the rootfs private' },
+  { path: 'linux.maskedPaths', handling: 'applied', pve: `${MOUNT_HOOK}, after the mounts, on the container's own path: the null device over a file, an empty read-only tmpfs over a directory; a path the container lacks is left alone, as runc` },
+  { path: 'linux.readonlyPaths', handling: 'applied', pve: `${MOUNT_HOOK}, after the mounts: the container's own path bound onto itself and remounted read-only; a path the container lacks is left alone, as runc` },
+  { path: 'linux.rootfsPropagation', handling: 'applied', pve: `${CT_SETUP} sets the root's propagation before the mounts' and, unless private or slave, again after them, as runc 1.4 (without it the root stays LXC's: shared, in a peer group of its own)` },
   { path: 'linux.mountLabel', handling: 'rejected', pve: '-', why: 'PVE hosts run AppArmor, not SELinux' },
   { path: 'linux.intelRdt', handling: 'rejected', pve: '-', why: 'no PVE key for resctrl' },
   { path: 'linux.personality', handling: 'rejected', pve: '-', why: 'lxc.arch is set from the node; no other personality' },
   { path: 'linux.timeOffsets', handling: 'rejected', pve: '-', why: 'no time namespace on PVE' },
+  { path: 'linux.memoryPolicy', handling: 'rejected', pve: '-', why: 'no PVE key sets a NUMA memory policy' },
+  { path: 'linux.netDevices', handling: 'rejected', pve: '-', why: "a PVE CT's network devices are its netN veths; no key moves a host interface into it" },
 ] as const satisfies readonly FieldRule[];
 
 export type FieldPath = (typeof TABLE)[number]['path'];

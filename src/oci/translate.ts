@@ -6,19 +6,21 @@ import type { PveConfig, PveRelease } from '../pve/config.js';
 import type { OciSpec } from './bundle.js';
 import { ConfigError } from './errors.js';
 import type { InitSpec } from './initspec.js';
+import type { HookOp, SetupOp } from './mount-plan.js';
 import { annotationLines } from './translate/annotations.js';
-import { CtConfig } from './translate/ct-config.js';
-import { translateDevices, type DeviceNodesPlace } from './translate/devices.js';
+import { CtConfig, shellWord } from './translate/ct-config.js';
+import { translateDevices } from './translate/devices.js';
 import { translateHooks } from './translate/hooks.js';
 import { hostnameFor, rejectDomainname } from './translate/hostname.js';
 import { translateMaskedPaths, translateReadonlyPaths } from './translate/masked-readonly-paths.js';
+import { MountPlans } from './translate/mount-plans.js';
 import { translateMounts } from './translate/mounts.js';
 import { namespaceJoins, translateNamespaces, type NamespaceJoin } from './translate/namespaces.js';
 import { podLine } from './translate/pod.js';
 import { translateProcess } from './translate/process.js';
 import { translatePveNetwork } from './translate/pve-network.js';
 import { translateResources } from './translate/resources.js';
-import { rootfsOption } from './translate/root.js';
+import { rootfsOption, translateRootMounts } from './translate/root.js';
 import { mountRuntimeDir } from './translate/runtime-dir.js';
 import { translateSeccomp } from './translate/seccomp.js';
 import { namespacedSysctls } from './translate/sysctl.js';
@@ -36,13 +38,14 @@ export interface TranslateContext {
   /** Host directory bind-mounted read-only at /.pxoci (init, process spec, socket, fifo). */
   runtimeDir: string;
   arch: string;
-  /** What a host path is; mounts of files and directories need different PVE mechanisms. */
+  /** pxoci-helper's absolute path: LXC runs it as the CT's mount hook (needed when there is one). */
+  helper?: string;
+  /** What a host path is: a bind's mount point is a directory or a file like its source. */
   pathKind?: (path: string) => 'dir' | 'file' | 'char' | 'block' | 'missing';
   /** A host path with its symlinks resolved (undefined when missing): PVE refuses symlinks in bind
    *  paths. The path as given when not set. */
   realPath?: (path: string) => string | undefined;
-  /** Where linux.devices' nodes and the hook that makes them go (needed only when there are some). */
-  deviceNodes?: DeviceNodesPlace;
+  /** The bundle's rootfs, resolved to its real path (PVE refuses a symlink in it). */
   rootfs: string;
   /** The node's PVE release (asked only when a key depends on it); the latest when not given. */
   pveRelease?: () => PveRelease;
@@ -62,15 +65,19 @@ export interface Translation {
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
   seccomp?: string;
-  /** The pre-start hook that makes linux.devices' nodes, to be written at `deviceNodes.script`. */
-  deviceHook?: string;
+  /** The mount hook's work (`<runtimeDir>/mounts`), when lxc.hook.mount is set. */
+  hookPlan: HookOp[];
+  /** ct-setup's work, once the CT's init runs. */
+  setupPlan: SetupOp[];
 }
 
 export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (!spec.process) throw new ConfigError('process', 'is required to create a container');
   const pathKind = ctx.pathKind ?? (() => 'dir' as const);
+  const realPath = ctx.realPath ?? ((p: string) => p);
   const linux = spec.linux ?? {};
   const ct = new CtConfig(ctx.pveRelease);
+  const plans = new MountPlans();
 
   rejectDomainname(spec.domainname);
   const joins = namespaceJoins(linux);
@@ -81,7 +88,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   // PVE must leave the guest's files alone: an OCI rootfs is not a distribution it knows how to set up.
   ct.option('ostype', 'unmanaged', 'ostype');
   ct.option('hostname', hostnameFor(spec, ctx.id), spec.hostname ? 'hostname' : 'hostname (from the container id)');
-  ct.option('rootfs', rootfsOption(spec.root, ctx.rootfs), 'root.path');
+  ct.option('rootfs', rootfsOption(ctx.rootfs), 'root.path');
   const init = translateProcess(spec.process, ct, joins.length > 0);
   if (joins.length) init.joinNamespaces = joins.map((j) => j.type);
   // Like runc, the hostname is set in a UTS namespace joined by path (where it differs from it).
@@ -89,15 +96,22 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (utsPath && spec.hostname) init.hostname = spec.hostname;
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
-  translateMounts(spec.mounts ?? [], ct, pathKind, ctx.realPath ?? ((p) => (pathKind(p) === 'missing' ? undefined : p)));
+  translateMounts(spec.mounts ?? [], ct, plans, { pathKind, realPath });
   const ctRoot = translateNamespaces(linux, ct);
   translatePveNetwork(spec, ct, ctx.pveRelease);
-  // The devices' allow rules before linux.resources.devices, whose deny rules must win over them.
-  const deviceHook = translateDevices(linux, ct, ctx.deviceNodes);
+  // The device nodes' cgroup rules first, so that linux.resources.devices can still deny them.
+  translateDevices(linux.devices ?? [], ct, plans);
   if (linux.resources) translateResources(linux.resources, ct);
   const sysctls = namespacedSysctls(linux.sysctl ?? {}, joins);
-  translateMaskedPaths(linux.maskedPaths ?? [], ct, pathKind);
-  translateReadonlyPaths(linux.readonlyPaths ?? [], ct, pathKind);
+  // runc's order: read-only paths, then masks (a path in both ends up masked), then the root.
+  translateReadonlyPaths(linux.readonlyPaths ?? [], plans);
+  translateMaskedPaths(linux.maskedPaths ?? [], plans);
+  translateRootMounts(spec.root, linux.rootfsPropagation, plans);
+  // LXC runs a hook through `sh -c`: both paths must be plain words.
+  if (plans.hook.length) {
+    if (!ctx.helper) throw new Error('internal error: the translation needs the path of pxoci-helper');
+    ct.raw('lxc.hook.mount', `${shellWord('pxoci-helper', ctx.helper)} mount-hook ${shellWord('runtime directory', runtimeDir)}`);
+  }
   const seccomp = linux.seccomp ? translateSeccomp(linux.seccomp, ct, ctx.arch, runtimeDir, joins.map((j) => j.type)) : undefined;
   rejectUnsupportedLinuxFields(linux);
   const annotations = spec.annotations as Record<string, string> | undefined;
@@ -105,5 +119,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const notes = annotationLines(annotations);
   const pod = podLine(annotations);
   const config = ct.pveConfig(pod ? [pod, ...notes] : notes);
-  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, deviceHook };
+  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, hookPlan: plans.hook, setupPlan: plans.setup() };
 }

@@ -1,11 +1,12 @@
 // Creating a container (runc create): from a bundle to a CT in the `created` state (docs/DESIGN.md has
 // the picture).
-import { chownSync, copyFile, mkdirSync, realpathSync, statSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { chownSync, closeSync, constants, copyFile, openSync, readSync, realpathSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { arch as hostArch } from 'node:os';
-import { validateSpec, resolveRootfs } from '../oci/bundle.js';
+import { validateSpec, resolveRootfs, unknownPropertyWarning } from '../oci/bundle.js';
 import { translate } from '../oci/translate.js';
 import { encodeInitSpec } from '../oci/initspec.js';
+import { encodeHookPlan, encodeSetupPlan } from '../oci/mount-plan.js';
 import { ConfigError } from '../oci/errors.js';
 import { atomicWrite } from '../lib/atomic-files.js';
 import { helperPath } from '../lib/native-paths.js';
@@ -14,9 +15,11 @@ import { pveVersions } from '../pve/node-facts.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, rootfsMissing, ttyNeedsConsoleSocket } from './errors.js';
 import { readJsonFile } from './caller-files.js';
+import { warn } from './log.js';
+import { checkNodeLimits } from './node-limits.js';
 import { checkPreserveFds } from './preserve-fds.js';
 import { startKeeper, type Keeper } from './keeper.js';
-import { toolError } from './node-driver.js';
+import { run, startError, toolError } from './node-driver.js';
 import { removeConfLocked, reserveVmid, writeConfLocked } from './ct-configs.js';
 import { PXOCI_TAG, ownerDescription, type OwnerKey } from './ownership.js';
 import { crashPoint } from './crash.js';
@@ -37,7 +40,8 @@ const PVE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '
 
 export async function createContainer(ctx: Context, id: string, o: CreateOptions): Promise<void> {
   const bundle = resolve(o.bundle || process.cwd());
-  const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'));
+  const spec = validateSpec(readJsonFile(resolve(bundle, 'config.json'), 'config.json'), (field) => warn(unknownPropertyWarning(field)));
+  checkNodeLimits(spec);
   const givenRootfs = resolveRootfs(bundle, spec);
   let rootfs: string;
   try {
@@ -84,26 +88,26 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     record.vmid = vmid;
 
     const ctDir = store.ctDir(id);
-    const deviceNodes = { dir: join(store.dir(id), 'dev'), script: join(store.dir(id), 'dev.sh') };
-    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp, deviceHook } = translate(spec, {
+    const helper = helperPath('pxoci-helper');
+    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp, hookPlan, setupPlan } = translate(spec, {
       id,
       bundle,
       vmid,
       runtimeDir: ctDir,
       arch: PVE_ARCH[hostArch()] ?? 'amd64',
+      helper,
       rootfs,
       pathKind,
       realPath,
-      deviceNodes,
       // A node whose release cannot be read gets the oldest release's rules.
       pveRelease: () => pveVersions(paths)?.release ?? 8,
     });
     config.options.tags = PXOCI_TAG;
     config.description = config.description ? `${ownership}\n${config.description}` : ownership;
     if (ctRoot) {
-      // LXC mounts the rootfs and ct/ with the credentials of the CT's mapped root: say so now, not as
-      // a failed start.
-      for (const [what, path] of [['its rootfs', rootfs], ['its runtime dir', ctDir]] as const) {
+      // LXC mounts the rootfs and ct/, and runs the mount hook, with the credentials of the CT's mapped
+      // root: say so now, not as a failed start.
+      for (const [what, path] of [['its rootfs', rootfs], ['its runtime dir', ctDir], ['pxoci-helper (its mount hook) in', dirname(helper)]] as const) {
         const closed = firstClosedDir(path, ctRoot);
         if (closed) throw new RuntimeError(`a user-namespaced container's root (host uid ${ctRoot.uid}) cannot reach ${what} ${path}: ${closed} is not searchable by it (chmod o+x ${closed})`);
       }
@@ -123,10 +127,11 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     // not tmp + fsync + rename.
     privateCtFile('process', encodeInitSpec(init));
     if (seccomp !== undefined) privateCtFile('seccomp', seccomp);
-    if (deviceHook !== undefined) {
-      // Run by LXC as the host's root: root's alone, outside ct/, which the CT's root owns.
-      writeFileSync(deviceNodes.script, deviceHook, { mode: 0o700, flag: 'wx' });
-      mkdirSync(deviceNodes.dir, { mode: 0o711 });
+    if (hookPlan.length) {
+      privateCtFile('mounts', encodeHookPlan(hookPlan));
+      // LXC keeps a hook's words to its debug log: the hook writes why it failed here, as the CT's
+      // root, which may write nothing else of ours.
+      privateCtFile(MOUNT_ERROR_FILE, '');
     }
     crashPoint('create:runtime-written');
     // The init binary (~1 MB) is copied by the thread pool, alongside the config write and the keeper's
@@ -175,11 +180,14 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
         keeper.ready.then(() => undefined, (e: Error) => e),
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000)),
       ]);
-      throw initError ?? new RuntimeError(`pct start ${vmid} failed: ${toolError(result)}`);
+      throw mountHookError(ctDir) ?? initError ?? new RuntimeError(`pct start ${vmid} failed: ${startError(result)}`);
     }
     crashPoint('create:ct-started');
     keeper.ctStarted();
     const { initPid, pid, keeperPid } = await keeper.ready;
+    // What only the host can do in the CT, once LXC is done with it (src/oci/mount-plan.ts).
+    const setup = await run(helper, ['ct-setup', '--pid', String(initPid), '--ct-dir', ctDir], encodeSetupPlan(setupPlan));
+    if (setup.code !== 0) throw new RuntimeError(setup.stderr.trim() || `pxoci-helper ct-setup failed: ${toolError(setup)}`);
     Object.assign(record, { initPid, pid, pidStart: processStartTime(pid), keeperPid, keeperStart: processStartTime(keeperPid) });
     store.save(record);
     crashPoint('create:ready-recorded');
@@ -197,6 +205,24 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     if (started) await runPoststopHooks(spec.hooks ?? {}, record);
     if (e instanceof ConfigError) throw new RuntimeError(e.message);
     throw e;
+  }
+}
+
+const MOUNT_ERROR_FILE = 'mount-error';
+
+/** Why the mount hook failed, when it did: its message names the field. The file is the CT root's:
+ *  read without following a link, and no more than a message. */
+function mountHookError(ctDir: string): RuntimeError | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(`${ctDir}/${MOUNT_ERROR_FILE}`, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const buf = Buffer.alloc(4096);
+    const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8').trim();
+    return text ? new RuntimeError(text) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

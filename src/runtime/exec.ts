@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { validateProcess, validateSpec, type OciProcess } from '../oci/bundle.js';
+import { unknownPropertyWarning, validateProcess, validateSpec, type OciProcess } from '../oci/bundle.js';
 import { processToInitSpec } from '../oci/translate.js';
 import { encodeInitSpec, type InitSpec } from '../oci/initspec.js';
 import { capabilityNumber } from '../oci/capabilities.js';
@@ -16,6 +16,7 @@ import { atomicWrite } from '../lib/atomic-files.js';
 import type { Context } from './context.js';
 import { RuntimeError, consoleSocketNeedsTty, ttyNeedsConsoleSocket } from './errors.js';
 import { readJsonFile } from './caller-files.js';
+import { warn } from './log.js';
 import { checkPreserveFds } from './preserve-fds.js';
 import { checkAllowed } from './lifecycle.js';
 import { containerStatus } from './status.js';
@@ -49,7 +50,8 @@ const isId = (text: string) => /^\d+$/.test(text) && Number(text) <= MAX_ID;
 /** runc's getProcess without --process: the bundle's config.json process, with the flags on top. */
 function processFromBundle(rec: ContainerRecord, o: ExecOptions): OciProcess {
   if (o.args.length === 0) throw new RuntimeError('exec: no command given (use --process or arguments)');
-  const spec = validateSpec(readJsonFile(join(rec.bundle, 'config.json'), 'config.json'));
+  // create already warned about the bundle's unknown properties; they are as ignored here.
+  const spec = validateSpec(readJsonFile(join(rec.bundle, 'config.json'), 'config.json'), () => {});
   if (!spec.process) throw new RuntimeError(`config.json: process is required (exec starts from the bundle's process)`);
   const p: OciProcess = structuredClone(spec.process);
   p.args = [...o.args];
@@ -192,7 +194,7 @@ export async function execProcess(ctx: Context, id: string, o: ExecOptions): Pro
   refuseUnsupported(o);
   const preserveFds = checkPreserveFds(o.preserveFds);
   const conf = checkOwned(ctx.driver.paths, rec.vmid!, id, ctx.store.ownerKey());
-  const proc = o.process ? validateProcess(readJsonFile(o.process)) : processFromBundle(rec, o);
+  const proc = o.process ? validateProcess(readJsonFile(o.process), (field) => warn(unknownPropertyWarning(field))) : processFromBundle(rec, o);
   // runc's checkTerminal: a console socket only for a detached process with a terminal.
   if (o.detach && proc.terminal && !o.consoleSocket) throw ttyNeedsConsoleSocket();
   if ((!o.detach || !proc.terminal) && o.consoleSocket) throw consoleSocketNeedsTty();

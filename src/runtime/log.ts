@@ -38,12 +38,33 @@ function record(level: 'error' | 'warning' | 'debug', msg: string): void {
 }
 
 export function logError(msg: string): void {
+  heldWarnings = [];
   process.stderr.write(msg + '\n');
   record('error', msg);
 }
 
 export function logWarning(msg: string): void {
   if (options.debug) record('warning', msg);
+}
+
+let heldWarnings: string[] = [];
+
+/**
+ * A warning the caller must see (runc's logrus.Warn): a stderr line and a --log record. podman reads
+ * the JSON log only when create fails, and then as ONE object: a warning record before the error record
+ * would hide the error (podman falls back to "container create failed"). So in JSON, warnings are held
+ * until the command succeeds (flushWarnings), and an error replaces them (logError).
+ */
+export function warn(msg: string): void {
+  process.stderr.write(msg + '\n');
+  if (options.logFormat === 'json') heldWarnings.push(msg);
+  else record('warning', msg);
+}
+
+/** The command succeeded: the held warnings go to the log. */
+export function flushWarnings(): void {
+  for (const msg of heldWarnings) record('warning', msg);
+  heldWarnings = [];
 }
 
 export function logDebug(msg: string): void {

@@ -63,10 +63,34 @@ export class NodeDriver {
 
 /** pct's own error text: the last non-empty stderr line, which is PVE's die message. */
 export function toolError(result: ToolResult): string {
+  return toolErrorLines(result).join('; ') || `exit code ${result.code}`;
+}
+
+function toolErrorLines(result: ToolResult): string[] {
   // The simulator's WARN lines say what it cannot enforce; they are not the error.
-  const lines = (result.stderr || result.stdout)
+  return (result.stderr || result.stdout)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('WARN: '));
-  return lines.join('; ') || `exit code ${result.code}`;
+}
+
+/** What LXC says after the line that failed a start, whatever failed: `pct start` prints them all. */
+const LXC_START_AFTERMATH = [
+  /^wait_on_daemonized_start: \d+ /,
+  /^main: \d+ (The container failed to start|To get more details|Additional information can be obtained)/,
+  /^__lxc_start: \d+ Failed to (spawn|initialize) container/,
+  /^lxc_abort: \d+ /,
+  /^startup for container '\d+' failed$/,
+];
+
+/**
+ * Why `pct start` failed: LXC's own lines, which PVE copies from /run/pve/ct-<vmid>.stderr (prefixes
+ * stripped), less the generic ones that follow any failure ("Received container state ABORTING"...).
+ * The first line left is the cause (e.g. `setup_resource_limits: 3321 Operation not permitted - Failed
+ * to set limit nofile`); its function name and line number stay, as PVE shows them.
+ */
+export function startError(result: ToolResult): string {
+  const all = toolErrorLines(result);
+  const causes = all.filter((l) => !LXC_START_AFTERMATH.some((re) => re.test(l)));
+  return (causes.length ? causes : all).join('; ') || `exit code ${result.code}`;
 }

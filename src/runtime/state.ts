@@ -131,12 +131,15 @@ export class StateStore {
     }
   }
 
-  /** Replaced like PVE configs: tmp + fsync + rename, never half-written. */
+  /** Replaced like PVE configs: tmp + fsync + rename, never half-written. Not pmxcfs files, so not its
+   *  1 MiB limit: their size follows from the config.json they come from (MAX_CALLER_FILE), and the
+   *  view holds the annotations four times over. */
   save(record: ContainerRecord): void {
     const path = join(this.dir(record.id), 'state.json');
-    atomicWrite(path, JSON.stringify(record, null, 2) + '\n', 0o600);
+    const maxSize = Number.POSITIVE_INFINITY;
+    atomicWrite(path, JSON.stringify(record, null, 2) + '\n', 0o600, { maxSize });
     // Derived from state.json: one lost in a power cut, or stale, only sends the front to Node.
-    atomicWrite(join(this.dir(record.id), 'state.view'), stateView(record, statSync(path, { bigint: true })), 0o600, { durable: false });
+    atomicWrite(join(this.dir(record.id), 'state.view'), stateView(record, statSync(path, { bigint: true })), 0o600, { durable: false, maxSize });
   }
 
   load(id: string): ContainerRecord {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist, type SimNode } from './env.js';
+import { capabilityName } from '../../src/oci/capabilities.js';
 
 /** VMIDs with a CT config on any node of the simulated cluster. */
 export function ctConfigs(node: SimNode): number[] {
@@ -87,4 +88,16 @@ export function leftovers(node: SimNode, id: string): Record<string, unknown> {
   const locks = heldLocks(node);
   if (locks.length) out.heldLocks = locks;
   return out;
+}
+
+/** A capability this kernel knows but the node's bounding set lacks (our VMs lack CAP_SYS_RESOURCE), or
+ *  undefined on a node that has them all. A CT started here cannot grant it to its process. */
+export function hostBoundingGap(): string | undefined {
+  const bounding = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!);
+  const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  for (let n = 0; n <= lastCap; n++) {
+    const name = capabilityName(n);
+    if (name && !(bounding & (1n << BigInt(n)))) return name;
+  }
+  return undefined;
 }

@@ -666,6 +666,12 @@ export const configSchema = {
         },
         "personality": {
           "type": "object"
+        },
+        "memoryPolicy": {
+          "type": "object"
+        },
+        "netDevices": {
+          "type": "object"
         }
       },
       "additionalProperties": false

@@ -54,6 +54,13 @@ export function checkPath(field: string, p: string, { absolute = true } = {}): s
   return p.replace(/\/+$/, '') || '/';
 }
 
+/** A path that goes into a command LXC runs through `sh -c` (lxc.hook.*): nothing the shell would
+ *  read as more than one plain word. */
+export function shellWord(field: string, p: string): string {
+  if (!/^[A-Za-z0-9_./+:@-]+$/.test(p)) throw new ConfigError(field, `"${p}" has characters a shell would interpret (LXC runs hooks through sh -c)`);
+  return p;
+}
+
 /** A mount target as lxc.mount.entry wants it; '/' would leave an empty field and shift the others. */
 export function mountEntryTarget(field: string, p: string): string {
   const rel = p.replace(/^\/+/, '');

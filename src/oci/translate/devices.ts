@@ -1,60 +1,51 @@
-// linux.devices → nodes pxoci makes itself, bound in with lxc.mount.entry, plus
-// lxc.cgroup2.devices.allow. Not PVE's devN: PVE 8.1 … 9.x refuse devN in a privileged CT, and in one
-// with its own seccomp profile (`Device /dev/<x> does not exist`, a stale errno in
-// get_device_mode_and_rdev), while LXC's own keys pass on every release. The nodes are made by a
-// pre-start hook (host root, in the CT's monitor, whose mount namespace PVE always unshares:
-// lxc.monitor.unshare) in a tmpfs of that namespace, which the CT's own namespace is copied from; so
-// they have the config's mode and owner, need no node on the host, and never show on the host.
+// linux.devices → nodes pxoci makes itself (ct-setup, in a tmpfs of its own, bound onto a placeholder
+// the mount hook made) plus lxc.cgroup2.devices.allow. Not PVE's devN: PVE 8.1 … 9.x refuse devN in a
+// privileged CT ("Device /dev/<x> does not exist", a stale errno in PVE's own code), devN needs the
+// host's node, and PVE's hooks would bind it after pxoci's mount hook. The nodes LXC sets up itself
+// stay LXC's.
 import type { OciSpec } from '../bundle.js';
 import { ConfigError } from '../errors.js';
-import { shellQuote as quote } from '../../lib/shell-quote.js';
 import { checkPath, mountEntryTarget, type CtConfig } from './ct-config.js';
-import { hostIdOf } from './namespaces.js';
+import type { MountPlans } from './mount-plans.js';
+import { refuseReservedPath } from './runtime-dir.js';
 
-type Linux = NonNullable<OciSpec['linux']>;
+/** The nodes LXC's autodev makes in every CT, with their numbers: a config asking for the same gets
+ *  LXC's. */
+const LXC_NODES: Record<string, [number, number]> = {
+  '/dev/null': [1, 3],
+  '/dev/zero': [1, 5],
+  '/dev/full': [1, 7],
+  '/dev/random': [1, 8],
+  '/dev/urandom': [1, 9],
+  '/dev/tty': [5, 0],
+};
 
-/** Where the hook makes the nodes, and the hook itself: pxoci's, root's, outside the runtime dir the
- *  CT's root may write to. */
-export interface DeviceNodesPlace {
-  dir: string;
-  script: string;
-}
+/** LXC's in any case: its console, its devpts and the /dev/ptmx of it (the spec asks for one of the
+ *  container's own devpts, which a host node is not). */
+const lxcOwns = (path: string) => path === '/dev/console' || path === '/dev/ptmx' || path === '/dev/pts' || path.startsWith('/dev/pts/');
 
-/** Returns the hook script to write at `place.script`, when the config lists devices. */
-export function translateDevices(linux: Linux, ct: CtConfig, place: DeviceNodesPlace | undefined): string | undefined {
-  const devices = linux.devices ?? [];
-  if (!devices.length) return undefined;
-  if (!place) throw new ConfigError('linux.devices', 'internal error: no place for device nodes');
-  const dir = checkPath('device node directory', place.dir);
-  const lines = [
-    '#!/bin/sh',
-    "# pxoci: this CT's linux.devices, made in a tmpfs of the monitor's mount namespace (LXC pre-start hook).",
-    'set -e',
-    'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
-    `mount -t tmpfs -o mode=0711,size=64k pxoci-devices ${quote(dir)}`,
-  ];
+export function translateDevices(devices: NonNullable<NonNullable<OciSpec['linux']>['devices']>, ct: CtConfig, plans: MountPlans): void {
+  // LXC's own ttys (/dev/tty1 …, PVE's `tty`, 2 by default) would be bound over a node a config names
+  // there, and nothing in an OCI container uses them.
+  ct.option('tty', '0', 'linux.devices');
   devices.forEach((d, i) => {
     const field = `linux.devices[${i}]`;
     const path = checkPath(`${field}.path`, d.path);
-    const target = mountEntryTarget(`${field}.path`, path);
-    if (!path.startsWith('/dev/')) throw new ConfigError(`${field}.path`, 'must be below /dev (PVE passes devices through there only)');
+    refuseReservedPath(`${field}.path`, path);
+    mountEntryTarget(`${field}.path`, path);
     const type = d.type === 'u' ? 'c' : d.type;
     if (type !== 'c' && type !== 'b' && type !== 'p') throw new ConfigError(`${field}.type`, `"${d.type}" is not a device type (c, b, u or p)`);
-    const numbers = type === 'p' ? '' : ` ${d.major ?? -1} ${d.minor ?? -1}`;
-    if (type !== 'p' && (d.major === undefined || d.minor === undefined)) throw new ConfigError(field, `a "${d.type}" device needs major and minor`);
-    const uid = hostIdOf(linux, 'uid', d.uid ?? 0);
-    const gid = hostIdOf(linux, 'gid', d.gid ?? 0);
-    if (uid === undefined) throw new ConfigError(`${field}.uid`, `${d.uid} is not mapped in linux.uidMappings`);
-    if (gid === undefined) throw new ConfigError(`${field}.gid`, `${d.gid} is not mapped in linux.gidMappings`);
-    const node = `${dir}/${i}`;
+    if (lxcOwns(path)) return;
+    const lxc = LXC_NODES[path];
+    if (lxc && type === 'c' && lxc[0] === d.major && lxc[1] === d.minor) return;
+    const major = type === 'p' ? 0 : d.major ?? -1;
+    const minor = type === 'p' ? 0 : d.minor ?? -1;
+    if (major < 0 || minor < 0) throw new ConfigError(field, `a "${type}" device needs major and minor`);
+    plans.hook.push({ op: 'node', field, path });
     // As runc: 0666 and root's unless the config says otherwise.
-    const mode = ((d.fileMode ?? 0o666) & 0o777).toString(8).padStart(4, '0');
-    lines.push(`mknod ${quote(node)} ${type}${numbers}`, `chown ${uid}:${gid} ${quote(node)}`, `chmod ${mode} ${quote(node)}`);
-    ct.raw('lxc.mount.entry', `${node} ${target} none bind,create=file 0 0`, field);
-    // As runc, which allows every device the config lists; linux.resources.devices comes after it
-    // (translate's order) and so can still deny it, as PVE's devN rules come before a CT's raw keys.
-    if (type !== 'p') ct.raw('lxc.cgroup2.devices.allow', `${type} ${d.major}:${d.minor} rwm`, field);
+    plans.devices.push({ op: 'device', field, path, type, major, minor, mode: (d.fileMode ?? 0o666) & 0o7777, uid: d.uid ?? 0, gid: d.gid ?? 0 });
+    // PVE's devN let the CT use its node; these do the same, before linux.resources.devices, whose
+    // rules come after and so can still deny it.
+    if (type !== 'p') ct.raw('lxc.cgroup2.devices.allow', `${type} ${major}:${minor} rwm`);
   });
-  ct.raw('lxc.hook.pre-start', `/bin/sh ${checkPath('device hook', place.script)}`, 'linux.devices');
-  return lines.join('\n') + '\n';
 }

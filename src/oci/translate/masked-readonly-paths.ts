@@ -1,29 +1,27 @@
-// linux.maskedPaths and linux.readonlyPaths → optional lxc.mount.entry lines, so a path the CT turns
-// out not to have does not stop it; one the host does not have is left out.
-import { checkPath, mountEntryTarget, type CtConfig } from './ct-config.js';
+// linux.readonlyPaths and linux.maskedPaths → pxoci's mount hook, which acts on the container's own
+// paths after its mounts (never a host path): a read-only path is bound onto itself read-only, a masked
+// one gets an empty read-only tmpfs (directory) or the null device (anything else). A path the
+// container lacks is left alone, as runc leaves it.
+import { checkPath, mountEntryTarget } from './ct-config.js';
+import type { MountPlans } from './mount-plans.js';
 import { refuseReservedPath } from './runtime-dir.js';
-import type { TranslateContext } from '../translate.js';
 
-type PathKind = NonNullable<TranslateContext['pathKind']>;
-
-/** A masked directory gets an empty read-only tmpfs over it, a masked file /dev/null. */
-export function translateMaskedPaths(paths: string[], ct: CtConfig, pathKind: PathKind): void {
+export function translateReadonlyPaths(paths: string[], plans: MountPlans): void {
   for (const [i, p] of paths.entries()) {
-    const path = checkPath(`linux.maskedPaths[${i}]`, p);
-    refuseReservedPath(`linux.maskedPaths[${i}]`, path);
-    const kind = pathKind(path);
-    if (kind === 'missing') continue;
-    const target = mountEntryTarget(`linux.maskedPaths[${i}]`, path);
-    ct.raw('lxc.mount.entry', kind === 'dir' ? `tmpfs ${target} tmpfs ro,optional 0 0` : `/dev/null ${target} none bind,optional 0 0`);
+    const field = `linux.readonlyPaths[${i}]`;
+    const path = checkPath(field, p);
+    refuseReservedPath(field, path);
+    mountEntryTarget(field, path);
+    plans.hook.push({ op: 'readonly', field, path });
   }
 }
 
-export function translateReadonlyPaths(paths: string[], ct: CtConfig, pathKind: PathKind): void {
+export function translateMaskedPaths(paths: string[], plans: MountPlans): void {
   for (const [i, p] of paths.entries()) {
-    const path = checkPath(`linux.readonlyPaths[${i}]`, p);
-    refuseReservedPath(`linux.readonlyPaths[${i}]`, path);
-    if (path === '/proc/sys' || path === '/proc/sysrq-trigger') continue; // proc:mixed
-    if (pathKind(path) === 'missing') continue;
-    ct.raw('lxc.mount.entry', `${path} ${mountEntryTarget(`linux.readonlyPaths[${i}]`, path)} none bind,ro,optional 0 0`);
+    const field = `linux.maskedPaths[${i}]`;
+    const path = checkPath(field, p);
+    refuseReservedPath(field, path);
+    mountEntryTarget(field, path);
+    plans.hook.push({ op: 'mask', field, path });
   }
 }

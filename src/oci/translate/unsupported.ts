@@ -8,4 +8,6 @@ export function rejectUnsupportedLinuxFields(linux: NonNullable<OciSpec['linux']
   if (linux.intelRdt) throw new ConfigError('linux.intelRdt', rejectionReason('linux.intelRdt'));
   if (linux.personality) throw new ConfigError('linux.personality', rejectionReason('linux.personality'));
   if (linux.timeOffsets) throw new ConfigError('linux.timeOffsets', rejectionReason('linux.timeOffsets'));
+  if (linux.memoryPolicy) throw new ConfigError('linux.memoryPolicy', rejectionReason('linux.memoryPolicy'));
+  if (linux.netDevices) throw new ConfigError('linux.netDevices', rejectionReason('linux.netDevices'));
 }
