@@ -11,6 +11,9 @@ packages="$packages iptables containernetworking-plugins slirp4netns catatonit"
 # Pods through containerd's CRI (test/engine-cri.test.ts): the CNI bridge plugin (above) and ip(8),
 # which removes the bridge afterwards.
 packages="$packages iproute2"
+# PVE networking (test/pve-network.test.ts) fetches a page from the simulated node's network namespace
+# with GNU wget (busybox's wget faults on some hosts).
+packages="$packages wget"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
