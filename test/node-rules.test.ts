@@ -133,6 +133,6 @@ t.test("pxoci writes only raw keys the node's PVE release accepts, and asks for 
   t.equal(pveVersions(paths)?.release, Number(process.env.PXOCI_TEST_PVE || 9), "the simulated node's release, read as on a real node");
   // What pxoci writes today is the same on both releases.
   const spec = JSON.parse(readFileSync(join(makeBundle(work, 'releases', { args: ['true'], cwd: '/tmp', env: ['A=1'] }), 'config.json'), 'utf8'));
-  const ctx = { id: 'releases', bundle: work, vmid: 100, runtimeDir: '/run/x', arch: 'amd64', rootfs: '/r' };
+  const ctx = { id: 'releases', bundle: work, vmid: 100, runtimeDir: '/run/x', arch: 'amd64', rootfs: '/r', helper: '/usr/lib/pxoci/pxoci-helper' };
   t.same(translate(spec, { ...ctx, pveRelease: () => 8 }).config, translate(spec, { ...ctx, pveRelease: () => 9 }).config);
 });
