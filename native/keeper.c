@@ -226,6 +226,18 @@ static int find_init(const struct launcher *o, int run_fd, long long deadline, p
 	}
 }
 
+/* Waits for a child that did one step as host root in the CT's namespaces; one that failed has
+ * already reported why on the report fd, so the launcher only ends. */
+static void await_child_step(pid_t child)
+{
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			fail("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		_exit(1);
+}
+
 /* /proc/sys/net and the IPC keys of /proc/sys/kernel show the namespaces of whoever writes them: a child
  * that joins the CT's net and IPC namespaces sets the CT's values (LXC's lxc.sysctl.* fails once
  * proc:mixed has made the CT's /proc/sys read-only). It keeps our mount namespace, and its /proc. An
@@ -258,12 +270,7 @@ static void apply_sysctls(const struct launcher *o, pid_t init, int init_pidfd)
 		}
 		_exit(0);
 	}
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			fail("waitpid: %s", strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		_exit(1); /* the child reported why */
+	await_child_step(child);
 }
 
 /* Once the init has taken the keeper's connection (it then removes its socket), nothing in the CT may
@@ -282,12 +289,7 @@ static void unmount_run_dir(int init_pidfd)
 			fail("cannot unmount /.pxoci/run in the CT: %s", strerror(errno));
 		_exit(0);
 	}
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			fail("waitpid: %s", strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		_exit(1); /* the child reported why */
+	await_child_step(child);
 }
 
 /* Closes every fd but 0..nfds-1 and the ones in keep. */
