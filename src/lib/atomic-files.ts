@@ -104,6 +104,29 @@ function writeAll(fd: number, data: string | Buffer): void {
 }
 
 /**
+ * Writes `data` whole into a new file `tmpName` of the directory `dirFd` (the folder of `path`),
+ * created exclusively and never through a link; one that could not be written whole is removed.
+ */
+function writeTemporary(dirFd: number, path: string, tmpName: string, data: string | Buffer, mode: number, durable: boolean): void {
+  const tmp = `${dirname(path)}/${tmpName}`;
+  let fd: number;
+  try {
+    fd = createIn(dirFd, tmpName, mode);
+  } catch (e) {
+    throw fileError(`write ${path}: cannot create its temporary file`, tmp, e);
+  }
+  try {
+    writeAll(fd, data);
+    if (durable) fsyncSync(fd);
+  } catch (e) {
+    rmSync(inDir(dirFd, tmpName), { force: true });
+    throw fileError('write', tmp, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * tmp file + rename(), like PVE's file_set_contents. `durable: false` skips the fsync, for a file that
  * may be lost in a power cut as long as no reader ever sees half of it. The tmp file
  * `.<name>.tmp.<pid>` is created exclusively: whatever someone put at that name (a link to a file of
@@ -115,24 +138,9 @@ export function atomicWrite(path: string, data: string | Buffer, mode = 0o640, {
   checkSize(path, data, maxSize);
   const name = basename(path);
   const tmpName = `.${name}.tmp.${process.pid}`;
-  const tmp = `${dirname(path)}/${tmpName}`;
   const dirFd = openDir(dirname(path));
   try {
-    let fd: number;
-    try {
-      fd = createIn(dirFd, tmpName, mode);
-    } catch (e) {
-      throw fileError(`write ${path}: cannot create its temporary file`, tmp, e);
-    }
-    try {
-      writeAll(fd, data);
-      if (durable) fsyncSync(fd);
-    } catch (e) {
-      rmSync(inDir(dirFd, tmpName), { force: true });
-      throw fileError('write', tmp, e);
-    } finally {
-      closeSync(fd);
-    }
+    writeTemporary(dirFd, path, tmpName, data, mode, durable);
     try {
       renameSync(inDir(dirFd, tmpName), inDir(dirFd, name));
     } catch (e) {
@@ -176,18 +184,7 @@ export function publishExclusive(path: string, data: string | Buffer, mode = 0o6
   const tmpName = `.${name}.tmp.${process.pid}`;
   const dirFd = openDir(dirname(path));
   try {
-    let fd: number;
-    try {
-      fd = createIn(dirFd, tmpName, mode);
-    } catch (e) {
-      throw fileError(`write ${path}: cannot create its temporary file`, `${dirname(path)}/${tmpName}`, e);
-    }
-    try {
-      writeAll(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeTemporary(dirFd, path, tmpName, data, mode, true);
     try {
       linkSync(inDir(dirFd, tmpName), inDir(dirFd, name));
       return true;
