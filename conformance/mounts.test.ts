@@ -97,6 +97,58 @@ check('/dev is a tmpfs and /dev/pts a private devpts', ['mounts[] /dev (tmpfs), 
   t.ok(pts?.superOptions.includes('gid=5'), `gid: ${pts?.superOptions}`);
 });
 
+// runtimetest (runtime-tools cmd/runtimetest validatePosixMounts, mountMatch) walks the mountinfo once:
+// each mount of the config that is not a bind must be found, by destination, type and source, after
+// the one found for the mount before it. The mounts are runtime-tools' default config's (generate.go).
+// pxoci keeps LXC's own /proc and /sys (proc:mixed, sys:mixed) where the config orders them later, so
+// /proc/sys and /sys must stay read-only, with and without a user namespace.
+const RUNTIME_TOOLS_MOUNTS = [
+  { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+  { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+];
+// The second run puts /proc last, after mounts pxoci makes, and adds a user namespace.
+for (const userns of [false, true]) {
+  const config = userns ? [...RUNTIME_TOOLS_MOUNTS.slice(1), RUNTIME_TOOLS_MOUNTS[0]!] : RUNTIME_TOOLS_MOUNTS;
+  check(`the config's mounts in the config's order, as runtimetest reads the mountinfo${userns ? ' (user namespace, /proc last)' : ''}`, ['mounts[] /proc (proc), /sys (sysfs)', 'mounts[] /dev (tmpfs), /dev/pts (devpts)', 'mounts[] tmpfs, mqueue, devpts, proc, sysfs (at other paths)'], async (t) => {
+    const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const r = await runInside({
+      // Creating a file where sysfs has no create: EROFS on a read-only mount, EACCES on another. The
+      // domainname is the container's own UTS namespace's.
+      args: ['sh', '-c', 'cat /proc/self/mountinfo; echo ==; ls /dev; echo x > /dev/null && echo null-writable; touch /sys/probe 2>&1; (echo probe > /proc/sys/kernel/domainname) 2>&1'],
+      patch: (s) => {
+        s.mounts = config;
+        // What LXC protects itself, not pxoci's read-only and masked paths.
+        s.linux.readonlyPaths = [];
+        s.linux.maskedPaths = [];
+        if (userns) {
+          s.linux.namespaces.push({ type: 'user' });
+          s.linux.uidMappings = map;
+          s.linux.gidMappings = map;
+        }
+      },
+      prepare: userns ? (bundle) => chownTree(join(bundle, 'rootfs'), 100000) : undefined,
+    });
+    const [info, dev] = r.stdout.split('==\n');
+    const mounts = parseMountinfo(info ?? '');
+    t.ok(mounts.length, why(r));
+    let next = 0;
+    for (const [i, c] of config.entries()) {
+      const at = mounts.findIndex((m, k) => k >= next && m.point === c.destination && m.type === c.type && m.source === c.source);
+      t.ok(at >= 0, `mounts[${i}] (${c.destination} ${c.type} ${c.source}) found in order: ${mounts.slice(next).map((m) => `${m.point} ${m.type} ${m.source}`).join('; ')}`);
+      if (at >= 0) next = at + 1;
+    }
+    t.match(r.stdout, /\/sys\/probe: Read-only file system/, '/sys is read-only');
+    // LXC's proc:mixed (runc leaves it to readonlyPaths, emptied here).
+    if (isPxoci) t.match(r.stdout, /\/proc\/sys\/kernel\/domainname: Read-only file system/, '/proc/sys is read-only');
+    for (const n of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx', 'pts', 'shm', 'mqueue']) t.match(dev, new RegExp(`^${n}$`, 'm'), `/dev/${n}`);
+    t.match(r.stdout, /null-writable\n/, '/dev/null is the null device');
+  });
+}
+
 check('/sys/fs/cgroup shows the container its cgroups', ['mounts[] /sys/fs/cgroup (cgroup)'], async (t) => {
   const r = await runInside({ args: ['sh', '-c', 'cat /proc/self/mountinfo; ls /sys/fs/cgroup/memory /sys/fs/cgroup'] });
   const mounts = parseMountinfo(r.stdout);

@@ -4,6 +4,9 @@
  * /sys, /dev, lxc.mount.entry) and before pivot_root, with the CT's tree at $LXC_ROOTFS_MOUNT. It makes
  * what config.json asks of that tree, in this order, as runc does before it pivots:
  *   mount <field> <dest> <d|f> <source|-> <fstype|-> <flags> <remount-flags> <data|-> <tmpcopyup 0|1>
+ *   rebind <field> <path>      the mount at path (LXC's /proc, /sys; the config's /dev/pts) bound
+ *                              onto itself with what is below it: it shows again at this point of the
+ *                              order, and every read-only flag of LXC's tree is copied with it
  *   node <field> <path>        a placeholder a device node is bound onto later (ct-setup)
  *   readonly <field> <path>    the container's own path, bound onto itself read-only
  *   mask <field> <path>        the container's own path made unreadable
@@ -201,6 +204,18 @@ static int do_readonly(int root, const char *field, const char *path)
 	return 0;
 }
 
+static int do_rebind(int root, const char *field, const char *path)
+{
+	char resolved[IN_ROOT_PATH_MAX], p[32];
+	int fd = resolve_in_root(root, path, resolved, sizeof resolved) == 0 ? open_resolved(root, resolved, O_PATH) : -1;
+	if (fd < 0)
+		return fail("%s: %s: %s", field, path, strerror(errno));
+	if (mount(fd_path(fd, p), fd_path(fd, p), NULL, MS_BIND | MS_REC, NULL) != 0)
+		return fail("%s: cannot bind %s onto itself: %s", field, path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
 static int do_mask(int root, const char *field, const char *path)
 {
 	char resolved[IN_ROOT_PATH_MAX], p[32];
@@ -259,6 +274,8 @@ int cmd_mount_hook(int argc, char **argv)
 				close(fd);
 		} else if (strcmp(f[0], "readonly") == 0 && n == 3)
 			rc = do_readonly(root, f[1], f[2]);
+		else if (strcmp(f[0], "rebind") == 0 && n == 3)
+			rc = do_rebind(root, f[1], f[2]);
 		else if (strcmp(f[0], "mask") == 0 && n == 3)
 			rc = do_mask(root, f[1], f[2]);
 		else if (strcmp(f[0], "root-readonly") == 0 && n == 1)

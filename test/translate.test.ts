@@ -56,16 +56,23 @@ t.test('minimal config: the PVE options and pxoci plumbing', async (t) => {
 });
 
 t.test('runc-style default spec (pxoci spec) translates', async (t) => {
-  const { config, hookPlan } = translate(validateSpec(defaultSpec(false)), ctx);
+  const { config, hookPlan, fstab } = translate(validateSpec(defaultSpec(false)), ctx);
   t.equal(config.options.rootfs, '/b/rootfs', 'no ro=1: the mount hook makes the root read-only once its mount points exist');
   const lxc = config.lxc.map(([k, v]) => `${k}: ${v}`);
   t.ok(lxc.includes('lxc.cap.keep: audit_write kill net_bind_service setgid setuid setpcap'));
   t.ok(lxc.includes('lxc.prlimit.nofile: 1024:1024'));
   t.ok(lxc.includes(HOOK));
   t.same(lxc.filter((l) => l.startsWith('lxc.mount.entry')), ['lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0', 'lxc.mount.entry: /run/pxoci/test/ct/run .pxoci/run none bind,create=dir 0 0'], 'no host path but the runtime dir');
+  // The config's order as the container reads its mountinfo: LXC's /proc, the config's /dev from LXC's
+  // fstab (before LXC fills /dev), then the hook's, with LXC's /sys bound again after /dev/mqueue.
+  t.ok(lxc.includes('lxc.mount.fstab: /run/pxoci/test/ct/fstab'));
+  t.equal(fstab, 'tmpfs dev tmpfs nosuid,strictatime,mode=755,size=65536k 0 0\n');
   t.match(hookPlan, [
+    { op: 'mount', field: 'mounts[2]', destination: '/dev/pts', fstype: 'devpts', source: 'devpts', data: ['newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { op: 'rebind', field: 'mounts[2]', path: '/dev/pts' },
     { op: 'mount', field: 'mounts[3]', destination: '/dev/shm', fstype: 'tmpfs', source: 'shm', data: ['mode=1777', 'size=65536k'] },
     { op: 'mount', field: 'mounts[4]', destination: '/dev/mqueue', fstype: 'mqueue' },
+    { op: 'rebind', field: 'mounts[5]', path: '/sys' },
   ]);
   t.ok(hookPlan.some((o) => o.op === 'mask' && o.path === '/proc/kcore'));
   t.ok(hookPlan.some((o) => o.op === 'readonly' && o.path === '/proc/sys'));
@@ -82,12 +89,18 @@ t.test('a real podman 4.3 config translates (file binds as mount entries)', asyn
   t.match(
     hookPlan.filter((o) => o.op === 'mount'),
     [
+      { destination: '/dev/pts', fstype: 'devpts' },
       { destination: '/dev/mqueue', fstype: 'mqueue' },
       { destination: '/etc/hosts', mountPoint: 'file', source: /\/userdata\/hosts$/, flags: MS.BIND, remountFlags: 0 },
       { destination: '/dev/shm', mountPoint: 'dir', source: /\/userdata\/shm$/, flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV },
       { destination: '/run/.containerenv', mountPoint: 'file' },
       { destination: '/etc/hostname', mountPoint: 'file' },
     ],
+  );
+  t.same(
+    hookPlan.filter((o) => o.op === 'rebind').map((o) => o.op === 'rebind' && o.path),
+    ['/sys', '/dev/pts'],
+    "LXC's /sys again after the config's /dev; a bind on the config's devpts for LXC to detach",
   );
   // podman's rprivate on every bind is applied after LXC's pivot_root (which makes every mount shared).
   t.same(
@@ -98,6 +111,22 @@ t.test('a real podman 4.3 config translates (file binds as mount entries)', asyn
   t.ok(lxc.includes('lxc.cgroup2.pids.max: 2048'));
   t.equal(init.args[0], 'sh');
   t.same(namespacedSysctls, podman.linux.sysctl ? Object.entries(podman.linux.sysctl) : []);
+});
+
+t.test("mounts LXC makes itself keep the config's order", async (t) => {
+  const withMounts = (mounts: object[]) => translate(validateSpec(spec((s) => (s.mounts = mounts as never))), ctx);
+  const proc = { destination: '/proc', type: 'proc', source: 'proc' };
+  const sys = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] };
+  const rebinds = (mounts: object[]) => withMounts(mounts).hookPlan.filter((o) => o.op === 'rebind').map((o) => o.op === 'rebind' && o.path);
+  t.same(rebinds([proc, sys]), [], "LXC's order already: nothing bound again");
+  t.same(rebinds([sys, proc]), ['/proc'], 'LXC mounts /proc before /sys');
+  t.same(rebinds([{ destination: '/scratch', type: 'tmpfs', source: 'tmpfs' }, proc]), ['/proc'], 'after a mount of the config');
+  const dev = withMounts([proc, { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1m'] }]);
+  t.equal(dev.fstab, 'tmpfs dev tmpfs nosuid,nodev,size=1m 0 0\n');
+  t.notOk(dev.hookPlan.some((o) => o.op === 'mount' && o.destination === '/dev'), '/dev is not the hook\'s: LXC fills the /dev it opens before the hook');
+  t.equal(withMounts([proc]).fstab, undefined, "no /dev in the config: LXC's autodev");
+  t.throws(() => withMounts([{ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['ro'] }]), /mounts\[0\]\.options: a read-only \/dev is not supported/);
+  t.throws(() => withMounts([{ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }]), /mounts\[0\]\.options: tmpcopyup on \/dev/);
 });
 
 t.test('resources', async (t) => {
@@ -150,13 +179,16 @@ t.test('mounts: all of them, in their order, through the mount hook; none as mpN
     { op: 'mount', field: 'mounts[1]', destination: '/rw', mountPoint: 'dir', source: '/host/rw', flags: MS.BIND, remountFlags: 0, data: [], tmpcopyup: false },
     { op: 'mount', field: 'mounts[2]', destination: '/etc/x.file', mountPoint: 'file', source: '/host/x.file', flags: MS.BIND, remountFlags: MS.RDONLY, data: [], tmpcopyup: false },
     { op: 'mount', field: 'mounts[3]', destination: '/tmp', mountPoint: 'dir', source: 'tmpfs', fstype: 'tmpfs', flags: MS.NOSUID, remountFlags: 0, data: ['size=1m', 'mode=1777'], tmpcopyup: false },
+    // LXC mounted /proc before all of these: its /proc shows again after them.
+    { op: 'rebind', field: 'mounts[4]', path: '/proc' },
   ]);
   t.equal(
     encodeHookPlan(hookPlan),
     `mount mounts[0] /data d /host/data - ${MS.BIND | MS.REC} ${MS.RDONLY | MS.NOSUID | MS.NODEV} - 0\n` +
       `mount mounts[1] /rw d /host/rw - ${MS.BIND} 0 - 0\n` +
       `mount mounts[2] /etc/x.file f /host/x.file - ${MS.BIND} ${MS.RDONLY} - 0\n` +
-      `mount mounts[3] /tmp d tmpfs tmpfs ${MS.NOSUID} 0 size=1m,mode=1777 0\n`,
+      `mount mounts[3] /tmp d tmpfs tmpfs ${MS.NOSUID} 0 size=1m,mode=1777 0\n` +
+      'rebind mounts[4] /proc\n',
   );
 });
 
@@ -504,6 +536,7 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
     'lxc.mount.entry: /run/pxoci/test/ct .pxoci none bind,ro,create=dir 0 0',
     'lxc.mount.entry: /run/pxoci/test/ct/run .pxoci/run none bind,create=dir 0 0',
     'lxc.mount.auto: cgroup:ro:force',
+    'lxc.mount.fstab: /run/pxoci/test/ct/fstab',
     ...['195:0', '195:255', '226:128'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
     ...['1:3', '1:5', '1:7', '1:8', '1:9', '5:0', '5:1', '5:2', '136:*', '195:*', '226:*'].map((d) => `lxc.cgroup2.devices.allow: c ${d} rwm`),
     HOOK,
@@ -512,7 +545,7 @@ t.test('a ZLayer-like full config: exact PVE config', async (t) => {
   t.same(
     hookPlan.map((o) => (o.op === 'mount' ? `${o.op} ${o.destination}` : o.op === 'root-readonly' ? o.op : `${o.op} ${o.path}`)),
     [
-      'mount /dev/shm', 'mount /dev/mqueue', 'mount /data', 'mount /config',
+      'mount /dev/pts', 'rebind /dev/pts', 'mount /dev/shm', 'mount /dev/mqueue', 'rebind /sys', 'mount /data', 'mount /config',
       'node /dev/nvidia0', 'node /dev/nvidiactl', 'node /dev/dri/renderD128',
       ...['bus', 'fs', 'irq', 'sys', 'sysrq-trigger'].map((p) => `readonly /proc/${p}`),
       ...['acpi', 'asound', 'kcore', 'keys', 'latency_stats', 'timer_list', 'timer_stats', 'sched_debug', 'scsi'].map((p) => `mask /proc/${p}`),

@@ -1,5 +1,7 @@
 // What pxoci's two mount programs do in a CT (docs/DESIGN.md "Mounts, devices, masked paths"), and
 // the mount options of config.json as mount(2) flags. Pure.
+//   LXC's fstab (lxc.mount.fstab): the config's /dev tmpfs, which LXC mounts after its /proc and /sys
+//     and before it opens /dev to fill it (see translate/mounts.ts). Written to <runtime dir>/fstab.
 //   mount hook (lxc.hook.mount: pxoci-helper mount-hook): before LXC's pivot_root, in the CT's
 //     namespaces: config.json's mounts in their order, device placeholders, readonlyPaths,
 //     maskedPaths, then root.readonly. Written to <runtime dir>/mounts.
@@ -112,9 +114,37 @@ export function parseMountOptions(field: string, options: string[]): MountOption
   return out;
 }
 
+/** The flags LXC's fstab reader names (LXC 5.0 conf.c mount_opt), as the option that sets each. */
+const LXC_FSTAB_FLAGS: Array<[number, string]> = [
+  [MS.RDONLY, 'ro'],
+  [MS.NOSUID, 'nosuid'],
+  [MS.NODEV, 'nodev'],
+  [MS.NOEXEC, 'noexec'],
+  [MS.SYNCHRONOUS, 'sync'],
+  [MS.DIRSYNC, 'dirsync'],
+  [MS.NOATIME, 'noatime'],
+  [MS.NODIRATIME, 'nodiratime'],
+  [MS.RELATIME, 'relatime'],
+  [MS.STRICTATIME, 'strictatime'],
+  [MS.LAZYTIME, 'lazytime'],
+];
+
+/** A file system mount as a line of LXC's fstab (lxc.mount.fstab): the target relative to the CT's
+ *  root, flags by LXC's names, the rest as data, which LXC passes to mount(2) as runc does. */
+export function lxcFstabLine(field: string, source: string, destination: string, fstype: string, o: MountOptions): string {
+  let left = o.flags;
+  const names: string[] = [];
+  for (const [flag, name] of LXC_FSTAB_FLAGS) {
+    if (left & flag) names.push(name);
+    left &= ~flag;
+  }
+  if (left) throw new ConfigError(`${field}.options`, `mount flags 0x${left.toString(16)} cannot be given to LXC for ${destination}`);
+  return `${source} ${destination.replace(/^\/+/, '')} ${fstype} ${[...names, ...o.data].join(',') || 'defaults'} 0 0\n`;
+}
+
 export type HookOp =
   | { op: 'mount'; field: string; destination: string; mountPoint: 'dir' | 'file'; source?: string; fstype?: string; flags: number; remountFlags: number; data: string[]; tmpcopyup: boolean }
-  | { op: 'node' | 'readonly' | 'mask'; field: string; path: string }
+  | { op: 'node' | 'readonly' | 'mask' | 'rebind'; field: string; path: string }
   | { op: 'root-readonly' };
 
 export type SetupOp =

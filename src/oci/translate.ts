@@ -65,6 +65,8 @@ export interface Translation {
   ctRoot?: { uid: number; gid: number };
   /** The LXC seccomp policy for linux.seccomp, to be written at `<runtimeDir>/seccomp`. */
   seccomp?: string;
+  /** LXC's fstab (`<runtimeDir>/fstab`), when lxc.mount.fstab is set. */
+  fstab?: string;
   /** The mount hook's work (`<runtimeDir>/mounts`), when lxc.hook.mount is set. */
   hookPlan: HookOp[];
   /** ct-setup's work, once the CT's init runs. */
@@ -97,6 +99,7 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   if (startHooks) init.startHooks = startHooks;
   const runtimeDir = mountRuntimeDir(ctx.runtimeDir, ct);
   translateMounts(spec.mounts ?? [], ct, plans, { pathKind, realPath });
+  if (plans.fstab.length) ct.raw('lxc.mount.fstab', `${runtimeDir}/fstab`);
   const ctRoot = translateNamespaces(linux, ct);
   translatePveNetwork(spec, ct, ctx.pveRelease);
   // The device nodes' cgroup rules first, so that linux.resources.devices can still deny them.
@@ -119,5 +122,5 @@ export function translate(spec: OciSpec, ctx: TranslateContext): Translation {
   const notes = annotationLines(annotations);
   const pod = podLine(annotations);
   const config = ct.pveConfig(pod ? [pod, ...notes] : notes);
-  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, hookPlan: plans.hook, setupPlan: plans.setup() };
+  return { config, init, namespacedSysctls: sysctls, namespaceJoins: joins, ctRoot, seccomp, fstab: plans.fstab.length ? plans.fstab.join('') : undefined, hookPlan: plans.hook, setupPlan: plans.setup() };
 }

@@ -89,7 +89,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
 
     const ctDir = store.ctDir(id);
     const helper = helperPath('pxoci-helper');
-    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp, hookPlan, setupPlan } = translate(spec, {
+    const { config, init, namespacedSysctls, namespaceJoins, ctRoot, seccomp, fstab, hookPlan, setupPlan } = translate(spec, {
       id,
       bundle,
       vmid,
@@ -127,6 +127,7 @@ export async function createContainer(ctx: Context, id: string, o: CreateOptions
     // not tmp + fsync + rename.
     privateCtFile('process', encodeInitSpec(init));
     if (seccomp !== undefined) privateCtFile('seccomp', seccomp);
+    if (fstab !== undefined) privateCtFile('fstab', fstab);
     if (hookPlan.length) {
       privateCtFile('mounts', encodeHookPlan(hookPlan));
       // LXC keeps a hook's words to its debug log: the hook writes why it failed here, as the CT's

@@ -3,6 +3,8 @@
 import { MS, type HookOp, type SetupOp } from '../mount-plan.js';
 
 export class MountPlans {
+  /** Lines of LXC's fstab (`<runtime dir>/fstab`): the config's /dev. */
+  readonly fstab: string[] = [];
   /** mounts, device placeholders, readonlyPaths, maskedPaths, root.readonly: as each section adds them. */
   readonly hook: HookOp[] = [];
   readonly devices: SetupOp[] = [];
