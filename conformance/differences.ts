@@ -38,14 +38,6 @@ export const DIFFERENCES = {
       'PVE places every CT in lxc/<vmid> and LXC gives it a private cgroup namespace: linux.cgroupsPath is ' +
       'recorded, and the container sees its cgroup as "/".',
   },
-  'lxc-api-filesystems': {
-    runtimes: ['pxoci'],
-    text:
-      'LXC mounts /proc, /sys and /dev (its own tmpfs, source "none") for every CT before the config\'s mounts, ' +
-      "and its own /dev/pts after them (after the mount hook that makes the config's): the config's entries for " +
-      "these four are left to LXC, so the mount table shows LXC's /dev source and LXC's order, and every other " +
-      'mount of the config comes before /dev/pts instead of after it.',
-  },
   'pxoci-rejects-field': {
     runtimes: ['pxoci'],
     text:
@@ -115,20 +107,6 @@ export type DifferenceName = keyof typeof DIFFERENCES;
  * docs/fields.md as a pxoci bug.
  */
 export const VALIDATION_DIFFERENCES: Array<{ program: string; check: string; difference: DifferenceName }> = [
-  // runtimetest's mount checks, run inside the container by every program that starts one.
-  ...[
-    'default', 'hostname', 'linux_devices', 'linux_process_apparmor_profile', 'linux_sysctl', 'mounts', 'process',
-    'process_oom_score_adj', 'process_rlimits', 'process_user', 'root_readonly_true',
-  ].map((program) => ({ program, check: 'mounts[', difference: 'lxc-api-filesystems' as const })),
-  // These report runtimetest's whole run in the container as one check, which fails on those mount
-  // checks alone: the YAML diagnostic of each (the TAP output oci-validation.sh keeps) lists no other
-  // "not ok"; the hostname, masks, read-only paths and root propagation checked inside pass.
-  ...[
-    ['hostname', 'check hostname'],
-    ['linux_masked_paths', 'check masked'],
-    ['linux_readonly_paths', 'check read-only'],
-    ['linux_rootfs_propagation', 'check root propagation'],
-  ].map(([program, check]) => ({ program: program!, check: check!, difference: 'lxc-api-filesystems' as const })),
   // They read the cgroup at linux.cgroupsPath from the host.
   ...['delete_resources', 'linux_cgroups_cpus', 'linux_cgroups_devices', 'linux_cgroups_pids', 'linux_cgroups_relative_cpus', 'linux_cgroups_relative_devices', 'linux_cgroups_relative_pids'].flatMap(
     (program) => ['get ', 'find ', 'pids ', 'cpu ', 'cpus '].map((check) => ({ program, check, difference: 'pve-cgroup-placement' as const })),
