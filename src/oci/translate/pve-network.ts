@@ -3,6 +3,7 @@
 // PVE's own net0 property string, checked by PVE's rules for it.
 import { randomBytes } from 'node:crypto';
 import { PVE_RELEASE_LATEST, PropertyStringError, parsePropertyString, printPropertyString, type PveRelease } from '../../pve/config.js';
+import { hostManagedAddressError } from '../../pve/host-dhcp.js';
 import type { OciSpec } from '../bundle.js';
 import { ConfigError } from '../errors.js';
 import type { CtConfig } from './ct-config.js';
@@ -47,5 +48,8 @@ export function translatePveNetwork(spec: OciSpec, ct: CtConfig, pveRelease: () 
   // The CT's ostype is unmanaged, so PVE writes no network config into it: with host-managed LXC sets
   // the addresses and the gateway and brings the link up, as for PVE's own OCI CTs.
   net['host-managed'] ??= '1';
+  // PVE's start would refuse it (`pct start` failed, no reason for the caller): refused here, by name.
+  const refused = hostManagedAddressError(net);
+  if (refused) throw new ConfigError(field, `ip6=${net.ip6}: ${refused} (PVE's rule for net0)`);
   ct.option('net0', printPropertyString('net', net), field);
 }
