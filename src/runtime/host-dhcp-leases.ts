@@ -8,7 +8,13 @@ import type { PveConfig } from '../pve/config.js';
 import { dhclientFile, dhclientHookDir, hostManagedDhcp } from '../pve/host-dhcp.js';
 
 export function removeHostDhcpLeases(lxcPath: string, vmid: number, conf: PveConfig): void {
-  const interfaces = hostManagedDhcp(conf.options);
+  let interfaces;
+  try {
+    interfaces = hostManagedDhcp(conf.options);
+  } catch {
+    // A netN someone broke by hand: which files are ours is unknown, and the delete must go on.
+    return;
+  }
   if (!interfaces.length) return;
   // rm unlinks a symlink itself, never what it points to; the names come from PVE's net name rule.
   for (const iface of interfaces) rmSync(dhclientFile(lxcPath, vmid, iface, 'leases'), { force: true });
