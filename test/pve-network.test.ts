@@ -12,7 +12,7 @@ import { parsePropertyString } from '../src/pve/config.js';
 import { dhclientFile, hostManagedDhcp } from '../src/pve/host-dhcp.js';
 import { adaptNetworks, ensureNodeNetwork, nodeNetnsPath } from '../src/pvesim/node-network.js';
 import { busyboxRootfs, createWithPipes, makeBundle, pvesimJs, pxoci, startSimNode, type SimNode } from './helpers/env.js';
-import { confText, ctConfigs } from './helpers/node-checks.js';
+import { confText, ctConfigs, processesMentioning } from './helpers/node-checks.js';
 import { waitUntil } from './helpers/wait.js';
 
 const ANNOTATION = 'org.proxmox.pxoci.net0';
@@ -220,6 +220,14 @@ t.test('ip=dhcp: the node runs the CT\'s DHCP client as PVE 9.1 does; eth0 gets 
   const server = spawn('nsenter', [`--net=${netns}`, 'busybox', 'udhcpd', '-f', join(work, 'udhcpd.conf')], { stdio: 'ignore' });
   const serverGone = new Promise((r) => server.once('exit', r));
   t.teardown(() => server.kill('SIGKILL'));
+
+  // A create that fails once the CT runs (a createRuntime hook fails) rolls back the client and its lease.
+  const broken = makeBundle(work, 'broken', { args: ['true'], patch: (s) => ((s.annotations = { [ANNOTATION]: 'name=eth0,bridge=vmbr0,ip=dhcp' }), (s.hooks = { createRuntime: [{ path: '/bin/false' }] })) });
+  const b = createWithPipes(node, 'broken', broken);
+  t.equal(await b.exited, 1, `a create that fails: ${b.err().trim()}`);
+  t.same(ctConfigs(node), [], 'no CT left');
+  t.same(readdirSync(join(node.root, 'var/lib/lxc')), [], 'nothing in var/lib/lxc: no hook dir, no lease file');
+  t.same(processesMentioning(join(node.root, 'var/lib/lxc')), [], 'no DHCP client (nor any other process) of the failed CT');
 
   const bundle = makeBundle(work, 'web', {
     args: ['sh', '-c', 'mkdir -p /www && echo hello-over-dhcp > /www/index.html && exec httpd -f -p 8080 -h /www'],
