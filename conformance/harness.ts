@@ -150,8 +150,9 @@ const file = basename(process.argv[1] ?? '', '.ts').replace(/\.test$/, '');
 const suite = file === 'oci' || file === '' ? '' : `.${file}`;
 
 t.teardown(() => {
-  // A filtered run (--grep, --only) would record a part as the whole.
-  if (checksRun !== checksDefined) return;
+  // A filtered run (--grep, --only) would record a part as the whole. docs/fields.md shows PVE 9's
+  // results: a run on PVE 8 (PXOCI_TEST_PVE=8) must pass, and records nothing.
+  if (checksRun !== checksDefined || (isPxoci && process.env.PXOCI_TEST_PVE === '8')) return;
   const fields: Record<string, Outcome> = {};
   for (const key of [...outcomes.keys()].sort()) fields[key] = outcomes.get(key)!;
   const dir = join(fileURLToPath(new URL('.', import.meta.url)), 'results');

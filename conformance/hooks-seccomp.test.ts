@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, top } from '../test/helpers/env.js';
+import { processesMentioning } from '../test/helpers/node-checks.js';
 import { sleep } from '../test/helpers/wait.js';
 import { check, createOnPipes, isPxoci, runInside, runtime, runtimeName, runtimePath, waitStopped, work } from './harness.js';
 
@@ -13,6 +14,8 @@ import { check, createOnPipes, isPxoci, runInside, runtime, runtimeName, runtime
 // poststop hook; the spec (and pxoci) run poststart in `start` and every poststop hook.
 const runcVersion = runtimePath ? /runc version (\d+)\.(\d+)/.exec(spawnSync(runtimePath, ['--version'], { encoding: 'utf8' }).stdout) : null;
 const legacyRunc = runcVersion !== null && Number(runcVersion[1]) === 1 && Number(runcVersion[2]) < 2;
+// A hook that sleeps for this long (an odd value no other process uses), killed at its 1 s timeout.
+const HOOK_SLEEP = '599.7';
 const abis = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
 const ns = (kind: string) => spawnSync('readlink', [`/proc/self/ns/${kind}`], { encoding: 'utf8' }).stdout.trim();
 
@@ -168,12 +171,15 @@ check("hooks: env replaces the runtime's environment; a timeout kills the hook a
   const id = `hooks-env-${runtimeName}`;
   const bundle = makeBundle(work, id, {
     args: ['true'],
-    patch: (s) => (s.hooks = { createRuntime: [{ path: envHook, env: ['FOO=bar'] }, { path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }),
+    patch: (s) => (s.hooks = { createRuntime: [{ path: envHook, env: ['FOO=bar'] }, { path: '/bin/sleep', args: ['sleep', HOOK_SLEEP], timeout: 1 }] }),
   });
   const started = Date.now();
   const c = createOnPipes(id, bundle);
   t.not(await c.exited, 0, 'create fails');
-  t.ok(Date.now() - started < 20_000, 'the hook was killed at its timeout, not waited for');
+  // Far below the hook's own 600 s and free of the machine's load: a create that waited for the hook
+  // would still be waiting.
+  t.ok(Date.now() - started < 300_000, 'the hook was killed at its timeout, not waited for');
+  t.same(processesMentioning(`sleep\0${HOOK_SLEEP}`), [], 'the timed-out hook is gone');
   t.match(c.err(), /timeout/, c.err());
   t.equal(readFileSync(out, 'utf8'), 'FOO=bar HOME=\n', 'only the given env');
   t.not(runtime(['state', id]).status, 0, 'no container left');

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: build, the type check (tsc --noEmit), every tap suite (unit, simulator, lifecycle,
-// engines, conformance on pxoci) on a simulated PVE 9 node, the lifecycle suite again on PVE 8.4, the
-// conformance suites against runc, scripts/pve-check.sh on simulated PVE 9 and 8 nodes, then the check
-// that docs/fields.md matches the committed results. Ends with one line adding up the tap runs and the type
-// check, which counts as one test: "tests: N passed, N failed".
+// engines, conformance on pxoci) on a simulated PVE 9 node, the lifecycle and conformance suites again
+// on PVE 8.4, the conformance suites against runc, scripts/pve-check.sh on simulated PVE 9 and 8 nodes,
+// then the check that docs/fields.md matches the committed results. Ends with one line adding up the tap
+// runs and the type check, which counts as one test: "tests: N passed, N failed".
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +19,13 @@ const tsc = join(top, 'node_modules/.bin/tsc');
 // containerd shim) or a PVE node's PID 1: a container's keeper is orphaned by design and its CT's stop
 // waits until it is reaped, which some VMs' PID 1 does only every ~2 s (native/reaper.c).
 const reaper = [join(top, 'dist/pxoci-helper'), 'reaper', '--'];
+const conformance = ['conformance/oci.test.ts', 'conformance/mounts.test.ts', 'conformance/hooks-seccomp.test.ts'];
 const steps = [
   { name: 'build', argv: [process.execPath, join(top, 'scripts/build.mjs')] },
   { name: 'typecheck', argv: [tsc, '--noEmit', '-p', '.'], counted: 'one' },
   { name: 'tap', argv: [...reaper, tap], counted: 'tap' },
-  { name: 'lifecycle on PVE 8', argv: [...reaper, tap, 'test/lifecycle.test.ts'], env: { PXOCI_TEST_PVE: '8' }, counted: 'tap' },
-  { name: 'conformance vs runc', argv: [...reaper, tap, 'conformance/oci.test.ts', 'conformance/mounts.test.ts', 'conformance/hooks-seccomp.test.ts'], env: { RUNTIME: '/usr/sbin/runc' }, counted: 'tap' },
+  { name: 'lifecycle and conformance on PVE 8', argv: [...reaper, tap, 'test/lifecycle.test.ts', ...conformance], env: { PXOCI_TEST_PVE: '8' }, counted: 'tap' },
+  { name: 'conformance vs runc', argv: [...reaper, tap, ...conformance], env: { RUNTIME: '/usr/sbin/runc' }, counted: 'tap' },
   { name: 'pve-check on pvesim 9', argv: [...reaper, 'bash', join(top, 'scripts/pve-check.sh'), '--pvesim', '9'], counted: 'check' },
   { name: 'pve-check on pvesim 8', argv: [...reaper, 'bash', join(top, 'scripts/pve-check.sh'), '--pvesim', '8'], counted: 'check' },
   { name: 'docs/fields.md', argv: [process.execPath, join(top, 'scripts/gen-fields-doc.mjs'), '--check'] },

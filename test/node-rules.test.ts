@@ -72,12 +72,16 @@ t.test('kill -9 of a CT frozen by a backup job leaves the freeze to the job', as
   t.equal(pxoci(node, ['kill', 'backup-frozen', 'KILL']).status, 0, 'the signal is sent');
   await new Promise((r) => setTimeout(r, 500));
   t.equal(spawnSync(paths.lxcBin('lxc-info'), ['-P', paths.lxcPath, '-n', String(vmid), '-s'], { encoding: 'utf8' }).stdout.trim(), 'State:          FROZEN', 'not thawed by pxoci');
-  // The job ends: thaw, unlock. SIGKILL (pending on cgroup v1, at once on v2) ends the container, maybe
-  // before lxc-unfreeze sees it thawed.
+  // The job thaws the CT, writes its archive and only then unlocks: SIGKILL (pending on cgroup v1, at
+  // once on v2) ends the container at the thaw, maybe before lxc-unfreeze sees it thawed, and the CT
+  // stops long before the unlock. PVE's post-stop hook writes back the config it read at the stop, lock
+  // included: an unlock while the hook runs would be undone (a race of PVE's own).
   lxc('lxc-unfreeze', vmid);
-  t.equal(pct('unlock', String(vmid)).status, 0);
   await waitUntil(() => state('backup-frozen').status === 'stopped', 10_000);
-  t.equal(pxoci(node, ['delete', 'backup-frozen']).status, 0);
+  await waitUntil(() => lxcMonitorPid(paths, vmid) === undefined, 20_000);
+  t.equal(pct('unlock', String(vmid)).status, 0);
+  const d = pxoci(node, ['delete', 'backup-frozen']);
+  t.equal(d.status, 0, d.stderr);
   t.same(leftovers(node, 'backup-frozen'), {});
 });
 
