@@ -278,7 +278,7 @@ t.test('ip=dhcp: the node runs the CT\'s DHCP client as PVE 9.1 does; eth0 gets 
   await serverGone;
 });
 
-t.test('ip=dhcp without a DHCP server: pct start waits for dhclient\'s one try, warns and succeeds, as PVE does', async (t) => {
+t.test('ip=dhcp and ip6=dhcp without a DHCP server: pct start waits for each dhclient\'s one try, warns and succeeds, as PVE does', async (t) => {
   const node: SimNode = startSimNode('pvedhcp-none', { pve: 9 });
   t.teardown(() => node.down());
   const work = mkdtempSync(join(tmpdir(), 'pxoci-pvedhcp-none-'));
@@ -290,27 +290,23 @@ t.test('ip=dhcp without a DHCP server: pct start waits for dhclient\'s one try, 
   const pct = (...args: string[]) => spawnSync(join(node.root, 'usr/sbin/pct'), args, { env: node.env, encoding: 'utf8', timeout: 180_000 });
   writeFileSync(
     join(node.root, 'etc/pve/lxc/200.conf'),
-    `arch: amd64\nhostname: nodhcp\nostype: unmanaged\nrootfs: ${rootfs}\nnet0: name=eth0,bridge=vmbr0,host-managed=1,hwaddr=BC:24:11:00:00:42,ip=dhcp\nlxc.init.cmd: /bin/sleep 1000\n`,
+    `arch: amd64\nhostname: nodhcp\nostype: unmanaged\nrootfs: ${rootfs}\nnet0: name=eth0,bridge=vmbr0,host-managed=1,hwaddr=BC:24:11:00:00:42,ip=dhcp,ip6=dhcp\nlxc.init.cmd: /bin/sleep 1000\n`,
   );
   const hook = join(node.root, 'var/lib/lxc/200/hook');
   const began = Date.now();
   const s = pct('start', '200');
   const took = (Date.now() - began) / 1000;
   t.equal(s.status, 0, 'the start succeeds');
-  t.match(
-    s.stderr,
-    new RegExp(
-      `^WARN: DHCP failed - command '/usr/bin/lxc-attach -P \\S+ -n 200 -s 'NETWORK\\|UTSNAME' -- /sbin/dhclient -1 -4 -pf ${hook}/dhclient4-eth0\\.pid -lf ${hook}/dhclient4-eth0\\.leases -e ROOTFS=/proc/\\d+/root -sf /usr/share/lxc/hooks/dhclient-script eth0' failed: exit code 2$`,
-      'm',
-    ),
-    "PVE's log_warn with run_command's error",
-  );
-  t.ok(took >= 50, `start waited for dhclient's timeout (60 s by default): ${took.toFixed(1)} s`);
+  const failed = (v: 4 | 6) =>
+    `WARN: DHCP failed - command '/usr/bin/lxc-attach -P \\S+ -n 200 -s 'NETWORK\\|UTSNAME' -- /sbin/dhclient -1 -${v} -pf ${hook}/dhclient${v}-eth0\\.pid -lf ${hook}/dhclient${v}-eth0\\.leases -e ROOTFS=/proc/\\d+/root -sf /usr/share/lxc/hooks/dhclient-script eth0' failed: exit code 2`;
+  t.match(s.stderr, new RegExp(`^${failed(4)}\\n${failed(6)}$`, 'm'), "PVE's log_warn with run_command's error, DHCPv4 first, then DHCPv6");
+  t.ok(took >= 100, `start waited for each dhclient's timeout (60 s by default): ${took.toFixed(1)} s`);
   t.equal(pct('status', '200').stdout, 'status: running\n');
   t.equal(pct('exec', '200', '--', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0').stdout, '', 'eth0 has no IPv4 address');
-  t.notOk(existsSync(join(hook, 'dhclient4-eth0.pid')), 'no DHCP client stays');
+  t.notOk(existsSync(join(hook, 'dhclient4-eth0.pid')) || existsSync(join(hook, 'dhclient6-eth0.pid')), 'no DHCP client stays');
+  t.same(processesMentioning(hook), [], 'no dhclient process');
   t.equal(pct('stop', '200').status, 0);
   t.equal(pct('destroy', '200').status, 0);
   // PVE's destroy removes var/lib/lxc/<vmid> only when empty: the hook dir and its lease file stay.
-  t.ok(existsSync(join(hook, 'dhclient4-eth0.leases')), "the lease file stays after pct destroy, as on PVE (pxoci's delete removes it)");
+  t.ok(existsSync(join(hook, 'dhclient4-eth0.leases')) && existsSync(join(hook, 'dhclient6-eth0.leases')), "the lease files stay after pct destroy, as on PVE (pxoci's delete removes them)");
 });
