@@ -24,10 +24,12 @@ function commandText(cmd: string[]): string {
  * vm_start's DHCP step, after the CT runs: one dhclient per interface, one after the other, each
  * awaited; a failure is PVE's log_warn `DHCP failed - <run_command's error>` and the start goes on.
  */
-export function startHostDhcp(p: NodePaths, vmid: number, options: Record<string, string | undefined>, ctPid: number | undefined, warn: (msg: string) => void): void {
+export function startHostDhcp(p: NodePaths, vmid: number, options: Record<string, string | undefined>, ctPidOf: () => number | undefined, warn: (msg: string) => void): void {
   const interfaces = hostManagedDhcp(options);
   if (!interfaces.length) return;
-  // PVE's open_lxc_pid dies when the CT has no pid; so does vm_start then.
+  // PVE's open_lxc_pid dies when the CT has no pid; so does vm_start then. Asked only here: most CTs
+  // have no such interface, and the start need not pay for an lxc-info.
+  const ctPid = ctPidOf();
   if (ctPid === undefined) throw new Error(`unable to get PID for CT ${vmid} (not running?)`);
   // PVE wraps dhclient in `aa-exec -p unconfined` (LXC would confine it to the CT's profile); on a
   // host without AppArmor there is no profile to leave, as LXC's own dhclient hook decides.

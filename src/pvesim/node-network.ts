@@ -61,9 +61,10 @@ export function ensureNodeNetwork(root: string): void {
  * namespace, is deleted where it still exists (a failure is only warned about, as in PVE).
  */
 export function deleteNodeVeths(root: string, vmid: number, options: Record<string, string | undefined>, warn: (msg: string) => void): void {
-  const netns = nodePathIfBound(root);
+  const nets = Object.keys(options).filter((k) => /^net\d+$/.test(k));
+  const netns = nets.length ? nodePathIfBound(root) : undefined;
   if (!netns) return;
-  for (const key of Object.keys(options).filter((k) => /^net\d+$/.test(k))) {
+  for (const key of nets) {
     const veth = `veth${vmid}i${key.slice(3)}`;
     if (!inNodeNetns(root, IP, ['link', 'show', 'dev', veth]).ok) continue;
     const r = spawnSync(NSENTER, [`--net=${netns}`, IP, 'link', 'delete', 'dev', veth], { encoding: 'utf8' });

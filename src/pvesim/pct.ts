@@ -226,7 +226,7 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     monitor.unref();
     // vm_start, still under the config lock: the host runs the DHCP clients of host-managed netN.
     try {
-      startHostDhcp(p, vmid, config.options, lxcPid(vmid), warn);
+      startHostDhcp(p, vmid, config.options, () => lxcPid(vmid), warn);
     } catch (e) {
       throw new PveError((e as Error).message);
     }
