@@ -1,7 +1,7 @@
 // PVE 9.1's host-managed DHCP (pve-container's PVE::LXC vm_start, manage_dhclient, kill_dhclients):
 // which interfaces of a CT get a DHCP client run by the host, and where that client keeps its files.
-// Shared by the simulator (which runs the clients as PVE does) and pxoci (which removes the lease files
-// PVE leaves behind when it destroys the CT).
+// The simulator runs those clients as PVE does; pxoci refuses a net0 that would get one, since that
+// client's script writes through the CT's root as host root (README "PVE networking").
 import { join } from 'node:path';
 import { parsePropertyString } from './config.js';
 
@@ -21,11 +21,16 @@ export function hostManagedDhcp(options: Record<string, string | undefined>): Ho
   for (const key of Object.keys(options).sort()) {
     if (!/^net\d+$/.test(key) || options[key] === undefined) continue;
     const net = parsePropertyString('net', options[key]!);
-    if (net['host-managed'] !== '1' || net.name === undefined) continue;
-    if (net.ip === 'dhcp') v4.push({ eth: net.name, ipVersion: 4 });
-    if (net.ip6 === 'dhcp') v6.push({ eth: net.name, ipVersion: 6 });
+    if (net.name === undefined) continue;
+    for (const ipVersion of hostDhcpFamilies(net)) (ipVersion === 4 ? v4 : v6).push({ eth: net.name, ipVersion });
   }
   return [...v4, ...v6];
+}
+
+/** The address families for which PVE's start runs a DHCP client on the host for this one netN. */
+export function hostDhcpFamilies(net: Record<string, string | undefined>): Array<4 | 6> {
+  if (net['host-managed'] !== '1') return [];
+  return [...(net.ip === 'dhcp' ? [4 as const] : []), ...(net.ip6 === 'dhcp' ? [6 as const] : [])];
 }
 
 /**
