@@ -20,7 +20,6 @@ import type { ContainerRecord } from './record.js';
 import { signalContainer } from './signal.js';
 import { loadHooks, runPoststopHooks } from './hooks.js';
 import { removeRuntimeMountPoint } from './runtime-mount-point.js';
-import { removeHostDhcpLeases } from './host-dhcp-leases.js';
 
 /** The checks read a file or two under /proc: polling often costs little and every ms waited counts
  *  twice in a delete, once for the container process's end and once for the CT's. */
@@ -98,8 +97,6 @@ async function destroyOwned(
     await waitFor(() => !isSameProcessAlive(monitor, started), 10_000);
   }
   crashPoint('delete:ct-stopped');
-  // Only once the CT is stopped: then its post-stop hook has ended the DHCP clients that write them.
-  if (!driver.isRunning(vmid)) removeHostDhcpLeases(driver.paths.lxcPath, vmid, conf);
   const [destroy] = await Promise.all([driver.pct('destroy', String(vmid)), whileDestroying?.()]);
   if (destroy.code !== 0 && readConf(driver.paths, vmid)) {
     throw new RuntimeError(`pct destroy ${vmid} failed: ${toolError(destroy)}`);
