@@ -14,6 +14,9 @@ packages="$packages iproute2"
 # PVE networking (test/pve-network.test.ts) fetches a page from the simulated node's network namespace
 # with GNU wget (busybox's wget faults on some hosts).
 packages="$packages wget"
+# Host-managed DHCP: PVE 9.1's pve-container depends on isc-dhcp-client and runs /sbin/dhclient for a
+# CT's ip=dhcp; pvesim runs the same client (docs/simulator.md, "Host-managed DHCP").
+packages="$packages isc-dhcp-client"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

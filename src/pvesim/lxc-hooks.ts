@@ -7,6 +7,8 @@
 import { existsSync } from 'node:fs';
 import { nodePaths } from '../pve/paths.js';
 import { readConfig, writeConfig } from './ct-configs.js';
+import { killHostDhcp } from './ct-dhcp.js';
+import { deleteNodeVeths } from './node-network.js';
 import { applyPending } from './pending.js';
 import { PveError } from './pve-error.js';
 import { unmountVolumes } from './volumes.js';
@@ -22,6 +24,11 @@ function main(): void {
   if (type !== 'post-stop') return;
   const conf = readConfig(p, vmid);
   unmountVolumes(p, vmid);
+  // vm_stop_cleanup: the host's DHCP clients of the CT go (they would keep its network namespace, and
+  // with it the veth, alive); then, as PVE, each veth is deleted, in case LXC's deletion got lost.
+  const warn = (msg: string) => process.stderr.write(msg + '\n');
+  killHostDhcp(p, vmid, warn);
+  deleteNodeVeths(p.root, vmid, conf.options, warn);
   // PVE's parser always returns a pending section (maybe empty), so this runs at every stop, without
   // the config lock, as PVE's hook does.
   writeConfig(p, vmid, applyPending(conf));

@@ -37,8 +37,8 @@ function inNodeNetns(root: string, cmd: string, args: string[]): { ok: boolean; 
  * fails on a file that is not yet a bound namespace, which is what tells a first start.
  */
 export function ensureNodeNetwork(root: string): void {
+  if (nodePathIfBound(root)) return;
   const netns = nodeNetnsPath(root);
-  if (existsSync(netns) && inNodeNetns(root, '/bin/true', []).ok) return;
   mkdirSync(join(root, 'run/pvesim'), { recursive: true, mode: 0o755 });
   const q = shellQuote(netns);
   const bridges = NODE_BRIDGES.map((b) => {
@@ -54,6 +54,27 @@ export function ensureNodeNetwork(root: string): void {
   ].join('\n');
   const r = spawnSync(FLOCK, [join(root, 'run/pvesim/node-network.lock'), '/bin/sh', '-c', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`pvesim: cannot set up the node's network namespace: ${(r.stderr ?? '').trim()}`);
+}
+
+/**
+ * The post-stop hook's veth_delete for each netN: the host end, which pvesim keeps in the node's
+ * namespace, is deleted where it still exists (a failure is only warned about, as in PVE).
+ */
+export function deleteNodeVeths(root: string, vmid: number, options: Record<string, string | undefined>, warn: (msg: string) => void): void {
+  const nets = Object.keys(options).filter((k) => /^net\d+$/.test(k));
+  const netns = nets.length ? nodePathIfBound(root) : undefined;
+  if (!netns) return;
+  for (const key of nets) {
+    const veth = `veth${vmid}i${key.slice(3)}`;
+    if (!inNodeNetns(root, IP, ['link', 'show', 'dev', veth]).ok) continue;
+    const r = spawnSync(NSENTER, [`--net=${netns}`, IP, 'link', 'delete', 'dev', veth], { encoding: 'utf8' });
+    if (r.status !== 0) warn(`command '/sbin/ip link delete dev ${veth}' failed: exit code ${r.status ?? 'unknown'}`);
+  }
+}
+
+function nodePathIfBound(root: string): string | undefined {
+  const netns = nodeNetnsPath(root);
+  return existsSync(netns) && inNodeNetns(root, '/bin/true', []).ok ? netns : undefined;
 }
 
 /** A bridge's MTU in the node's namespace (undefined when the node has no such bridge). */
@@ -91,7 +112,6 @@ export function adaptNetworks(lines: LxcLine[], o: Record<string, string>, vmid:
     }
     if (net.firewall === '1') warnings.push(`${key}: firewall=1: PVE's firewall bridge (fwbr${vmid}i${i}) and its rules are not simulated; the veth is plugged into ${bridge} directly`);
     if (net.rate !== undefined) warnings.push(`${key}: rate=${net.rate} is not enforced (no tc on the simulated node)`);
-    if (net['host-managed'] === '1' && (net.ip === 'dhcp' || net.ip6 === 'dhcp')) warnings.push(`${key}: ip=dhcp: pvesim runs no DHCP client for the CT, so ${net.name} gets no address from DHCP`);
     plug.push(
       `  veth${vmid}i${i}) ${IP} link set dev "$5" netns "$netns" && ${NSENTER} --net="$netns" /bin/sh -c ${shellQuote(
         [`${IP} link set dev "$5" master ${shellQuote(bridge)}`, ...vlan, `${IP} link set dev "$5" up`].join(' && '),

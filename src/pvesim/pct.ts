@@ -22,6 +22,7 @@ import { nodePaths } from '../pve/paths.js';
 import { createHash, spawn, spawnSync } from './lazy-builtins.js';
 import { hostCgroupMode, lxcConfigForThisHost, thisHostFacts } from './host-adapter.js';
 import { NET_UP_SCRIPT } from './node-network.js';
+import { startHostDhcp } from './ct-dhcp.js';
 import { updateLxcConfig } from './update-lxc-config.js';
 import { setCtLimits, type CgroupSetting } from '../pve/ct-cgroups.js';
 import { clusterGuests, nodeRelease, readConfig, updateVmlist, writeConfig } from './ct-configs.js';
@@ -223,6 +224,12 @@ async function start(vmid: number, o: Record<string, string>): Promise<void> {
     if (outcome === 'failed') throw new PveError([...ctStderrLog(vmid), `startup for container '${vmid}' failed`].join('\n'));
     if (outcome === 'timeout') warn('problem with monitor socket, but continuing anyway: got timeout');
     monitor.unref();
+    // vm_start, still under the config lock: the host runs the DHCP clients of host-managed netN.
+    try {
+      startHostDhcp(p, vmid, config.options, () => lxcPid(vmid), warn);
+    } catch (e) {
+      throw new PveError((e as Error).message);
+    }
   });
 }
 
@@ -487,6 +494,8 @@ async function destroy(vmid: number, o: Record<string, string>): Promise<void> {
     rmSync(join(ctDir(p, vmid), 'config'), { force: true });
     rmSync(prestartScriptPath(p, vmid), { force: true });
     rmSync(prestartMarkerPath(p, vmid), { force: true });
+    // pvesim's stand-in for /usr/share/lxc/lxcnetaddbr, which a PVE node does not keep per CT.
+    rmSync(join(ctDir(p, vmid), NET_UP_SCRIPT), { force: true });
     rmdirQuietly(ctDir(p, vmid));
     rmSync(p.confPath(vmid), { force: true });
     updateVmlist(p);

@@ -62,8 +62,9 @@ function env(root: string, node: string, release: PveRelease | undefined): void 
     [p.pct, shim('pct.js')],
     [p.pvesh, shim('pvesh.js')],
     // LXC runs a hook as `<hook> <vmid> lxc <type>`: the shim names the type it stands for.
-    // The pre-start work is the script pct start wrote for the CT (volumes.ts prestartScript).
-    [hooks.preStart, `#!/bin/sh\nexec /bin/sh ${shellQuote(p.lxcPath)}/"$1"/pvesim-prestart\n`],
+    // The pre-start work is the script pct start wrote for the CT (volumes.ts prestartScript), read
+    // by this shell rather than a new one.
+    [hooks.preStart, `#!/bin/sh\n. ${shellQuote(p.lxcPath)}/"$1"/pvesim-prestart\n`],
     [hooks.postStop, shim('lxc-hooks.js').replace(/ "\$@"\n$/, ' post-stop "$@"\n')],
   ]) {
     writeFileSync(file, text);

@@ -2,6 +2,7 @@
 // PVE 9 (pve-container 6.1) or PVE 8.4 (5.2) renders it on its node: lxc 6 and pure cgroup v2. Nothing here knows the host the simulator
 // runs on; whatever PVE looks up on its node comes in as RenderFacts, and host-adapter.ts rewrites the
 // result for this host. Steps come in PVE's order because raw lxc.* keys (late) override earlier lines.
+import { hostManagedAddressError } from '../pve/host-dhcp.js';
 import { parsePropertyString, splitList, type PveConfig, type PveRelease } from '../pve/config.js';
 
 export const LXC_CONFIG_DIR = '/usr/share/lxc/config';
@@ -269,7 +270,8 @@ function networks(o: Record<string, string>, vmid: number, facts: RenderFacts): 
       if (net.ip !== undefined && !/^(dhcp|manual)$/.test(net.ip)) lines.push([`lxc.net.${i}.ipv4.address`, net.ip]);
       if (net.gw !== undefined) lines.push([`lxc.net.${i}.ipv4.gateway`, net.gw]);
       if (net.ip6 !== undefined) {
-        if (net.ip6 === 'auto') throw new Error(`${key}: SLAAC is not supported for host-managed network configuration`);
+        const refused = hostManagedAddressError(net);
+        if (refused) throw new Error(`${key}: ${refused}`);
         if (!/^(dhcp|manual)$/.test(net.ip6)) lines.push([`lxc.net.${i}.ipv6.address`, net.ip6]);
       }
       if (net.gw6 !== undefined) lines.push([`lxc.net.${i}.ipv6.gateway`, net.gw6]);

@@ -115,7 +115,8 @@ walk() {
       mkdir -m 0755 "$walked" 2>/dev/null
       [ ! -L "$walked" ] || fail "symlink encountered at: $name"
       [ -d "$walked" ] || fail "failed to create path: $name: No such file or directory"
-      chown -h "$owner" "$walked"
+      # The hook runs as host root: a directory it made for owner 0:0 is owned so already.
+      [ "$owner" = 0:0 ] && [ -O "$walked" ] && [ -G "$walked" ] || chown -h "$owner" "$walked"
     fi
   done
   IFS=$old_ifs

@@ -3,6 +3,7 @@
 // PVE's own net0 property string, checked by PVE's rules for it.
 import { randomBytes } from 'node:crypto';
 import { PVE_RELEASE_LATEST, PropertyStringError, parsePropertyString, printPropertyString, type PveRelease } from '../../pve/config.js';
+import { hostDhcpFamilies, hostManagedAddressError } from '../../pve/host-dhcp.js';
 import type { OciSpec } from '../bundle.js';
 import { ConfigError } from '../errors.js';
 import type { CtConfig } from './ct-config.js';
@@ -47,5 +48,19 @@ export function translatePveNetwork(spec: OciSpec, ct: CtConfig, pveRelease: () 
   // The CT's ostype is unmanaged, so PVE writes no network config into it: with host-managed LXC sets
   // the addresses and the gateway and brings the link up, as for PVE's own OCI CTs.
   net['host-managed'] ??= '1';
+  // PVE's start would refuse it (`pct start` failed, no reason for the caller): refused here, by name.
+  const refused = hostManagedAddressError(net);
+  if (refused) throw new ConfigError(field, `ip6=${net.ip6}: ${refused} (PVE's rule for net0)`);
+  // PVE 9.1's start runs the DHCP client of a host-managed interface on the host, and LXC's
+  // dhclient-script it uses writes the lease's DNS servers to /proc/<CT pid>/root/etc/resolv.conf as host
+  // root from the host's mount namespace: an absolute symlink the container plants there, now or before
+  // any renewal, is followed on the host. Nothing at create can rule that out, so no such CT is made.
+  const dhcp = hostDhcpFamilies(net).map((v) => (v === 4 ? 'ip=dhcp' : 'ip6=dhcp'));
+  if (dhcp.length) {
+    throw new ConfigError(
+      field,
+      `${dhcp.join(',')} with host-managed=1: PVE 9.1 runs the DHCP client on the host and its script writes the lease's DNS servers through the container's root, following links the container controls; give a static ip=/gw= (ip6=/gw6=), or host-managed=0 to run a DHCP client inside the container`,
+    );
+  }
   ct.option('net0', printPropertyString('net', net), field);
 }
