@@ -188,15 +188,25 @@ static int existing(int root, const char *path, char *resolved)
 	return open_resolved(root, resolved, O_PATH);
 }
 
-static int do_readonly(int root, const char *field, const char *path)
+/* What is at fd bound onto itself with what is below it, a mount of its own at this point of the
+ * order; closes fd. */
+static int bind_onto_itself(int fd, const char *field, const char *path)
 {
-	char resolved[IN_ROOT_PATH_MAX], p[32];
-	int fd = existing(root, path, resolved);
-	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : fail("%s: %s: %s", field, path, strerror(errno));
+	char p[32];
 	if (mount(fd_path(fd, p), fd_path(fd, p), NULL, MS_BIND | MS_REC, NULL) != 0)
 		return fail("%s: cannot bind %s onto itself: %s", field, path, strerror(errno));
 	close(fd);
+	return 0;
+}
+
+static int do_readonly(int root, const char *field, const char *path)
+{
+	char resolved[IN_ROOT_PATH_MAX];
+	int fd = existing(root, path, resolved);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : fail("%s: %s: %s", field, path, strerror(errno));
+	if (bind_onto_itself(fd, field, path) != 0)
+		return 1;
 	int mounted = open_resolved(root, resolved, O_PATH);
 	if (mounted < 0 || remount_bind(mounted, MS_RDONLY) != 0)
 		return fail("%s: cannot make %s read-only: %s", field, path, strerror(errno));
@@ -206,14 +216,11 @@ static int do_readonly(int root, const char *field, const char *path)
 
 static int do_rebind(int root, const char *field, const char *path)
 {
-	char resolved[IN_ROOT_PATH_MAX], p[32];
-	int fd = resolve_in_root(root, path, resolved, sizeof resolved) == 0 ? open_resolved(root, resolved, O_PATH) : -1;
+	char resolved[IN_ROOT_PATH_MAX];
+	int fd = existing(root, path, resolved);
 	if (fd < 0)
 		return fail("%s: %s: %s", field, path, strerror(errno));
-	if (mount(fd_path(fd, p), fd_path(fd, p), NULL, MS_BIND | MS_REC, NULL) != 0)
-		return fail("%s: cannot bind %s onto itself: %s", field, path, strerror(errno));
-	close(fd);
-	return 0;
+	return bind_onto_itself(fd, field, path);
 }
 
 static int do_mask(int root, const char *field, const char *path)
