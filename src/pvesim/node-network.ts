@@ -27,9 +27,9 @@ export function nodeNetnsPath(root: string): string {
   return join(root, 'run/pvesim/node.netns');
 }
 
-function inNodeNetns(root: string, cmd: string, args: string[]): { ok: boolean; stdout: string } {
+function inNodeNetns(root: string, cmd: string, args: string[]): { ok: boolean; status: number | null; stdout: string } {
   const r = spawnSync(NSENTER, [`--net=${nodeNetnsPath(root)}`, cmd, ...args], { encoding: 'utf8' });
-  return { ok: r.status === 0, stdout: r.stdout ?? '' };
+  return { ok: r.status === 0, status: r.status, stdout: r.stdout ?? '' };
 }
 
 /**
@@ -37,7 +37,7 @@ function inNodeNetns(root: string, cmd: string, args: string[]): { ok: boolean; 
  * fails on a file that is not yet a bound namespace, which is what tells a first start.
  */
 export function ensureNodeNetwork(root: string): void {
-  if (nodePathIfBound(root)) return;
+  if (nodeNetnsBound(root)) return;
   const netns = nodeNetnsPath(root);
   mkdirSync(join(root, 'run/pvesim'), { recursive: true, mode: 0o755 });
   const q = shellQuote(netns);
@@ -62,19 +62,17 @@ export function ensureNodeNetwork(root: string): void {
  */
 export function deleteNodeVeths(root: string, vmid: number, options: Record<string, string | undefined>, warn: (msg: string) => void): void {
   const nets = Object.keys(options).filter((k) => /^net\d+$/.test(k));
-  const netns = nets.length ? nodePathIfBound(root) : undefined;
-  if (!netns) return;
+  if (!nets.length || !nodeNetnsBound(root)) return;
   for (const key of nets) {
     const veth = `veth${vmid}i${key.slice(3)}`;
     if (!inNodeNetns(root, IP, ['link', 'show', 'dev', veth]).ok) continue;
-    const r = spawnSync(NSENTER, [`--net=${netns}`, IP, 'link', 'delete', 'dev', veth], { encoding: 'utf8' });
-    if (r.status !== 0) warn(`command '/sbin/ip link delete dev ${veth}' failed: exit code ${r.status ?? 'unknown'}`);
+    const r = inNodeNetns(root, IP, ['link', 'delete', 'dev', veth]);
+    if (!r.ok) warn(`command '/sbin/ip link delete dev ${veth}' failed: exit code ${r.status ?? 'unknown'}`);
   }
 }
 
-function nodePathIfBound(root: string): string | undefined {
-  const netns = nodeNetnsPath(root);
-  return existsSync(netns) && inNodeNetns(root, '/bin/true', []).ok ? netns : undefined;
+function nodeNetnsBound(root: string): boolean {
+  return existsSync(nodeNetnsPath(root)) && inNodeNetns(root, '/bin/true', []).ok;
 }
 
 /** A bridge's MTU in the node's namespace (undefined when the node has no such bridge). */
